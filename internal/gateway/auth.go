@@ -1,0 +1,52 @@
+package gateway
+
+import (
+	"net/http"
+	"strings"
+)
+
+// ScopeAuth is the `--auth none` authenticator: no signature is checked; the
+// region comes from the SigV4 credential scope when present, the account from
+// a 12-digit access key id (the convention kinesis-mock and LocalStack use),
+// else the defaults.
+func ScopeAuth(defaultAccount, defaultRegion string) Authenticator {
+	return func(r *http.Request, _ []byte) (Identity, error) {
+		id := Identity{Account: defaultAccount, Region: defaultRegion}
+		cred := ""
+		if a := r.Header.Get("Authorization"); a != "" {
+			if i := strings.Index(a, "Credential="); i >= 0 {
+				cred = a[i+len("Credential="):]
+				if j := strings.IndexAny(cred, ", "); j >= 0 {
+					cred = cred[:j]
+				}
+			}
+		} else if q := r.URL.Query().Get("X-Amz-Credential"); q != "" {
+			cred = q
+		}
+		if cred == "" {
+			return id, nil
+		}
+		parts := strings.Split(cred, "/")
+		if len(parts) >= 3 && parts[2] != "" {
+			id.Region = parts[2]
+		}
+		id.AccessKey = parts[0]
+		if IsAccountID(parts[0]) {
+			id.Account = parts[0]
+		}
+		return id, nil
+	}
+}
+
+// IsAccountID reports whether s is 12 decimal digits.
+func IsAccountID(s string) bool {
+	if len(s) != 12 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
