@@ -1,0 +1,388 @@
+// Package bench is the load generator behind `eddy bench`: it drives any
+// Kinesis Data Streams endpoint through the real AWS SDK for Go v2 and
+// reports throughput and latency.
+//
+// Design. A run is a list of phases chosen by Options.Mode (see modes);
+// each phase is a function from a target (client + stream) to a
+// PhaseResult, so a new mode (fan-out, Firehose ingest, …) is a new phase
+// function and one line in modes. The phases are:
+//
+//   - put: Producers goroutines each send PutRecords calls of BatchSize
+//     records of RecordSize bytes with random partition keys (so records
+//     spread over all shards), back to back, for Duration or until
+//     TotalRecords are sent. Every call's latency goes into a per-producer
+//     Histogram. Failed entries are counted (throttled or not) and not
+//     resent. Calls already started when time runs out are allowed to
+//     finish, so the count of accepted records is exact.
+//   - get: reads everything back, one goroutine per shard, with
+//     GetShardIterator TRIM_HORIZON and GetRecords (Limit 10000) until the
+//     shard answers an empty page with MillisBehindLatest 0. Each record
+//     payload starts with an 8-byte tag unique to the put phase, so the
+//     read-back count of this run's records must equal the put phase's
+//     accepted count even on a stream that held data before; a mismatch is
+//     an error.
+//   - latency: one consumer per shard polls GetRecords from LATEST in a tight
+//     loop (no pause after a non-empty page, a 1 ms pause after an empty
+//     one) while one producer writes Rate records/s, paced against the wall
+//     clock: one PutRecord call per record, or one small PutRecords with
+//     every record due when it has fallen behind. Each payload carries the
+//     monotonic time its call started; the consumer records
+//     call-start→record-seen latency. Every accepted record must be seen.
+//
+// With Options.Baseline the put phase also runs, with the same options and
+// right before the real one, against Noop: an in-process endpoint that
+// answers without storing anything. The ratio real/baseline of records/s
+// says how close the server gets to the ceiling set by the client, HTTP
+// and the machine.
+//
+// Payload layout (big-endian): bytes 0-7 phase tag, 8-15 nanoseconds since
+// the run's monotonic base at call start, the rest random filler.
+package bench
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/kinesis"
+	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
+)
+
+// Options configure a run. Zero values take the defaults in parentheses.
+type Options struct {
+	Endpoint     string        // Kinesis endpoint URL (required)
+	Region       string        // signing region (us-east-1)
+	Mode         string        // put, get, latency or all (put)
+	Stream       string        // stream name (eddy-bench); created when missing
+	Shards       int           // shard count when creating the stream (4)
+	Producers    int           // concurrent producers in the put phase (8)
+	BatchSize    int           // records per PutRecords call (500)
+	RecordSize   int           // bytes of data per record, >= 16 (100)
+	Duration     time.Duration // put and latency phase length (10s)
+	TotalRecords int64         // if > 0, the put phase stops after this many records instead
+	Rate         int           // records/s written in the latency phase (1000)
+	Baseline     bool          // also run the put phase against the no-op endpoint
+	JSON         bool          // Write prints JSON instead of tables
+	Keep         bool          // keep a stream this run created
+	Logger       *slog.Logger  // progress messages (discarded when nil)
+}
+
+// Report is what a run measured.
+type Report struct {
+	Endpoint   string        `json:"endpoint"`
+	Stream     string        `json:"stream"`
+	Shards     int           `json:"shards"`
+	Mode       string        `json:"mode"`
+	Producers  int           `json:"producers"`
+	BatchSize  int           `json:"batch_size"`
+	RecordSize int           `json:"record_size"`
+	Rate       int           `json:"rate"`
+	Phases     []PhaseResult `json:"phases"`
+	// Ratio is real/baseline put records/s, set when both ran.
+	Ratio *float64 `json:"ratio,omitempty"`
+}
+
+// PhaseResult is one phase against one target.
+type PhaseResult struct {
+	Phase         string  `json:"phase"`  // put, get, latency
+	Target        string  `json:"target"` // "endpoint" or "baseline"
+	Seconds       float64 `json:"seconds"`
+	Records       int64   `json:"records"` // accepted (put, latency) or read (get)
+	Bytes         int64   `json:"bytes"`   // record data bytes of Records
+	Calls         int64   `json:"calls"`   // API calls that returned (put calls, or GetRecords in get)
+	Errors        int64   `json:"errors"`  // calls that failed after the SDK's retries, plus failed entries
+	Throttles     int64   `json:"throttles"`
+	RecordsPerSec float64 `json:"records_per_sec"`
+	MBPerSec      float64 `json:"mb_per_sec"` // 10^6 bytes of record data per second
+	CallsPerSec   float64 `json:"calls_per_sec"`
+	CallLatency   Latency `json:"call_latency"`
+	// EndToEnd is put call start → record seen by a consumer (latency phase).
+	EndToEnd *Latency `json:"end_to_end,omitempty"`
+	// ConsumerCalls counts GetRecords calls of the latency phase's pollers.
+	ConsumerCalls int64 `json:"consumer_calls,omitempty"`
+}
+
+// Latency summarises a histogram, in milliseconds.
+type Latency struct {
+	Count uint64  `json:"count"`
+	Mean  float64 `json:"mean_ms"`
+	P50   float64 `json:"p50_ms"`
+	P90   float64 `json:"p90_ms"`
+	P99   float64 `json:"p99_ms"`
+	Max   float64 `json:"max_ms"`
+}
+
+// phase runs against one target. Phases run in order and may leave notes
+// for the next in t (put → get: the tag and the accepted count).
+type phase func(ctx context.Context, t *target) (PhaseResult, error)
+
+var phases = map[string]phase{
+	"put":     runPut,
+	"get":     runGet,
+	"latency": runLatency,
+}
+
+// modes maps a --mode to the phases it runs, in order.
+var modes = map[string][]string{
+	"put":     {"put"},
+	"get":     {"put", "get"},
+	"latency": {"latency"},
+	"all":     {"put", "get", "latency"},
+}
+
+// ModeNames lists the accepted modes.
+func ModeNames() []string { return []string{"put", "get", "latency", "all"} }
+
+func (o Options) withDefaults() Options {
+	def := func(v *int, d int) {
+		if *v <= 0 {
+			*v = d
+		}
+	}
+	if o.Region == "" {
+		o.Region = "us-east-1"
+	}
+	if o.Mode == "" {
+		o.Mode = "put"
+	}
+	if o.Stream == "" {
+		o.Stream = "eddy-bench"
+	}
+	def(&o.Shards, 4)
+	def(&o.Producers, 8)
+	def(&o.BatchSize, 500)
+	def(&o.RecordSize, 100)
+	def(&o.Rate, 1000)
+	if o.Duration <= 0 {
+		o.Duration = 10 * time.Second
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	return o
+}
+
+func (o Options) validate() error {
+	if o.Endpoint == "" {
+		return errors.New("bench: an endpoint URL is required")
+	}
+	if _, ok := modes[o.Mode]; !ok {
+		return fmt.Errorf("bench: unknown mode %q (want one of %v)", o.Mode, ModeNames())
+	}
+	if o.BatchSize > 500 {
+		return fmt.Errorf("bench: batch size %d is over the PutRecords limit of 500", o.BatchSize)
+	}
+	if o.RecordSize < headerSize {
+		return fmt.Errorf("bench: record size %d is below the %d-byte payload header", o.RecordSize, headerSize)
+	}
+	return nil
+}
+
+// target is one endpoint under test, with what phases pass to each other.
+type target struct {
+	name   string // "endpoint" or "baseline"
+	client *kinesis.Client
+	opts   Options
+	base   time.Time // monotonic origin of payload timestamps
+
+	putTag      [8]byte // tag of the last put phase's payloads
+	putAccepted int64   // records that put phase got accepted
+	putDone     bool
+}
+
+// Run executes the phases of o.Mode and returns what they measured. On a
+// phase error the report holds the phases finished so far.
+func Run(ctx context.Context, o Options) (Report, error) {
+	o = o.withDefaults()
+	rep := Report{
+		Endpoint: o.Endpoint, Stream: o.Stream, Mode: o.Mode,
+		Producers: o.Producers, BatchSize: o.BatchSize, RecordSize: o.RecordSize, Rate: o.Rate,
+	}
+	if err := o.validate(); err != nil {
+		return rep, err
+	}
+	names := modes[o.Mode]
+
+	var baseline *PhaseResult
+	if o.Baseline && names[0] == "put" {
+		res, err := runBaseline(ctx, o)
+		if err != nil {
+			return rep, err
+		}
+		rep.Phases = append(rep.Phases, res)
+		baseline = &res
+	}
+
+	t := newTarget("endpoint", o.Endpoint, o)
+	shards, created, err := ensureStream(ctx, t.client, o.Stream, o.Shards, o.Logger)
+	if err != nil {
+		return rep, err
+	}
+	rep.Shards = shards
+	if created && !o.Keep {
+		defer func() {
+			// A fresh context: the run's may be cancelled, the stream should
+			// still go.
+			dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+			defer cancel()
+			if err := deleteStream(dctx, t.client, o.Stream); err != nil {
+				o.Logger.Warn("delete benchmark stream", "stream", o.Stream, "err", err)
+			}
+		}()
+	}
+	for _, name := range names {
+		o.Logger.Info("phase start", "phase", name, "endpoint", o.Endpoint)
+		res, err := phases[name](ctx, t)
+		res.Phase, res.Target = name, t.name
+		rep.Phases = append(rep.Phases, res)
+		if err != nil {
+			return rep, fmt.Errorf("%s phase: %w", name, err)
+		}
+		if name == "put" && baseline != nil && baseline.RecordsPerSec > 0 {
+			r := res.RecordsPerSec / baseline.RecordsPerSec
+			rep.Ratio = &r
+		}
+	}
+	return rep, nil
+}
+
+// runBaseline runs the put phase against a fresh no-op endpoint.
+func runBaseline(ctx context.Context, o Options) (PhaseResult, error) {
+	noop, err := NoopServer()
+	if err != nil {
+		return PhaseResult{}, err
+	}
+	defer noop.Close()
+	t := newTarget("baseline", noop.URL, o)
+	if _, _, err := ensureStream(ctx, t.client, o.Stream, o.Shards, o.Logger); err != nil {
+		return PhaseResult{}, fmt.Errorf("baseline: %w", err)
+	}
+	o.Logger.Info("phase start", "phase", "put", "endpoint", "baseline "+noop.URL)
+	res, err := runPut(ctx, t)
+	res.Phase, res.Target = "put", t.name
+	if err != nil {
+		return res, fmt.Errorf("baseline put phase: %w", err)
+	}
+	return res, nil
+}
+
+func newTarget(name, endpoint string, o Options) *target {
+	t := &target{name: name, client: newClient(endpoint, o), opts: o, base: time.Now()}
+	return t
+}
+
+// newClient is a Kinesis client for endpoint with static dummy credentials,
+// the SDK's default retryer and a transport that keeps a connection per
+// concurrent caller.
+func newClient(endpoint string, o Options) *kinesis.Client {
+	conns := o.Producers + o.Shards + 8
+	httpClient := awshttp.NewBuildableClient().WithTransportOptions(func(tr *http.Transport) {
+		tr.MaxIdleConns = conns * 2
+		tr.MaxIdleConnsPerHost = conns
+		tr.MaxConnsPerHost = 0
+	})
+	return kinesis.New(kinesis.Options{
+		Region:       o.Region,
+		BaseEndpoint: aws.String(endpoint),
+		Credentials:  credentials.NewStaticCredentialsProvider("eddybench", "eddybench", ""),
+		HTTPClient:   httpClient,
+	})
+}
+
+// ensureStream makes sure stream exists and is ACTIVE, creating it with
+// shards shards when missing. It returns the open shard count and whether
+// this call created the stream.
+func ensureStream(ctx context.Context, c *kinesis.Client, stream string, shards int, log *slog.Logger) (open int, created bool, err error) {
+	_, err = c.DescribeStreamSummary(ctx, &kinesis.DescribeStreamSummaryInput{StreamName: &stream})
+	var notFound *types.ResourceNotFoundException
+	switch {
+	case errors.As(err, &notFound):
+		log.Info("creating stream", "stream", stream, "shards", shards)
+		_, err = c.CreateStream(ctx, &kinesis.CreateStreamInput{StreamName: &stream, ShardCount: aws.Int32(int32(shards))})
+		if err != nil {
+			return 0, false, fmt.Errorf("create stream %s: %w", stream, err)
+		}
+		created = true
+	case err != nil:
+		return 0, false, fmt.Errorf("describe stream %s: %w", stream, err)
+	}
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer cancel()
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		out, err := c.DescribeStreamSummary(ctx, &kinesis.DescribeStreamSummaryInput{StreamName: &stream})
+		if err != nil {
+			return 0, created, fmt.Errorf("describe stream %s: %w", stream, err)
+		}
+		s := out.StreamDescriptionSummary
+		if s != nil && s.StreamStatus == types.StreamStatusActive {
+			return int(aws.ToInt32(s.OpenShardCount)), created, nil
+		}
+		select {
+		case <-ctx.Done():
+			return 0, created, fmt.Errorf("wait for stream %s to become ACTIVE: %w", stream, ctx.Err())
+		case <-tick.C:
+		}
+	}
+}
+
+func deleteStream(ctx context.Context, c *kinesis.Client, stream string) error {
+	_, err := c.DeleteStream(ctx, &kinesis.DeleteStreamInput{
+		StreamName: &stream, EnforceConsumerDeletion: aws.Bool(true),
+	})
+	if err != nil {
+		return fmt.Errorf("delete stream %s: %w", stream, err)
+	}
+	return nil
+}
+
+// listShards returns every shard ID of stream.
+func listShards(ctx context.Context, c *kinesis.Client, stream string) ([]string, error) {
+	var ids []string
+	in := &kinesis.ListShardsInput{StreamName: &stream}
+	for {
+		out, err := c.ListShards(ctx, in)
+		if err != nil {
+			return nil, fmt.Errorf("list shards of %s: %w", stream, err)
+		}
+		for _, s := range out.Shards {
+			ids = append(ids, aws.ToString(s.ShardId))
+		}
+		if out.NextToken == nil {
+			return ids, nil
+		}
+		in = &kinesis.ListShardsInput{NextToken: out.NextToken}
+	}
+}
+
+// newTag returns a random payload tag.
+func newTag() (tag [8]byte) {
+	rand.Read(tag[:])
+	return tag
+}
+
+// isThrottle reports whether err is a throughput or rate-limit rejection.
+func isThrottle(err error) bool {
+	var pte *types.ProvisionedThroughputExceededException
+	var lee *types.LimitExceededException
+	return errors.As(err, &pte) || errors.As(err, &lee)
+}
+
+func rates(r *PhaseResult, elapsed time.Duration) {
+	r.Seconds = elapsed.Seconds()
+	if elapsed <= 0 {
+		return
+	}
+	s := elapsed.Seconds()
+	r.RecordsPerSec = float64(r.Records) / s
+	r.MBPerSec = float64(r.Bytes) / s / 1e6
+	r.CallsPerSec = float64(r.Calls) / s
+}

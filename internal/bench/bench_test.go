@@ -1,0 +1,162 @@
+package bench
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+)
+
+func startNoop(t *testing.T) *Noop {
+	t.Helper()
+	n, err := NoopServer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { n.Close() })
+	return n
+}
+
+// TestPutAgainstNoop runs the put phase (with its baseline) against the
+// no-op endpoint and checks the report adds up.
+func TestPutAgainstNoop(t *testing.T) {
+	n := startNoop(t)
+	cases := []struct {
+		name string
+		o    Options
+		// wantRecords is exact when > 0 (TotalRecords runs).
+		wantRecords int64
+	}{
+		{name: "duration", o: Options{Duration: 300 * time.Millisecond, Producers: 4, BatchSize: 100}},
+		{name: "total records, uneven last batch", o: Options{TotalRecords: 1234, Producers: 3, BatchSize: 500}, wantRecords: 1234},
+		{name: "baseline", o: Options{Duration: 200 * time.Millisecond, Producers: 2, BatchSize: 50, Baseline: true}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			o := c.o
+			o.Endpoint = n.URL
+			o.Stream = "s-" + strings.ReplaceAll(c.name, " ", "-")
+			o.Mode = "put"
+			rep, err := Run(context.Background(), o)
+			if err != nil {
+				t.Fatalf("Run: %v", err)
+			}
+			wantPhases := 1
+			if o.Baseline {
+				wantPhases = 2
+			}
+			if len(rep.Phases) != wantPhases {
+				t.Fatalf("got %d phases, want %d: %+v", len(rep.Phases), wantPhases, rep.Phases)
+			}
+			p := rep.Phases[len(rep.Phases)-1]
+			if p.Phase != "put" || p.Target != "endpoint" {
+				t.Errorf("last phase = %s/%s, want put/endpoint", p.Phase, p.Target)
+			}
+			if c.wantRecords > 0 && p.Records != c.wantRecords {
+				t.Errorf("records = %d, want %d", p.Records, c.wantRecords)
+			}
+			if p.Records <= 0 || p.Calls <= 0 || p.Errors != 0 || p.Throttles != 0 {
+				t.Errorf("records %d calls %d errors %d throttles %d", p.Records, p.Calls, p.Errors, p.Throttles)
+			}
+			if p.Bytes != p.Records*int64(rep.RecordSize) {
+				t.Errorf("bytes = %d, want %d", p.Bytes, p.Records*int64(rep.RecordSize))
+			}
+			if p.RecordsPerSec <= 0 || p.MBPerSec <= 0 || p.CallsPerSec <= 0 {
+				t.Errorf("rates not filled: %+v", p)
+			}
+			l := p.CallLatency
+			if l.Count != uint64(p.Calls) || l.P50 <= 0 || l.P50 > l.P99 || l.P99 > l.Max {
+				t.Errorf("call latency inconsistent: %+v (calls %d)", l, p.Calls)
+			}
+			if o.Baseline {
+				if rep.Phases[0].Target != "baseline" || rep.Phases[0].Records == 0 {
+					t.Errorf("baseline phase = %+v", rep.Phases[0])
+				}
+				if rep.Ratio == nil || *rep.Ratio <= 0 {
+					t.Errorf("ratio = %v, want > 0", rep.Ratio)
+				}
+			}
+			if rep.Shards != 4 {
+				t.Errorf("shards = %d, want 4", rep.Shards)
+			}
+		})
+	}
+}
+
+// TestNoopDeletesCreatedStream checks the stream created by a run is gone
+// afterwards unless Keep is set.
+func TestNoopDeletesCreatedStream(t *testing.T) {
+	n := startNoop(t)
+	for _, keep := range []bool{false, true} {
+		stream := "del"
+		if keep {
+			stream = "keep"
+		}
+		_, err := Run(context.Background(), Options{Endpoint: n.URL, Stream: stream, TotalRecords: 10, Keep: keep})
+		if err != nil {
+			t.Fatal(err)
+		}
+		n.mu.Lock()
+		_, exists := n.streams[stream]
+		n.mu.Unlock()
+		if exists != keep {
+			t.Errorf("keep=%v: stream exists after run = %v", keep, exists)
+		}
+	}
+}
+
+func TestOptionErrors(t *testing.T) {
+	cases := []struct {
+		o    Options
+		want string
+	}{
+		{Options{}, "endpoint"},
+		{Options{Endpoint: "http://x", Mode: "fast"}, "unknown mode"},
+		{Options{Endpoint: "http://x", BatchSize: 501}, "500"},
+		{Options{Endpoint: "http://x", RecordSize: 8}, "header"},
+	}
+	for _, c := range cases {
+		_, err := Run(context.Background(), c.o)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("Run(%+v) error = %v, want it to mention %q", c.o, err, c.want)
+		}
+	}
+}
+
+// TestMainFlags drives the subcommand entry point: flags reach Options and
+// both output formats print.
+func TestMainFlags(t *testing.T) {
+	n := startNoop(t)
+	for _, asJSON := range []bool{false, true} {
+		args := []string{"--endpoint", n.URL, "--mode", "put", "--stream", "cli", "--shards", "2",
+			"--producers", "2", "--batch", "10", "--record-size", "64", "--records", "200", "--baseline", "--quiet"}
+		if asJSON {
+			args = append(args, "--json")
+		}
+		var out, errOut bytes.Buffer
+		if err := run(context.Background(), args, &out, &errOut); err != nil {
+			t.Fatalf("run %v: %v (stderr %s)", args, err, errOut.String())
+		}
+		if !asJSON {
+			for _, want := range []string{"records/s", "baseline", "ratio = ", "put"} {
+				if !strings.Contains(out.String(), want) {
+					t.Errorf("text output lacks %q:\n%s", want, out.String())
+				}
+			}
+			continue
+		}
+		var rep Report
+		if err := json.Unmarshal(out.Bytes(), &rep); err != nil {
+			t.Fatalf("JSON output: %v\n%s", err, out.String())
+		}
+		if rep.Shards != 2 || rep.RecordSize != 64 || rep.BatchSize != 10 || len(rep.Phases) != 2 ||
+			rep.Phases[1].Records != 200 || rep.Ratio == nil {
+			t.Errorf("report from flags = %+v", rep)
+		}
+	}
+	if err := run(context.Background(), []string{"--nope"}, &bytes.Buffer{}, &bytes.Buffer{}); err == nil {
+		t.Error("unknown flag accepted")
+	}
+}

@@ -1,0 +1,48 @@
+package bench
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"text/tabwriter"
+)
+
+// Write prints rep: indented JSON when asJSON, else a table with one row
+// per phase, a put→get latency line for the latency phase and the baseline
+// ratio line.
+func Write(w io.Writer, rep Report, asJSON bool) error {
+	if asJSON {
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(rep); err != nil {
+			return fmt.Errorf("encode report: %w", err)
+		}
+		return nil
+	}
+	fmt.Fprintf(w, "endpoint %s, stream %s (%d shards), mode %s: %d producers × %d records × %d bytes; latency rate %d records/s\n\n",
+		rep.Endpoint, rep.Stream, rep.Shards, rep.Mode, rep.Producers, rep.BatchSize, rep.RecordSize, rep.Rate)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "phase\ttarget\tseconds\trecords\trecords/s\tMB/s\tcalls/s\tp50 ms\tp99 ms\tmax ms\terrors\tthrottles\t")
+	for _, p := range rep.Phases {
+		l := p.CallLatency
+		fmt.Fprintf(tw, "%s\t%s\t%.2f\t%d\t%.0f\t%.2f\t%.1f\t%.3f\t%.3f\t%.3f\t%d\t%d\t\n",
+			p.Phase, p.Target, p.Seconds, p.Records, p.RecordsPerSec, p.MBPerSec, p.CallsPerSec,
+			l.P50, l.P99, l.Max, p.Errors, p.Throttles)
+	}
+	if err := tw.Flush(); err != nil {
+		return fmt.Errorf("write report: %w", err)
+	}
+	fmt.Fprintln(w, "(latencies are per API call: PutRecords in put, GetRecords in get, the producer's PutRecord(s) in latency)")
+	for _, p := range rep.Phases {
+		if p.EndToEnd == nil {
+			continue
+		}
+		e := p.EndToEnd
+		fmt.Fprintf(w, "put→get latency (%s, %.0f records/s, %d samples, %d polls): p50 %.3f ms  p90 %.3f ms  p99 %.3f ms  max %.3f ms\n",
+			p.Target, p.RecordsPerSec, e.Count, p.ConsumerCalls, e.P50, e.P90, e.P99, e.Max)
+	}
+	if rep.Ratio != nil {
+		fmt.Fprintf(w, "ratio = endpoint/baseline put records/s = %.3f\n", *rep.Ratio)
+	}
+	return nil
+}
