@@ -159,3 +159,8 @@ func (st *stream) consumer(name string) *consumer {
 	}
 	return nil
 }
+
+// rangeMid is the split key halving the shard's range.
+func (sh *shard) rangeMid() shardmap.HashKey {
+	return shardmap.Range{Start: sh.start, End: sh.end}.Midpoint()
+}

@@ -174,6 +174,13 @@ func New(opt Options) (*Service, error) {
 	// finish transitions interrupted by a restart
 	for _, st := range s.streams {
 		s.resumeTransitionLocked(st)
+		var closed []*shard
+		for _, sh := range st.Shards {
+			if !sh.open() {
+				closed = append(closed, sh)
+			}
+		}
+		s.sealLocked(st, closed...)
 	}
 	s.mu.Unlock()
 	if err != nil {
