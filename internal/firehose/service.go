@@ -1,0 +1,353 @@
+// Package firehose is Eddy's Amazon Data Firehose: the
+// `Firehose_20150804.*` JSON 1.1 API, a durable per-stream record buffer, and
+// delivery to S3-compatible storage.
+//
+// Design:
+//
+//   - Every delivery stream owns one shard log in the storage Backend
+//     (storage.ShardID{Stream: "fh-" + internal id}). PutRecord(Batch) appends
+//     to it and answers only after Append returned, so an acknowledged record
+//     is as durable as the backend promises. A KinesisStreamAsSource stream
+//     appends what it reads from the data stream to the same log.
+//   - One delivery goroutine per stream reads the log from the delivered
+//     position, gathers a buffer until BufferingHints.SizeInMBs is reached or
+//     IntervalInSeconds has passed since the oldest buffered record arrived
+//     (whichever first; interval 0 delivers at once), encodes and uploads it,
+//     and only then checkpoints the new delivered position in metadata and
+//     trims the log. A crash between upload and checkpoint re-delivers the
+//     buffer (at least once); nothing is lost or reordered. Failed uploads
+//     are retried with backoff while records are younger than 24 hours.
+//   - Metadata for all streams of all accounts is one JSON blob saved with
+//     Backend.SaveMeta("firehose") after every change, including checkpoints.
+//
+// Lock order: Service.saveMu, then Service.mu. Metrics use atomics.
+package firehose
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/eddy-streams/eddy/internal/awserr"
+	"github.com/eddy-streams/eddy/internal/awsproto"
+	"github.com/eddy-streams/eddy/internal/firehose/s3dest"
+	"github.com/eddy-streams/eddy/internal/storage"
+)
+
+// Options configures a Service.
+type Options struct {
+	Backend storage.Backend
+	Now     func() time.Time // nil: time.Now
+	Logger  *slog.Logger
+
+	// Server-wide S3 endpoint for deliveries (empty: AWS's own). A stream's
+	// tag "eddy:s3-endpoint" overrides the URL for that stream.
+	S3Endpoint  string
+	S3AccessKey string
+	S3SecretKey string
+	S3Region    string
+	// S3MultipartThreshold and S3PartSize override the multipart upload
+	// thresholds (defaults 16 MiB and 8 MiB).
+	S3MultipartThreshold, S3PartSize int
+
+	// KinesisEndpoint is this server's own URL, used to read the source data
+	// stream of KinesisStreamAsSource delivery streams.
+	KinesisEndpoint string
+	// KinesisAccessKey/SecretKey sign those reads (defaults "eddy"/"eddy").
+	KinesisAccessKey string
+	KinesisSecretKey string
+	// KinesisClient, when set, replaces the SDK client (tests).
+	KinesisClient func(region, account string) KinesisSource
+
+	DefaultAccount string
+	DefaultRegion  string
+
+	// RetryBase and RetryMax bound the backoff between failed uploads
+	// (defaults 1 s and 30 s).
+	RetryBase, RetryMax time.Duration
+	// KinesisPollInterval is the GetRecords period per shard (default 1 s).
+	KinesisPollInterval time.Duration
+}
+
+// Service implements awsproto.Service for Firehose.
+type Service struct {
+	opts    Options
+	backend storage.Backend
+	now     func() time.Time
+	log     *slog.Logger
+
+	saveMu sync.Mutex // serialises metadata saves; taken before mu
+
+	mu      sync.Mutex
+	streams map[string]*stream // key: account/region/name
+	ctx     context.Context    // set by Start; nil before
+	cancel  context.CancelFunc
+	wg      sync.WaitGroup
+
+	uploadersMu sync.Mutex
+	uploaders   map[string]*s3dest.Uploader
+
+	metrics metricsSet
+}
+
+// stream is one delivery stream: persisted state plus runtime.
+type stream struct {
+	meta streamMeta // guarded by Service.mu
+
+	kick    chan struct{} // wakes the delivery loop (config change, flush)
+	stop    chan struct{} // closed on delete
+	flushes chan chan error
+	m       *streamMetrics
+}
+
+// streamMeta is the persisted state of a delivery stream.
+type streamMeta struct {
+	Account   string `json:"account"`
+	Region    string `json:"region"`
+	Name      string `json:"name"`
+	ID        string `json:"id"`
+	Type      string `json:"type"`
+	Status    string `json:"status"`
+	Version   int    `json:"version"`
+	CreatedMs int64  `json:"createdMs"`
+	UpdatedMs int64  `json:"updatedMs"`
+
+	Dest     *S3Config `json:"dest"`
+	Extended bool      `json:"extended"`
+
+	DirectPut     *DirectPutSourceConfiguration     `json:"directPut,omitempty"`
+	KinesisSource *KinesisStreamSourceConfiguration `json:"kinesisSource,omitempty"`
+	StartMs       int64                             `json:"startMs,omitempty"`
+
+	EncKeyType string `json:"encKeyType,omitempty"`
+	EncKeyARN  string `json:"encKeyArn,omitempty"`
+	EncStatus  string `json:"encStatus,omitempty"`
+
+	Tags []Tag `json:"tags,omitempty"`
+
+	// Delivered is the first buffer-log position not yet delivered.
+	Delivered uint64 `json:"delivered"`
+	// Shards holds the KinesisStreamAsSource progress per source shard.
+	Shards map[string]*shardProgress `json:"shards,omitempty"`
+}
+
+// shardProgress is the checkpoint of one source shard.
+type shardProgress struct {
+	Seq  string `json:"seq,omitempty"` // last sequence number appended to the buffer
+	Done bool   `json:"done,omitempty"`
+}
+
+const metaVersion = 1
+
+type persisted struct {
+	Version int           `json:"version"`
+	Streams []*streamMeta `json:"streams"`
+}
+
+func (m *streamMeta) arn() string {
+	return fmt.Sprintf("arn:aws:firehose:%s:%s:deliverystream/%s", m.Region, m.Account, m.Name)
+}
+
+func (m *streamMeta) shardID() storage.ShardID { return storage.ShardID{Stream: "fh-" + m.ID} }
+
+func streamKey(account, region, name string) string { return account + "/" + region + "/" + name }
+
+// New builds the service and loads persisted delivery streams.
+func New(opts Options) (*Service, error) {
+	if opts.Backend == nil {
+		return nil, errors.New("firehose: Options.Backend is required")
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	if opts.DefaultAccount == "" {
+		opts.DefaultAccount = "000000000000"
+	}
+	if opts.DefaultRegion == "" {
+		opts.DefaultRegion = "us-east-1"
+	}
+	if opts.RetryBase <= 0 {
+		opts.RetryBase = time.Second
+	}
+	if opts.RetryMax <= 0 {
+		opts.RetryMax = 30 * time.Second
+	}
+	if opts.KinesisPollInterval <= 0 {
+		opts.KinesisPollInterval = time.Second
+	}
+	s := &Service{
+		opts: opts, backend: opts.Backend, now: opts.Now, log: opts.Logger.With("service", "firehose"),
+		streams: map[string]*stream{}, uploaders: map[string]*s3dest.Uploader{},
+	}
+	blob, err := s.backend.LoadMeta("firehose")
+	if err != nil {
+		return nil, fmt.Errorf("firehose: load metadata: %w", err)
+	}
+	if blob != nil {
+		var p persisted
+		if err := json.Unmarshal(blob, &p); err != nil {
+			return nil, fmt.Errorf("firehose: decode metadata: %w: %w", storage.ErrCorrupt, err)
+		}
+		if p.Version != metaVersion {
+			return nil, fmt.Errorf("firehose: metadata version %d, want %d", p.Version, metaVersion)
+		}
+		for _, m := range p.Streams {
+			if m == nil || m.Dest == nil {
+				return nil, fmt.Errorf("firehose: decode metadata: %w: stream without destination", storage.ErrCorrupt)
+			}
+			s.streams[streamKey(m.Account, m.Region, m.Name)] = s.newStream(*m)
+		}
+	}
+	return s, nil
+}
+
+func (s *Service) newStream(m streamMeta) *stream {
+	return &stream{meta: m, kick: make(chan struct{}, 1), stop: make(chan struct{}), flushes: make(chan chan error, 4),
+		m: s.metrics.get(m.Account, m.Region, m.Name)}
+}
+
+// TargetPrefix implements awsproto.Service.
+func (s *Service) TargetPrefix() string { return "Firehose_20150804" }
+
+// Start launches the delivery (and source) goroutines of every stream.
+func (s *Service) Start(ctx context.Context) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.ctx != nil {
+		return errors.New("firehose: already started")
+	}
+	s.ctx, s.cancel = context.WithCancel(ctx)
+	for _, st := range s.streams {
+		s.launchLocked(st)
+	}
+	return nil
+}
+
+// Close stops every goroutine and waits for them. Buffered records stay in
+// the backend and are delivered after the next Start.
+func (s *Service) Close() error {
+	s.mu.Lock()
+	cancel := s.cancel
+	s.mu.Unlock()
+	if cancel != nil {
+		cancel()
+	}
+	s.wg.Wait()
+	return nil
+}
+
+func (s *Service) launchLocked(st *stream) {
+	if s.ctx == nil {
+		return
+	}
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		s.deliverLoop(s.ctx, st)
+	}()
+	if st.meta.Type == typeKinesis {
+		s.wg.Add(1)
+		go func() {
+			defer s.wg.Done()
+			s.kinesisLoop(s.ctx, st)
+		}()
+	}
+}
+
+// save persists all metadata.
+func (s *Service) save() error {
+	s.saveMu.Lock()
+	defer s.saveMu.Unlock()
+	s.mu.Lock()
+	p := persisted{Version: metaVersion}
+	for _, st := range s.streams {
+		m := st.meta
+		p.Streams = append(p.Streams, &m)
+	}
+	sort.Slice(p.Streams, func(i, j int) bool { return p.Streams[i].ID < p.Streams[j].ID })
+	blob, err := json.Marshal(p)
+	s.mu.Unlock()
+	if err != nil {
+		return fmt.Errorf("firehose: encode metadata: %w", err)
+	}
+	if err := s.backend.SaveMeta("firehose", blob); err != nil {
+		return fmt.Errorf("firehose: save metadata: %w", err)
+	}
+	return nil
+}
+
+// Handle implements awsproto.Service.
+func (s *Service) Handle(req *awsproto.Request) (any, error) {
+	if req.Account == "" {
+		req.Account = s.opts.DefaultAccount
+	}
+	if req.Region == "" {
+		req.Region = s.opts.DefaultRegion
+	}
+	if req.Ctx == nil {
+		req.Ctx = context.Background()
+	}
+	switch req.Operation {
+	case "CreateDeliveryStream":
+		return s.createDeliveryStream(req)
+	case "DeleteDeliveryStream":
+		return s.deleteDeliveryStream(req)
+	case "DescribeDeliveryStream":
+		return s.describeDeliveryStream(req)
+	case "ListDeliveryStreams":
+		return s.listDeliveryStreams(req)
+	case "PutRecord":
+		return s.putRecord(req)
+	case "PutRecordBatch":
+		return s.putRecordBatch(req)
+	case "UpdateDestination":
+		return s.updateDestination(req)
+	case "StartDeliveryStreamEncryption":
+		return s.startEncryption(req)
+	case "StopDeliveryStreamEncryption":
+		return s.stopEncryption(req)
+	case "TagDeliveryStream":
+		return s.tagDeliveryStream(req)
+	case "UntagDeliveryStream":
+		return s.untagDeliveryStream(req)
+	case "ListTagsForDeliveryStream":
+		return s.listTags(req)
+	}
+	return nil, awserr.UnknownOperation()
+}
+
+func notFound(name, account string) error {
+	return awserr.ResourceNotFound("Firehose %s under account %s not found.", name, account)
+}
+
+// lookupLocked finds a stream; s.mu must be held.
+func (s *Service) lookupLocked(req *awsproto.Request, name string) (*stream, error) {
+	st := s.streams[streamKey(req.Account, req.Region, name)]
+	if st == nil {
+		return nil, notFound(name, req.Account)
+	}
+	return st, nil
+}
+
+func newID() string {
+	var b [12]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+func (st *stream) wake() {
+	select {
+	case st.kick <- struct{}{}:
+	default:
+	}
+}
