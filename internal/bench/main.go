@@ -23,7 +23,7 @@ func Main(args []string) error {
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+	fs := flag.NewFlagSet("eddy bench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var o Options
 	var quiet bool

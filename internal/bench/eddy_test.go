@@ -1,0 +1,84 @@
+package bench
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/kinesis"
+	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
+
+	"github.com/eddy-streams/eddy/internal/eddytest"
+)
+
+// TestAllModesAgainstEddy runs every mode against an in-process Eddy
+// server: counts must match (Run checks read-back and put→get), and every
+// figure of the report must be filled.
+func TestAllModesAgainstEddy(t *testing.T) {
+	srv := eddytest.Start(t)
+	cases := []struct {
+		mode   string
+		phases []string
+	}{
+		{"put", []string{"put"}},
+		{"get", []string{"put", "get"}},
+		{"latency", []string{"latency"}},
+		{"all", []string{"put", "put", "get", "latency"}}, // with baseline
+	}
+	for _, c := range cases {
+		t.Run(c.mode, func(t *testing.T) {
+			o := Options{
+				Endpoint: srv.URL(), Mode: c.mode, Stream: "bench-" + c.mode,
+				Shards: 2, Producers: 2, BatchSize: 100, RecordSize: 100,
+				Duration: 300 * time.Millisecond, Rate: 500, Baseline: c.mode == "all",
+			}
+			rep, err := Run(context.Background(), o)
+			if err != nil {
+				t.Fatalf("Run: %v\nreport: %+v", err, rep)
+			}
+			if len(rep.Phases) != len(c.phases) {
+				t.Fatalf("got %d phases, want %v", len(rep.Phases), c.phases)
+			}
+			var put PhaseResult
+			for i, p := range rep.Phases {
+				if p.Phase != c.phases[i] {
+					t.Errorf("phase %d = %s, want %s", i, p.Phase, c.phases[i])
+				}
+				if p.Records <= 0 || p.Calls <= 0 || p.RecordsPerSec <= 0 || p.MBPerSec <= 0 || p.CallLatency.P50 <= 0 {
+					t.Errorf("phase %s/%s not filled: %+v", p.Phase, p.Target, p)
+				}
+				if p.Errors != 0 || p.Throttles != 0 {
+					t.Errorf("phase %s/%s: %d errors, %d throttles", p.Phase, p.Target, p.Errors, p.Throttles)
+				}
+				switch {
+				case p.Phase == "put" && p.Target == "endpoint":
+					put = p
+				case p.Phase == "get":
+					// A fresh stream holds exactly the put phase's records.
+					if p.Records != put.Records || p.Bytes != put.Bytes {
+						t.Errorf("get read %d records (%d bytes), put wrote %d (%d bytes)", p.Records, p.Bytes, put.Records, put.Bytes)
+					}
+				case p.Phase == "latency":
+					if p.EndToEnd == nil || p.EndToEnd.Count != uint64(p.Records) || p.EndToEnd.P50 <= 0 || p.ConsumerCalls == 0 {
+						t.Errorf("latency phase end-to-end = %+v, records %d, polls %d", p.EndToEnd, p.Records, p.ConsumerCalls)
+					}
+					// 500 records/s for 0.3 s, paced: about 150.
+					if p.Records < 100 || p.Records > 160 {
+						t.Errorf("latency phase wrote %d records, want about 150", p.Records)
+					}
+				}
+			}
+			if (rep.Ratio != nil) != o.Baseline {
+				t.Errorf("ratio = %v with baseline %v", rep.Ratio, o.Baseline)
+			}
+			// The run created the stream, so it must have deleted it.
+			out, err := newClient(srv.URL(), o.withDefaults()).DescribeStreamSummary(context.Background(),
+				&kinesis.DescribeStreamSummaryInput{StreamName: &o.Stream})
+			var nf *types.ResourceNotFoundException
+			if !errors.As(err, &nf) && (err != nil || out.StreamDescriptionSummary.StreamStatus != types.StreamStatusDeleting) {
+				t.Errorf("stream %s after the run: %+v, %v; want it deleted", o.Stream, out, err)
+			}
+		})
+	}
+}
