@@ -539,6 +539,35 @@ func signedServerRequest(tb testing.TB, body []byte) *http.Request {
 	return sr
 }
 
+func TestDefaultPortAndDebug(t *testing.T) {
+	body := []byte("{}")
+	for _, port := range []string{"80", "443"} {
+		cr, _ := http.NewRequest("POST", "http://kinesis.local:"+port+"/", bytes.NewReader(body))
+		if err := v4.NewSigner().SignHTTP(context.Background(), aws.Credentials{AccessKeyID: akid, SecretAccessKey: secret},
+			cr, hashHex(body), "kinesis", "us-east-1", signTime); err != nil {
+			t.Fatal(err)
+		}
+		sr := httptest.NewRequest("POST", "http://kinesis.local:"+port+"/", bytes.NewReader(body))
+		sr.Header = cr.Header.Clone()
+		if sr.Host != "kinesis.local:"+port {
+			t.Fatalf("server Host %q", sr.Host)
+		}
+		v := &Verifier{Keys: map[string]string{akid: secret}, Now: fixedClock(signTime)}
+		if _, err := v.Verify(sr, body); err != nil {
+			t.Fatalf("port %s: %v", port, err)
+		}
+		// With Debug, a mismatch explains what the server computed.
+		v.Debug = true
+		_, err := v.Verify(sr, []byte("{ }"))
+		e, ok := awserr.As(err)
+		if !ok || !strings.HasPrefix(e.Message, MsgSignatureMismatch+"\n\nThe Canonical String for this request should have been\n'POST\n/\n") ||
+			!strings.Contains(e.Message, "host:kinesis.local:"+port+"\n") ||
+			!strings.Contains(e.Message, "The String-to-Sign should have been\n'AWS4-HMAC-SHA256\n20260101T000000Z\n20260101/us-east-1/kinesis/aws4_request\n") {
+			t.Fatalf("debug message: %v", err)
+		}
+	}
+}
+
 func TestVerifyAllocs(t *testing.T) {
 	body := bytes.Repeat([]byte("x"), 100<<10)
 	r := signedServerRequest(t, body)

@@ -104,21 +104,37 @@ func (v *Verifier) VerifyService(r *http.Request, body []byte, service string) (
 	default: // UNSIGNED-PAYLOAD, STREAMING-..., as the client declared
 		candidates[0] = []byte(ph)
 	}
+	// The Host as the client signed it: SDKs drop a default port (":80",
+	// ":443") from the signed value that some HTTP clients still send.
+	hosts := [2]string{r.Host}
+	if r.Host == "" {
+		hosts[0] = r.URL.Host
+	}
+	if h, ok := strings.CutSuffix(hosts[0], ":80"); ok {
+		hosts[1] = h
+	} else if h, ok := strings.CutSuffix(hosts[0], ":443"); ok {
+		hosts[1] = h
+	}
 	var canon []byte
-	for _, payloadHash := range candidates {
-		if payloadHash == nil {
+	for _, host := range hosts {
+		if host == "" {
 			continue
 		}
-		canon = appendCanonicalRequest((*bp)[:0], r, &c, payloadHash)
-		got := signature(key, &c, canon, bp)
-		*bp = canon[:0]
-		if subtle.ConstantTimeCompare(got[:], want[:]) == 1 {
-			return c, nil
+		for _, payloadHash := range candidates {
+			if payloadHash == nil {
+				continue
+			}
+			canon = appendCanonicalRequest((*bp)[:0], r, &c, payloadHash, host)
+			got := signature(key, &c, canon, bp)
+			*bp = canon[:0]
+			if subtle.ConstantTimeCompare(got[:], want[:]) == 1 {
+				return c, nil
+			}
 		}
 	}
 	msg := MsgSignatureMismatch
 	if v.Debug {
-		canon = appendCanonicalRequest(nil, r, &c, candidates[0])
+		canon = appendCanonicalRequest(nil, r, &c, candidates[0], hosts[0])
 		h := sha256.Sum256(canon)
 		msg += "\n\nThe Canonical String for this request should have been\n'" + string(canon) +
 			"'\n\nThe String-to-Sign should have been\n'" + Algorithm + "\n" + c.amzDateText + "\n" + c.scope + "\n" + hex.EncodeToString(h[:]) + "'\n"
@@ -225,7 +241,7 @@ func signature(key [32]byte, c *Credential, canon []byte, scratch *[]byte) [32]b
 }
 
 // appendCanonicalRequest writes the SigV4 canonical request for r.
-func appendCanonicalRequest(b []byte, r *http.Request, c *Credential, payloadHash []byte) []byte {
+func appendCanonicalRequest(b []byte, r *http.Request, c *Credential, payloadHash []byte, host string) []byte {
 	b = append(b, r.Method...)
 	b = append(b, '\n')
 	path := r.URL.EscapedPath()
@@ -242,7 +258,11 @@ func appendCanonicalRequest(b []byte, r *http.Request, c *Credential, payloadHas
 	for _, h := range c.SignedHeaders {
 		b = append(b, h...)
 		b = append(b, ':')
-		b = appendHeaderValues(b, r, h)
+		if strings.EqualFold(h, "host") {
+			b = appendTrimmed(b, host)
+		} else {
+			b = appendHeaderValues(b, r, h)
+		}
 		b = append(b, '\n')
 	}
 	b = append(b, '\n')
@@ -263,14 +283,6 @@ func opaquePath(o string) string {
 }
 
 func appendHeaderValues(b []byte, r *http.Request, name string) []byte {
-	switch name {
-	case "host":
-		host := r.Host
-		if host == "" {
-			host = r.URL.Host
-		}
-		return appendTrimmed(b, host)
-	}
 	vals := r.Header[textproto.CanonicalMIMEHeaderKey(name)]
 	if len(vals) == 0 {
 		switch name {
