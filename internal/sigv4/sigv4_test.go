@@ -39,10 +39,11 @@ type verifyServer struct {
 	v       *Verifier
 	service string
 
-	mu    sync.Mutex
-	cred  Credential
-	err   error
-	proto int // HTTP major version of the last request
+	mu       sync.Mutex
+	cred     Credential
+	err      error
+	proto    int // HTTP major version of the last request
+	requests int
 }
 
 func newVerifyServer(t *testing.T, v *Verifier, h2 bool) *verifyServer {
@@ -56,8 +57,12 @@ func newVerifyServer(t *testing.T, v *Verifier, h2 bool) *verifyServer {
 		cred, err := s.v.VerifyService(r, body, s.service)
 		s.mu.Lock()
 		s.cred, s.err, s.proto = cred, err, r.ProtoMajor
+		s.requests++
 		s.mu.Unlock()
 		w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+		if s.v.Now != nil { // the SDKs read the server's clock from Date
+			w.Header().Set("Date", s.v.Now().UTC().Format(http.TimeFormat))
+		}
 		if e, ok := awserr.As(err); ok {
 			w.Header().Set("x-amzn-ErrorType", e.Type)
 			w.WriteHeader(e.Status)
@@ -170,6 +175,27 @@ func TestKinesisClientSignatures(t *testing.T) {
 			_, err = client("AKIDUNKNOWN", secret).ListStreams(ctx, &kinesis.ListStreamsInput{})
 			assertAWSError(t, err, awserr.TUnrecognizedClient, MsgUnknownKey)
 		})
+	}
+}
+
+// The SDK corrects its clock from the Date of a skew error and retries: a
+// client 10 minutes behind the server fails once, then succeeds.
+func TestKinesisClientClockSkewRetry(t *testing.T) {
+	ahead := 10 * time.Minute
+	srv := newVerifyServer(t, &Verifier{Keys: map[string]string{akid: secret}, Now: func() time.Time { return time.Now().Add(ahead) }}, false)
+	c := kinesis.New(kinesis.Options{
+		Region:       "us-east-1",
+		BaseEndpoint: aws.String(srv.URL),
+		Credentials:  aws.NewCredentialsCache(staticCreds{akid, secret, ""}),
+		HTTPClient:   srv.Client(),
+	})
+	if _, err := c.ListStreams(context.Background(), &kinesis.ListStreamsInput{}); err != nil {
+		t.Fatalf("ListStreams with a skewed client clock: %v", err)
+	}
+	srv.mu.Lock()
+	defer srv.mu.Unlock()
+	if srv.requests != 2 {
+		t.Fatalf("%d attempts, want 2 (one skew error, one corrected retry)", srv.requests)
 	}
 }
 
