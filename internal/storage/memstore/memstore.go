@@ -73,6 +73,9 @@ func (s *Store) CreateShard(_ context.Context, id storage.ShardID, createdMs int
 }
 
 func (s *Store) Append(_ context.Context, id storage.ShardID, recs []storage.Record) (storage.AppendResult, error) {
+	if len(recs) == 0 {
+		return storage.AppendResult{}, fmt.Errorf("append to shard %s/%d: empty batch", id.Stream, id.Index)
+	}
 	sh, err := s.get(id)
 	if err != nil {
 		return storage.AppendResult{}, err
@@ -238,7 +241,17 @@ func (s *Store) LoadMeta(ns string) ([]byte, error) {
 func (s *Store) Close() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.closed {
+		return nil
+	}
 	s.closed = true
+	// wake every watcher: the backend is gone
+	for _, sh := range s.shards {
+		sh.mu.Lock()
+		close(sh.watch)
+		sh.watch = closedCh
+		sh.mu.Unlock()
+	}
 	return nil
 }
 

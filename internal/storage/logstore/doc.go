@@ -1,0 +1,81 @@
+// Package logstore is Eddy's embedded, durable storage.Backend: one
+// append-only log of segment files per shard, CRC32C-framed batches, a
+// sparse in-memory index, group commit, crash recovery and whole-segment
+// retention.
+//
+// # Layout
+//
+//	<dir>/LOCK                          flock: one process per directory (storage.ErrLocked)
+//	<dir>/unclean                       present while open; absent after a clean Close
+//	<dir>/meta/<ns>.meta                SaveMeta blobs (tmp + fsync + rename + fsync dir)
+//	<dir>/shards/<stream>/<index>/      one directory per shard (names escaped, index %010d)
+//	    shard.state                     creation time, trim horizon, sealed flag
+//	    <base %020d>.seg                frames; base = first position in the file
+//	    <base %020d>.idx                sparse index, written when the segment is sealed and at Close
+//	    <base>.seg.torn-<ms>            bytes cut off a torn tail by recovery (evidence)
+//
+// The byte layouts (all integers little-endian, every structure versioned)
+// are documented in docs/format/segment.md. In short, a segment is a 32-byte
+// header {magic "EDSG", version, header length, base, created ms, shard tag,
+// CRC32C} followed by frames; a frame is one Append batch:
+//
+//	| frameLen u32 | crc32c u32 | ver u8 | flags u8 | rsvd u16 | base u64 | count u32 | arrival ms i64 | records… |
+//
+// with records as {uvarint keyLen, key, uvarint dataLen, data}. The CRC
+// covers everything after itself. Each frame is written with one pwrite.
+//
+// # Write path and durability
+//
+// Append encodes the frame into a pooled buffer and writes it at the end
+// of the active segment under the shard mutex, then updates the sparse
+// index (an entry every IndexInterval bytes) and the write-through tail
+// cache. In Always mode the appender then calls syncTo: whoever holds the
+// shard's syncMu captures the written tip, runs one fdatasync and publishes
+// the new durable tip; appenders that queued meanwhile find their records
+// already covered (group commit without a timer). Readers see only
+// positions below the durable tip, so no reader ever sees a record a crash
+// could take back. Interval mode acknowledges after the write and syncs
+// every Options.Interval in the background; None syncs only when a segment
+// is sealed and at Close. In every mode, after a crash a shard recovers as
+// a prefix of its acknowledged appends.
+//
+// A segment is sealed (64 MiB or 1 h by default) by fdatasync, writing its
+// .idx file atomically, then creating the next segment whose header is
+// synced, directory included, before any frame goes into it. So every
+// sealed segment is entirely durable, and only the active one can be torn.
+//
+// A write or fsync error poisons the shard (storage.ErrPoisoned) until the
+// store is reopened; fsync is never retried. ENOSPC during a frame write is
+// different: the partial frame is truncated away and the append fails with
+// storage.ErrNoSpace, and appends succeed again once space is freed.
+//
+// # Recovery
+//
+// Open takes the LOCK and looks for the unclean marker. After a clean
+// Close every segment's .idx is trusted when its recorded size matches the
+// file. Otherwise the active (last) segment of each shard is scanned frame
+// by frame (length, CRC, version, position continuity, record layout,
+// non-decreasing time); at the first bad frame the rest of the file is
+// copied to a .torn-<ms> file, logged, and cut off, and the file synced.
+// Sealed segments are trusted through their .idx; a missing or bad .idx is
+// rebuilt by a scan in which a bad frame is corruption (storage.ErrCorrupt):
+// the shard serves reads up to the bad frame, returns ErrCorrupt past it,
+// refuses appends, and Verify reports it. Nothing is silently dropped.
+//
+// # Reads and memory
+//
+// The sparse index and a per-segment summary (positions, sizes, min/max
+// arrival) stay in memory: 16 bytes per IndexInterval of log. A read finds
+// the segment by position (or time: arrival times are clamped monotonic,
+// so the same index answers PosAtTime), then the index entry at or before
+// the position, and decodes frames from the tail cache or from 256 KiB
+// pread windows in pooled buffers, verifying CRCs. Records handed to the
+// callback alias those buffers. Sealed segment files are opened lazily and
+// reference-counted so Trim and DeleteShard can unlink them under a reader.
+//
+// # Locks
+//
+// Store.mu (shard map) → shard.syncMu (group-commit leader) → shard.mu.
+// Store.metaMu only guards SaveMeta. No lock is held across another
+// shard's locks.
+package logstore
