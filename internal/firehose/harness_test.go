@@ -308,3 +308,5 @@ func recs(prefix string, n, size int) [][]byte {
 }
 
 type firehoseOptions = firehose.Options
+
+func decompressGzip(b []byte) ([]byte, error) { return s3dest.Decompress(s3dest.GZIP, b) }
