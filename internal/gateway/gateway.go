@@ -75,16 +75,14 @@ type Gateway struct {
 	metrics  []MetricsWriter
 	ready    atomic.Bool
 
-	mu       sync.Mutex
-	counters map[counterKey]*atomic.Int64
-	draining atomic.Bool
+	counters sync.Map // counterKey -> *atomic.Int64
 }
 
 type counterKey struct{ service, op, code string }
 
 // New builds the handler.
 func New(o Options) *Gateway {
-	g := &Gateway{auth: o.Auth, log: o.Logger, services: map[string]awsproto.Service{}, metrics: o.Metrics, counters: map[counterKey]*atomic.Int64{}}
+	g := &Gateway{auth: o.Auth, log: o.Logger, services: map[string]awsproto.Service{}, metrics: o.Metrics}
 	if g.log == nil {
 		g.log = slog.Default()
 	}
@@ -365,23 +363,21 @@ func (g *Gateway) writeError(w http.ResponseWriter, c awsproto.Codec, e *awserr.
 
 func (g *Gateway) count(service, op, code string) {
 	k := counterKey{service, op, code}
-	g.mu.Lock()
-	c := g.counters[k]
-	if c == nil {
-		c = new(atomic.Int64)
-		g.counters[k] = c
+	c, ok := g.counters.Load(k)
+	if !ok {
+		c, _ = g.counters.LoadOrStore(k, new(atomic.Int64))
 	}
-	g.mu.Unlock()
-	c.Add(1)
+	c.(*atomic.Int64).Add(1)
 }
 
 func (g *Gateway) writeMetrics(w io.Writer) {
-	g.mu.Lock()
-	keys := make([]counterKey, 0, len(g.counters))
-	for k := range g.counters {
-		keys = append(keys, k)
-	}
-	g.mu.Unlock()
+	var keys []counterKey
+	vals := map[counterKey]int64{}
+	g.counters.Range(func(k, v any) bool {
+		keys = append(keys, k.(counterKey))
+		vals[k.(counterKey)] = v.(*atomic.Int64).Load()
+		return true
+	})
 	sort.Slice(keys, func(i, j int) bool {
 		a, b := keys[i], keys[j]
 		if a.service != b.service {
@@ -395,10 +391,7 @@ func (g *Gateway) writeMetrics(w io.Writer) {
 	fmt.Fprintln(w, "# HELP eddy_gateway_requests_total API requests by service, operation and result.")
 	fmt.Fprintln(w, "# TYPE eddy_gateway_requests_total counter")
 	for _, k := range keys {
-		g.mu.Lock()
-		n := g.counters[k].Load()
-		g.mu.Unlock()
-		fmt.Fprintf(w, "eddy_gateway_requests_total{service=%q,operation=%q,code=%q} %d\n", k.service, k.op, k.code, n)
+		fmt.Fprintf(w, "eddy_gateway_requests_total{service=%q,operation=%q,code=%q} %d\n", k.service, k.op, k.code, vals[k])
 	}
 	for _, m := range g.metrics {
 		m.WriteMetrics(w)

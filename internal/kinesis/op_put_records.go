@@ -112,6 +112,9 @@ func (s *Service) putRecords(r *awsproto.Request) (any, error) {
 			out.FailedRecordCount++
 		}
 	}
+	if r.Codec == awsproto.JSON {
+		return encodePutRecordsJSON(&out), nil
+	}
 	return out, nil
 }
 
