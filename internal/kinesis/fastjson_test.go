@@ -35,9 +35,9 @@ func FuzzFastPutRecords(f *testing.F) {
 
 func TestFastPutRecordsFallsBack(t *testing.T) {
 	for _, body := range []string{
-		`{"Records":[{"Data":"AA==","PartitionKey":"k\u0041"}]}`, // escape
+		`{"Records":[{"Data":"AA==","PartitionKey":"k\u0041"}]}`,        // escape
 		`{"Records":[{"Data":"AA==","PartitionKey":"k"}],"Records":[]}`, // repeated member
-		`{"Records":[{"Data":"AA==","PartitionKey":"k"}],"X":1}`, // unknown member
+		`{"Records":[{"Data":"AA==","PartitionKey":"k"}],"X":1}`,        // unknown member
 		`{"Records":"nope"}`, // wrong type
 	} {
 		var in putRecordsInput
