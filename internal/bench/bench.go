@@ -46,6 +46,9 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"os"
+	"runtime"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -84,6 +87,7 @@ type Report struct {
 	BatchSize  int           `json:"batch_size"`
 	RecordSize int           `json:"record_size"`
 	Rate       int           `json:"rate"`
+	Host       Host          `json:"host"`
 	Phases     []PhaseResult `json:"phases"`
 	// Ratio is real/baseline put records/s, set when both ran.
 	Ratio *float64 `json:"ratio,omitempty"`
@@ -107,6 +111,18 @@ type PhaseResult struct {
 	EndToEnd *Latency `json:"end_to_end,omitempty"`
 	// ConsumerCalls counts GetRecords calls of the latency phase's pollers.
 	ConsumerCalls int64 `json:"consumer_calls,omitempty"`
+	// ClientCPU is the CPU time (user+system, seconds) this process used
+	// during the phase: the load generator's cost, plus the no-op server's
+	// for the baseline. Compare it with Seconds × cores to see whether the
+	// client, rather than the server, was the limit.
+	ClientCPU float64 `json:"client_cpu_seconds"`
+}
+
+// Host describes where the run happened.
+type Host struct {
+	CPUs       int    `json:"cpus"`
+	GOMAXPROCS int    `json:"gomaxprocs"`
+	LoadAvg    string `json:"loadavg,omitempty"` // /proc/loadavg at the start, when readable
 }
 
 // Latency summarises a histogram, in milliseconds.
@@ -204,6 +220,7 @@ func Run(ctx context.Context, o Options) (Report, error) {
 	rep := Report{
 		Endpoint: o.Endpoint, Stream: o.Stream, Mode: o.Mode,
 		Producers: o.Producers, BatchSize: o.BatchSize, RecordSize: o.RecordSize, Rate: o.Rate,
+		Host: hostInfo(),
 	}
 	if err := o.validate(); err != nil {
 		return rep, err
@@ -239,7 +256,7 @@ func Run(ctx context.Context, o Options) (Report, error) {
 	}
 	for _, name := range names {
 		o.Logger.Info("phase start", "phase", name, "endpoint", o.Endpoint)
-		res, err := phases[name](ctx, t)
+		res, err := measured(ctx, t, phases[name])
 		res.Phase, res.Target = name, t.name
 		rep.Phases = append(rep.Phases, res)
 		if err != nil {
@@ -265,12 +282,28 @@ func runBaseline(ctx context.Context, o Options) (PhaseResult, error) {
 		return PhaseResult{}, fmt.Errorf("baseline: %w", err)
 	}
 	o.Logger.Info("phase start", "phase", "put", "endpoint", "baseline "+noop.URL)
-	res, err := runPut(ctx, t)
+	res, err := measured(ctx, t, runPut)
 	res.Phase, res.Target = "put", t.name
 	if err != nil {
 		return res, fmt.Errorf("baseline put phase: %w", err)
 	}
 	return res, nil
+}
+
+// measured runs p and records the process CPU time it used.
+func measured(ctx context.Context, t *target, p phase) (PhaseResult, error) {
+	cpu0 := processCPU()
+	res, err := p(ctx, t)
+	res.ClientCPU = (processCPU() - cpu0).Seconds()
+	return res, err
+}
+
+func hostInfo() Host {
+	h := Host{CPUs: runtime.NumCPU(), GOMAXPROCS: runtime.GOMAXPROCS(0)}
+	if b, err := os.ReadFile("/proc/loadavg"); err == nil {
+		h.LoadAvg = strings.TrimSpace(string(b))
+	}
+	return h
 }
 
 func newTarget(name, endpoint string, o Options) *target {

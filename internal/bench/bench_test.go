@@ -78,6 +78,9 @@ func TestPutAgainstNoop(t *testing.T) {
 					t.Errorf("ratio = %v, want > 0", rep.Ratio)
 				}
 			}
+			if p.ClientCPU <= 0 || rep.Host.CPUs <= 0 {
+				t.Errorf("client CPU %.3fs, host %+v: not measured", p.ClientCPU, rep.Host)
+			}
 			if rep.Shards != 4 {
 				t.Errorf("shards = %d, want 4", rep.Shards)
 			}

@@ -19,15 +19,16 @@ func Write(w io.Writer, rep Report, asJSON bool) error {
 		}
 		return nil
 	}
-	fmt.Fprintf(w, "endpoint %s, stream %s (%d shards), mode %s: %d producers × %d records × %d bytes; latency rate %d records/s\n\n",
+	fmt.Fprintf(w, "endpoint %s, stream %s (%d shards), mode %s: %d producers × %d records × %d bytes; latency rate %d records/s\n",
 		rep.Endpoint, rep.Stream, rep.Shards, rep.Mode, rep.Producers, rep.BatchSize, rep.RecordSize, rep.Rate)
+	fmt.Fprintf(w, "host: %d CPUs, GOMAXPROCS %d, load average at start %s\n\n", rep.Host.CPUs, rep.Host.GOMAXPROCS, rep.Host.LoadAvg)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "phase\ttarget\tseconds\trecords\trecords/s\tMB/s\tcalls/s\tp50 ms\tp99 ms\tmax ms\terrors\tthrottles\t")
+	fmt.Fprintln(tw, "phase\ttarget\tseconds\trecords\trecords/s\tMB/s\tcalls/s\tp50 ms\tp99 ms\tmax ms\terrors\tthrottles\tclient CPU s\t")
 	for _, p := range rep.Phases {
 		l := p.CallLatency
-		fmt.Fprintf(tw, "%s\t%s\t%.2f\t%d\t%.0f\t%.2f\t%.1f\t%.3f\t%.3f\t%.3f\t%d\t%d\t\n",
+		fmt.Fprintf(tw, "%s\t%s\t%.2f\t%d\t%.0f\t%.2f\t%.1f\t%.3f\t%.3f\t%.3f\t%d\t%d\t%.2f\t\n",
 			p.Phase, p.Target, p.Seconds, p.Records, p.RecordsPerSec, p.MBPerSec, p.CallsPerSec,
-			l.P50, l.P99, l.Max, p.Errors, p.Throttles)
+			l.P50, l.P99, l.Max, p.Errors, p.Throttles, p.ClientCPU)
 	}
 	if err := tw.Flush(); err != nil {
 		return fmt.Errorf("write report: %w", err)
