@@ -129,7 +129,7 @@ type Tailer struct {
 	started bool
 	cur     *file
 	done    map[key]doneFile // files finished (or history at first start)
-	pending []candidate  // newer files to read after cur, oldest first
+	pending []candidate      // newer files to read after cur, oldest first
 
 	lastGrowth time.Time
 	lastData   time.Time
