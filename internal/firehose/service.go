@@ -205,6 +205,10 @@ func New(opts Options) (*Service, error) {
 			if m == nil || m.Dest == nil {
 				return nil, fmt.Errorf("firehose: decode metadata: %w: stream without destination", storage.ErrCorrupt)
 			}
+			if m.ID == "" || m.Name == "" || (m.Type == typeKinesis && m.KinesisSource == nil) {
+				return nil, fmt.Errorf("firehose: decode metadata: %w: stream %q incomplete", storage.ErrCorrupt, m.Name)
+			}
+			withDefaults(m.Dest)
 			s.streams[streamKey(m.Account, m.Region, m.Name)] = s.newStream(*m)
 		}
 	}
