@@ -116,6 +116,10 @@ type PhaseResult struct {
 	// for the baseline. Compare it with Seconds × cores to see whether the
 	// client, rather than the server, was the limit.
 	ClientCPU float64 `json:"client_cpu_seconds"`
+	// Retries counts the attempts the SDK repeated after a retryable error,
+	// by cause in RetryCauses.
+	Retries     int64            `json:"retries"`
+	RetryCauses map[string]int64 `json:"retry_causes,omitempty"`
 }
 
 // Host describes where the run happened.
@@ -203,10 +207,11 @@ func (o Options) validate() error {
 
 // target is one endpoint under test, with what phases pass to each other.
 type target struct {
-	name   string // "endpoint" or "baseline"
-	client *kinesis.Client
-	opts   Options
-	base   time.Time // monotonic origin of payload timestamps
+	name    string // "endpoint" or "baseline"
+	client  *kinesis.Client
+	retries *retryCounter
+	opts    Options
+	base    time.Time // monotonic origin of payload timestamps
 
 	putTag      [8]byte // tag of the last put phase's payloads
 	putAccepted int64   // records that put phase got accepted
@@ -293,8 +298,10 @@ func runBaseline(ctx context.Context, o Options) (PhaseResult, error) {
 // measured runs p and records the process CPU time it used.
 func measured(ctx context.Context, t *target, p phase) (PhaseResult, error) {
 	cpu0 := processCPU()
+	t.retries.take()
 	res, err := p(ctx, t)
 	res.ClientCPU = (processCPU() - cpu0).Seconds()
+	res.Retries, res.RetryCauses = t.retries.take()
 	return res, err
 }
 
@@ -307,14 +314,14 @@ func hostInfo() Host {
 }
 
 func newTarget(name, endpoint string, o Options) *target {
-	t := &target{name: name, client: newClient(endpoint, o), opts: o, base: time.Now()}
-	return t
+	rc := newRetryCounter()
+	return &target{name: name, client: newClient(endpoint, o, rc), retries: rc, opts: o, base: time.Now()}
 }
 
 // newClient is a Kinesis client for endpoint with static dummy credentials,
 // the SDK's default retryer and a transport that keeps a connection per
-// concurrent caller.
-func newClient(endpoint string, o Options) *kinesis.Client {
+// concurrent caller. retryer, when not nil, wraps the default retryer.
+func newClient(endpoint string, o Options, retryer aws.Retryer) *kinesis.Client {
 	conns := o.Producers + o.Shards + 8
 	httpClient := awshttp.NewBuildableClient().WithTransportOptions(func(tr *http.Transport) {
 		tr.MaxIdleConns = conns * 2
@@ -326,6 +333,7 @@ func newClient(endpoint string, o Options) *kinesis.Client {
 		BaseEndpoint: aws.String(endpoint),
 		Credentials:  credentials.NewStaticCredentialsProvider("eddybench", "eddybench", ""),
 		HTTPClient:   httpClient,
+		Retryer:      retryer,
 	})
 }
 

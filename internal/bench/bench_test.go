@@ -4,7 +4,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -161,5 +167,40 @@ func TestMainFlags(t *testing.T) {
 	}
 	if err := run(context.Background(), []string{"--nope"}, &bytes.Buffer{}, &bytes.Buffer{}); err == nil {
 		t.Error("unknown flag accepted")
+	}
+}
+
+// TestRetriesCounted fails some PutRecords attempts with a retryable error
+// in front of the no-op endpoint and checks the report counts the SDK's
+// retries by cause while every record still lands.
+func TestRetriesCounted(t *testing.T) {
+	n := startNoop(t)
+	var puts atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasSuffix(r.Header.Get("X-Amz-Target"), ".PutRecords") && slices.Contains([]int64{1, 4}, puts.Add(1)) {
+			io.Copy(io.Discard, r.Body)
+			noopError(w, http.StatusInternalServerError, "InternalFailure", "injected")
+			return
+		}
+		n.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	rep, err := Run(context.Background(), Options{Endpoint: srv.URL, Stream: "retry", TotalRecords: 1000, BatchSize: 100, Producers: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := rep.Phases[0]
+	var sum int64
+	for _, c := range p.RetryCauses {
+		sum += c
+	}
+	// Attempts 1 and 4 fail and are retried; every record still lands once.
+	if p.Records != 1000 || p.Errors != 0 || p.Retries != sum || p.RetryCauses["InternalFailure"] != 2 {
+		t.Errorf("records %d errors %d retries %d causes %v; want 1000, 0, the sum of causes, 2 InternalFailure", p.Records, p.Errors, p.Retries, p.RetryCauses)
+	}
+	var out bytes.Buffer
+	Write(&out, rep, false)
+	if !strings.Contains(out.String(), fmt.Sprintf("retried %d attempts", p.Retries)) {
+		t.Errorf("text report does not show the retries:\n%s", out.String())
 	}
 }

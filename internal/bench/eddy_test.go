@@ -73,7 +73,7 @@ func TestAllModesAgainstEddy(t *testing.T) {
 				t.Errorf("ratio = %v with baseline %v", rep.Ratio, o.Baseline)
 			}
 			// The run created the stream, so it must have deleted it.
-			out, err := newClient(srv.URL(), o.withDefaults()).DescribeStreamSummary(context.Background(),
+			out, err := newClient(srv.URL(), o.withDefaults(), nil).DescribeStreamSummary(context.Background(),
 				&kinesis.DescribeStreamSummaryInput{StreamName: &o.Stream})
 			var nf *types.ResourceNotFoundException
 			if !errors.As(err, &nf) && (err != nil || out.StreamDescriptionSummary.StreamStatus != types.StreamStatusDeleting) {

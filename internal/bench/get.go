@@ -70,8 +70,12 @@ func runGet(ctx context.Context, t *target) (PhaseResult, error) {
 	if err := errors.Join(errs...); err != nil {
 		return res, err
 	}
-	if mine != t.putAccepted {
-		return res, fmt.Errorf("read back %d records of the put phase, but it had %d accepted", mine, t.putAccepted)
+	switch {
+	case mine > t.putAccepted:
+		return res, fmt.Errorf("read back %d records of the put phase, but it had %d accepted: duplicates, "+
+			"e.g. from a PutRecords the SDK retried after its first attempt was stored (see the put phase's retries)", mine, t.putAccepted)
+	case mine < t.putAccepted:
+		return res, fmt.Errorf("read back %d records of the put phase, but it had %d accepted: records lost", mine, t.putAccepted)
 	}
 	return res, nil
 }

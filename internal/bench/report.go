@@ -35,6 +35,11 @@ func Write(w io.Writer, rep Report, asJSON bool) error {
 	}
 	fmt.Fprintln(w, "(latencies are per API call: PutRecords in put, GetRecords in get, the producer's PutRecord(s) in latency)")
 	for _, p := range rep.Phases {
+		if p.Retries > 0 {
+			fmt.Fprintf(w, "%s/%s: the SDK retried %d attempts: %v\n", p.Phase, p.Target, p.Retries, p.RetryCauses)
+		}
+	}
+	for _, p := range rep.Phases {
 		if p.EndToEnd == nil {
 			continue
 		}
