@@ -47,7 +47,10 @@ func quietLogger(t testing.TB) *slog.Logger {
 
 type tlogWriter struct{ t testing.TB }
 
-func (w tlogWriter) Write(p []byte) (int, error) { w.t.Log(strings.TrimSpace(string(p))); return len(p), nil }
+func (w tlogWriter) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimSpace(string(p)))
+	return len(p), nil
+}
 
 // versity is a versitygw process serving a posix directory on loopback.
 type versity struct {
