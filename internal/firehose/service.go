@@ -70,7 +70,7 @@ type Options struct {
 	DefaultRegion  string
 
 	// RetryBase and RetryMax bound the backoff between failed uploads
-	// (defaults 1 s and 30 s).
+	// (defaults 1 s and 5 s: AWS retries S3 delivery every 5 s for 24 h).
 	RetryBase, RetryMax time.Duration
 	// KinesisPollInterval is the GetRecords period per shard (default 1 s).
 	KinesisPollInterval time.Duration
@@ -180,7 +180,7 @@ func New(opts Options) (*Service, error) {
 		opts.RetryBase = time.Second
 	}
 	if opts.RetryMax <= 0 {
-		opts.RetryMax = 30 * time.Second
+		opts.RetryMax = 5 * time.Second
 	}
 	if opts.KinesisPollInterval <= 0 {
 		opts.KinesisPollInterval = time.Second
