@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
@@ -73,16 +74,21 @@ func AWSConfig(ctx context.Context, o ClientOptions) (aws.Config, error) {
 		opts = append(opts, awsconfig.WithCredentialsProvider(
 			credentials.NewStaticCredentialsProvider(o.AccessKeyID, o.SecretAccessKey, "")))
 	}
-	hc := o.HTTPClient
-	if hc == nil {
-		hc = &http.Client{Transport: &http.Transport{
-			Proxy:                 http.ProxyFromEnvironment,
-			DialContext:           (&net.Dialer{Timeout: o.ConnectTimeout, KeepAlive: 30 * time.Second}).DialContext,
-			MaxIdleConnsPerHost:   max(o.MaxConnsPerHost, 2),
-			ResponseHeaderTimeout: o.SocketTimeout,
-			IdleConnTimeout:       90 * time.Second,
-			ForceAttemptHTTP2:     true,
-		}}
+	var hc aws.HTTPClient = o.HTTPClient
+	if o.HTTPClient == nil {
+		// The SDK's buildable client keeps working with AWS_CA_BUNDLE.
+		hc = awshttp.NewBuildableClient().
+			WithDialerOptions(func(d *net.Dialer) {
+				if o.ConnectTimeout > 0 {
+					d.Timeout = o.ConnectTimeout
+				}
+			}).
+			WithTransportOptions(func(t *http.Transport) {
+				t.MaxIdleConnsPerHost = max(o.MaxConnsPerHost, 2)
+				if o.SocketTimeout > 0 {
+					t.ResponseHeaderTimeout = o.SocketTimeout
+				}
+			})
 	}
 	opts = append(opts, awsconfig.WithHTTPClient(hc), awsconfig.WithRetryMaxAttempts(1))
 	cfg, err := awsconfig.LoadDefaultConfig(ctx, opts...)
