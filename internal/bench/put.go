@@ -106,8 +106,11 @@ func runPut(ctx context.Context, t *target) (PhaseResult, error) {
 	}
 
 	stats := make([]producerStats, o.Producers)
-	start := time.Now()
-	deadline := start.Add(o.Duration)
+	// Producers build their buffers first, then all start together.
+	var ready sync.WaitGroup
+	ready.Add(o.Producers)
+	startCh := make(chan struct{})
+	var start, deadline time.Time
 	var wg sync.WaitGroup
 	for i := range o.Producers {
 		wg.Go(func() {
@@ -115,9 +118,13 @@ func runPut(ctx context.Context, t *target) (PhaseResult, error) {
 			rng := rand.New(rand.NewPCG(rand.Uint64(), uint64(i)))
 			p := newPayloads(tag, o.BatchSize, o.RecordSize, rng)
 			entries := make([]types.PutRecordsRequestEntry, o.BatchSize)
+			ready.Done()
+			<-startCh
 			consecutiveErrs := 0
 			for ctx.Err() == nil && consecutiveErrs < maxConsecutiveErrors {
-				if o.TotalRecords <= 0 && !time.Now().Before(deadline) {
+				// Every producer makes at least one call, even when a
+				// loaded machine schedules it after the deadline.
+				if o.TotalRecords <= 0 && st.calls > 0 && !time.Now().Before(deadline) {
 					return
 				}
 				n := claim()
@@ -160,6 +167,10 @@ func runPut(ctx context.Context, t *target) (PhaseResult, error) {
 			}
 		})
 	}
+	ready.Wait()
+	start = time.Now()
+	deadline = start.Add(o.Duration)
+	close(startCh)
 	wg.Wait()
 	elapsed := time.Since(start)
 
