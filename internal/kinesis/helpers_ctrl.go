@@ -115,7 +115,7 @@ func tagCharsOK(s string) bool {
 func checkTagText(texts []string, verb, what string) error {
 	for _, t := range texts {
 		if !tagCharsOK(t) {
-			return awserr.InvalidArgument("Some tags contain invalid characters. Valid characters: Unicode letters, digits, white space, _ . / = + - %% @.")
+			return awserr.InvalidArgument("%s", "Some tags contain invalid characters. Valid characters: Unicode letters, digits, white space, _ . / = + - % @.")
 		}
 	}
 	for _, t := range texts {
