@@ -67,7 +67,7 @@ type Options struct {
 
 	FS     vfs.FS           // default vfs.OS
 	Now    func() time.Time // clock for arrival times and segment age (default time.Now)
-	Logger *slog.Logger     // default slog.Default()
+	Logger *slog.Logger     // default slog.Default() with component=logstore
 
 	SegmentBytes int64         // roll the active segment past this size (default 64 MiB, max 1 GiB)
 	SegmentAge   time.Duration // roll a segment this old on the next append or Trim (default 1h)
@@ -98,7 +98,7 @@ func (o Options) withDefaults() (Options, error) {
 		o.Now = time.Now
 	}
 	if o.Logger == nil {
-		o.Logger = slog.Default()
+		o.Logger = slog.Default().With("component", "logstore")
 	}
 	if o.SegmentBytes <= 0 {
 		o.SegmentBytes = 64 << 20

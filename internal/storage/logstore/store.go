@@ -61,7 +61,7 @@ func Open(dir string, opts Options) (*Store, error) {
 		}
 		return nil, fmt.Errorf("logstore: lock %s: %w", dir, err)
 	}
-	st := &Store{dir: dir, o: o, fs: fs, log: o.Logger.With("component", "logstore"), lock: lock,
+	st := &Store{dir: dir, o: o, fs: fs, log: o.Logger, lock: lock,
 		shards: map[storage.ShardID]*shard{}, stop: make(chan struct{})}
 	if err := st.open(); err != nil {
 		for _, sh := range st.shards {
