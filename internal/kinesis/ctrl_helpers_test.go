@@ -24,11 +24,13 @@ func streamARNOf(name string) string {
 	return "arn:aws:kinesis:us-east-1:" + testAccount + ":stream/" + name
 }
 
-// startCtrl starts a server and returns it with a client.
+// startCtrl starts a server and returns it with a client that does not
+// retry (the SDK retries LimitExceededException as throttling, with backoff).
 func startCtrl(t *testing.T, opts ...eddytest.Option) (*app.Server, *kinesis.Client) {
 	t.Helper()
 	srv := eddytest.Start(t, opts...)
-	return srv, eddytest.Kinesis(srv)
+	c := kinesis.NewFromConfig(eddytest.AWSConfig(srv.URL(), "", ""), func(o *kinesis.Options) { o.RetryMaxAttempts = 1 })
+	return srv, c
 }
 
 func withDelay(d time.Duration) eddytest.Option {
