@@ -186,7 +186,6 @@ func (st *Store) loadShard(dir string, clean bool) (*shard, error) {
 	sh.durableMs = sh.tipMs
 	sh.lastMs = max(sh.tipMs, sh.createdMs)
 	sh.trim = min(max(state.Trim, sh.segs[0].base), sh.next)
-	sh.tail.start = act.size
 	return sh, nil
 }
 

@@ -45,15 +45,6 @@ func (s *segment) apply(sum segSummary, ents []indexEntry) {
 	}
 }
 
-// tailCache holds the newest bytes of the active segment, [start,
-// start+len(buf)), always starting at a frame boundary. Appends go past
-// len(buf) in place; readers keep the slice they snapshotted, so a
-// replaced buffer stays valid for them.
-type tailCache struct {
-	start int64
-	buf   []byte
-}
-
 // shard is one shard log.
 //
 // Locks: syncMu (the group-commit leader) is taken before mu. st.mu is
@@ -197,63 +188,6 @@ func putBuf(bp *[]byte) {
 	}
 }
 
-// ---- tail cache ----
-
-func (sh *shard) dropTailLocked() {
-	sh.st.cacheUsed.Add(-int64(cap(sh.tail.buf)))
-	sh.tail.buf = nil
-}
-
-func (sh *shard) resetTailLocked(start int64) {
-	sh.dropTailLocked()
-	sh.tail.start = start
-}
-
-func (sh *shard) cacheLocked(off int64, frame []byte) {
-	limit := sh.st.o.TailCacheBytes
-	t := &sh.tail
-	if limit <= 0 {
-		return
-	}
-	if off != t.start+int64(len(t.buf)) {
-		sh.resetTailLocked(off)
-	}
-	if len(t.buf)+len(frame) <= cap(t.buf) {
-		t.buf = append(t.buf, frame...)
-		return
-	}
-	keep := t.buf
-	if len(keep)+len(frame) > limit {
-		if len(frame) > limit/2 {
-			sh.resetTailLocked(off + int64(len(frame)))
-			return
-		}
-		i := 0
-		for len(keep)-i > limit/2-len(frame) {
-			sz, err := peekFrameSize(keep[i:])
-			if err != nil || sz > len(keep)-i {
-				i = len(keep)
-				break
-			}
-			i += sz
-		}
-		keep = keep[i:]
-	}
-	newCap := min(limit, max(2*(len(keep)+len(frame)), 64<<10))
-	used := sh.st.cacheUsed.Add(int64(newCap))
-	if used-int64(cap(t.buf)) > sh.st.o.TailCacheTotalBytes {
-		sh.st.cacheUsed.Add(-int64(newCap))
-		sh.resetTailLocked(off + int64(len(frame)))
-		return
-	}
-	nb := make([]byte, 0, newCap)
-	nb = append(nb, keep...)
-	nb = append(nb, frame...)
-	newStart := off - int64(len(keep))
-	sh.dropTailLocked()
-	t.buf, t.start = nb, newStart
-}
-
 // ---- append ----
 
 // Append writes recs as one frame with one write(2) and, in Always mode,
@@ -393,7 +327,7 @@ func (sh *shard) rollLocked(nowMs int64) error {
 	}
 	seg.rw = true
 	sh.segs = append(sh.segs, seg)
-	sh.resetTailLocked(seg.size)
+	sh.dropTailLocked()
 	return nil
 }
 
@@ -401,12 +335,11 @@ func (sh *shard) rollLocked(nowMs int64) error {
 
 // view is a reader's snapshot of one segment.
 type view struct {
-	seg       *segment
-	f         vfs.File
-	size      int64
-	index     []indexEntry
-	tail      []byte
-	tailStart int64
+	seg   *segment
+	f     vfs.File
+	size  int64
+	index []indexEntry
+	tail  []tailRef
 }
 
 func (sh *shard) viewLocked(s *segment) (view, error) {
@@ -419,8 +352,8 @@ func (sh *shard) viewLocked(s *segment) (view, error) {
 	}
 	s.refs++
 	v := view{seg: s, f: s.f, size: s.size, index: s.index}
-	if s == sh.active() && sh.tail.buf != nil {
-		v.tail, v.tailStart = sh.tail.buf, sh.tail.start
+	if s == sh.active() {
+		v.tail = sh.snapshotTailLocked()
 	}
 	return v, nil
 }
@@ -429,6 +362,7 @@ func (sh *shard) unview(vs ...view) {
 	sh.mu.Lock()
 	for _, v := range vs {
 		sh.unrefLocked(v.seg)
+		sh.releaseTailLocked(v.tail)
 	}
 	sh.mu.Unlock()
 }
@@ -517,13 +451,8 @@ func scanFrames(v view, off int64, expect uint64, fn func(h frameHeader, frame [
 		var frame []byte
 		var h frameHeader
 		var err error
-		if v.tail != nil && off >= v.tailStart && off < v.tailStart+int64(len(v.tail)) {
-			b := v.tail[off-v.tailStart:]
-			sz, perr := peekFrameSize(b)
-			if perr != nil || sz > len(b) {
-				return fmt.Errorf("segment %s offset %d: tail cache: %w", v.seg.name, off, storage.ErrCorrupt)
-			}
-			frame = b[:sz]
+		if fr, ok := tailFrame(v.tail, off); ok {
+			frame = fr
 			h, err = frameHeaderOf(frame)
 		} else {
 			frame, h, err = r.frame(off)

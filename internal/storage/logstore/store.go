@@ -240,7 +240,6 @@ func (st *Store) CreateShard(_ context.Context, id storage.ShardID, createdMs in
 	sh := st.newShard(id, dir, state)
 	seg.rw = true
 	sh.segs = []*segment{seg}
-	sh.tail.start = seg.size
 	st.shards[id] = sh
 	return nil
 }
