@@ -186,8 +186,8 @@ func frameHeaderOf(f []byte) (frameHeader, error) {
 		return frameHeader{}, fmt.Errorf("frame %w %d", errVersion, f[8])
 	}
 	h := frameHeader{Size: len(f), Base: le.Uint64(f[12:]), Count: le.Uint32(f[20:]), Ms: int64(le.Uint64(f[24:]))}
-	if h.Count == 0 || f[9] != 0 {
-		return frameHeader{}, fmt.Errorf("%w: count %d flags %#x", errBadRecord, h.Count, f[9])
+	if h.Count == 0 || f[9] != 0 || le.Uint16(f[10:]) != 0 {
+		return frameHeader{}, fmt.Errorf("%w: count %d flags %#x reserved %#x", errBadRecord, h.Count, f[9], le.Uint16(f[10:]))
 	}
 	return h, nil
 }
@@ -271,6 +271,9 @@ func decodeIndex(b []byte) (segSummary, []indexEntry, error) {
 	}
 	if v := le.Uint16(b[4:]); v != idxVersion {
 		return s, nil, fmt.Errorf("index version %d: %w", v, errVersion)
+	}
+	if le.Uint16(b[6:]) != 0 || le.Uint32(b[52:]) != 0 {
+		return s, nil, fmt.Errorf("index reserved fields: %w", errBadHeader)
 	}
 	n := le.Uint32(b[48:])
 	if uint64(len(b)) != idxHeaderLen+idxEntryLen*uint64(n)+4 {
@@ -380,6 +383,9 @@ func decodeMeta(b []byte) ([]byte, error) {
 	}
 	if v := le.Uint16(b[4:]); v != metaVersion {
 		return nil, fmt.Errorf("meta version %d: %w", v, errVersion)
+	}
+	if le.Uint16(b[6:]) != 0 {
+		return nil, fmt.Errorf("meta reserved field: %w", errBadHeader)
 	}
 	if n := le.Uint64(b[8:]); n != uint64(len(b)-20) {
 		return nil, fmt.Errorf("meta length %d: %w", n, errBadLen)
