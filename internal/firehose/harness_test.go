@@ -313,3 +313,7 @@ func recs(prefix string, n, size int) [][]byte {
 type firehoseOptions = firehose.Options
 
 func decompressGzip(b []byte) ([]byte, error) { return s3dest.Decompress(s3dest.GZIP, b) }
+
+func listInput(bucket, prefix string) *s3.ListObjectsV2Input {
+	return &s3.ListObjectsV2Input{Bucket: aws.String(bucket), Prefix: aws.String(prefix)}
+}
