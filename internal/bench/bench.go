@@ -314,13 +314,13 @@ func hostInfo() Host {
 }
 
 func newTarget(name, endpoint string, o Options) *target {
-	rc := newRetryCounter()
+	rc := newRetryCounter(o.Logger)
 	return &target{name: name, client: newClient(endpoint, o, rc), retries: rc, opts: o, base: time.Now()}
 }
 
 // newClient is a Kinesis client for endpoint with static dummy credentials,
 // the SDK's default retryer and a transport that keeps a connection per
-// concurrent caller. retryer, when not nil, wraps the default retryer.
+// concurrent caller (and owns its request bodies: see ownBody). retryer, when not nil, wraps the default retryer.
 func newClient(endpoint string, o Options, retryer aws.Retryer) *kinesis.Client {
 	conns := o.Producers + o.Shards + 8
 	httpClient := awshttp.NewBuildableClient().WithTransportOptions(func(tr *http.Transport) {
@@ -332,7 +332,7 @@ func newClient(endpoint string, o Options, retryer aws.Retryer) *kinesis.Client 
 		Region:       o.Region,
 		BaseEndpoint: aws.String(endpoint),
 		Credentials:  credentials.NewStaticCredentialsProvider("eddybench", "eddybench", ""),
-		HTTPClient:   httpClient,
+		HTTPClient:   ownBody{httpClient},
 		Retryer:      retryer,
 	})
 }

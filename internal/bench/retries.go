@@ -3,6 +3,7 @@ package bench
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"maps"
 	"strings"
 	"sync"
@@ -18,13 +19,14 @@ import (
 // attempt was in fact stored writes its records twice.
 type retryCounter struct {
 	aws.RetryerV2
+	log *slog.Logger
 
 	mu     sync.Mutex
 	causes map[string]int64
 }
 
-func newRetryCounter() *retryCounter {
-	return &retryCounter{RetryerV2: retry.NewStandard(), causes: map[string]int64{}}
+func newRetryCounter(log *slog.Logger) *retryCounter {
+	return &retryCounter{RetryerV2: retry.NewStandard(), log: log, causes: map[string]int64{}}
 }
 
 // GetRetryToken is called by the SDK's retry middleware once it has decided
@@ -32,9 +34,14 @@ func newRetryCounter() *retryCounter {
 func (r *retryCounter) GetRetryToken(ctx context.Context, opErr error) (func(error) error, error) {
 	release, err := r.RetryerV2.GetRetryToken(ctx, opErr)
 	if err == nil {
+		cause := retryCause(opErr)
 		r.mu.Lock()
-		r.causes[retryCause(opErr)]++
+		r.causes[cause]++
+		first := r.causes[cause] == 1
 		r.mu.Unlock()
+		if first {
+			r.log.Warn("SDK retry", "cause", cause, "err", opErr)
+		}
 	}
 	return release, err
 }
