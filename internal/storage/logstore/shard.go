@@ -342,13 +342,11 @@ type view struct {
 	tail  []tailRef
 }
 
-func (sh *shard) viewLocked(s *segment) (view, error) {
-	if s.f == nil {
-		f, err := sh.st.fs.Open(s.name)
-		if err != nil {
-			return view{}, fmt.Errorf("open segment %s: %w", s.name, err)
+func (sh *shard) viewLocked(s *segment, open bool) (view, error) {
+	if open {
+		if err := sh.openLocked(s); err != nil {
+			return view{}, err
 		}
-		s.f = f
 	}
 	s.refs++
 	v := view{seg: s, f: s.f, size: s.size, index: s.index}
@@ -356,6 +354,23 @@ func (sh *shard) viewLocked(s *segment) (view, error) {
 		v.tail = sh.snapshotTailLocked()
 	}
 	return v, nil
+}
+
+// openLocked opens a sealed segment's file on first use. A segment that
+// was removed (trimmed or deleted) before anyone opened it is gone.
+func (sh *shard) openLocked(s *segment) error {
+	if s.f != nil {
+		return nil
+	}
+	if s.removed {
+		return fmt.Errorf("segment %s: %w", s.name, storage.ErrTrimmed)
+	}
+	f, err := sh.st.fs.Open(s.name)
+	if err != nil {
+		return fmt.Errorf("open segment %s: %w", s.name, err)
+	}
+	s.f = f
+	return nil
 }
 
 func (sh *shard) unview(vs ...view) {
@@ -496,8 +511,9 @@ func (st *Store) Read(ctx context.Context, id storage.ShardID, from uint64, lim 
 	}
 	i := sort.Search(len(sh.segs), func(i int) bool { return sh.segs[i].next > from })
 	var views []view
-	for ; i < len(sh.segs) && sh.segs[i].base < vis; i++ {
-		v, err := sh.viewLocked(sh.segs[i])
+	for j := i; j < len(sh.segs) && sh.segs[j].base < vis; j++ {
+		// only the first segment is opened now; the others when reached
+		v, err := sh.viewLocked(sh.segs[j], j == i)
 		if err != nil {
 			sh.mu.Unlock()
 			sh.unview(views...)
@@ -518,6 +534,18 @@ func (st *Store) Read(ctx context.Context, id storage.ShardID, from uint64, lim 
 		}
 		if v.seg.base > pos {
 			return pos, fmt.Errorf("%s: positions %d to %d missing: %w", sh, pos, v.seg.base, storage.ErrCorrupt)
+		}
+		if v.f == nil {
+			sh.mu.Lock()
+			err := sh.openLocked(v.seg)
+			v.f = v.seg.f
+			sh.mu.Unlock()
+			if errors.Is(err, storage.ErrTrimmed) {
+				return pos, nil // trimmed under us: the caller's next read starts at the new horizon
+			}
+			if err != nil {
+				return pos, err
+			}
 		}
 		e := lookup(v.index, pos-v.seg.base)
 		err := scanFrames(v, int64(e.Off), v.seg.base+uint64(e.Rel), func(h frameHeader, frame []byte) bool {
@@ -599,7 +627,7 @@ func (sh *shard) posAtTime(ms int64) (uint64, error) {
 		sh.mu.Unlock()
 		return clamp(seg.base), nil
 	}
-	v, err := sh.viewLocked(seg)
+	v, err := sh.viewLocked(seg, true)
 	segNext := seg.next
 	sh.mu.Unlock()
 	if err != nil {
