@@ -66,6 +66,8 @@ type Mem struct {
 	faults   []*Fault
 	capacity int64 // 0 = unlimited
 	used     int64
+	ops      map[Op]int
+	onSync   func(name string)
 }
 
 type memNode struct {
@@ -79,7 +81,7 @@ type memNode struct {
 
 // NewMem returns an empty in-memory FS whose root exists and is durable.
 func NewMem() *Mem {
-	return &Mem{root: newDir(), locks: map[string]bool{}}
+	return &Mem{root: newDir(), locks: map[string]bool{}, ops: map[Op]int{}}
 }
 
 func newDir() *memNode {
@@ -202,7 +204,24 @@ func opName(op Op) string {
 	return "op"
 }
 
+// Ops reports how many operations of a kind were attempted.
+func (m *Mem) Ops(op Op) int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.ops[op]
+}
+
+// OnSync sets a hook that runs (without the FS lock) at the start of every
+// file Sync: tests use it to hold a sync in flight or to model device
+// latency. nil removes it.
+func (m *Mem) OnSync(fn func(name string)) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.onSync = fn
+}
+
 func (m *Mem) check(op Op, name string) error {
+	m.ops[op]++
 	if f := m.faultLocked(op, name); f != nil {
 		return &os.PathError{Op: opName(op), Path: name, Err: f.Err}
 	}
@@ -553,6 +572,7 @@ func (f *memFile) WriteAt(p []byte, off int64) (int, error) {
 	}
 	want := p
 	var ferr error
+	f.fs.ops[OpWrite]++
 	if fl := f.fs.faultLocked(OpWrite, f.name); fl != nil {
 		ferr = &os.PathError{Op: "write", Path: f.name, Err: fl.Err}
 		if !fl.Partial {
@@ -596,6 +616,12 @@ func (f *memFile) WriteAt(p []byte, off int64) (int, error) {
 }
 
 func (f *memFile) Sync() error {
+	f.fs.mu.Lock()
+	hook := f.fs.onSync
+	f.fs.mu.Unlock()
+	if hook != nil {
+		hook(f.name)
+	}
 	f.fs.mu.Lock()
 	defer f.fs.mu.Unlock()
 	if err := f.okLocked("sync"); err != nil {
