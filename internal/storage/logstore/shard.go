@@ -156,9 +156,14 @@ func (sh *shard) closeIfUnusedLocked(s *segment) {
 	}
 }
 
+// unrefLocked drops a reference. Sealed segments are closed as soon as no
+// reader holds them, so open files stay bounded by shards + readers.
 func (sh *shard) unrefLocked(s *segment) {
 	s.refs--
-	sh.closeIfUnusedLocked(s)
+	if s.refs == 0 && s.f != nil && (s.removed || s != sh.active()) {
+		s.f.Close()
+		s.f, s.rw = nil, false
+	}
 }
 
 // closeFilesLocked closes every handle (used when Open fails).
@@ -328,6 +333,10 @@ func (sh *shard) rollLocked(nowMs int64) error {
 	seg.rw = true
 	sh.segs = append(sh.segs, seg)
 	sh.dropTailLocked()
+	if act.refs == 0 {
+		act.f.Close()
+		act.f, act.rw = nil, false
+	}
 	return nil
 }
 
