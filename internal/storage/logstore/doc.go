@@ -75,7 +75,8 @@
 //
 // # Locks
 //
-// Store.mu (shard map) → shard.syncMu (group-commit leader) → shard.mu.
-// Store.metaMu only guards SaveMeta. No lock is held across another
-// shard's locks.
+// Store.dirMu (CreateShard/DeleteShard file work) → Store.mu (shard map)
+// → shard.syncMu (group-commit leader) → shard.mu. Store.metaMu
+// serialises SaveMeta and is taken first by Close. No lock is held across
+// another shard's locks, and no file I/O happens under Store.mu.
 package logstore

@@ -30,7 +30,8 @@ type Store struct {
 	shards map[storage.ShardID]*shard
 	closed bool
 
-	metaMu sync.Mutex // serialises SaveMeta
+	metaMu sync.Mutex // serialises SaveMeta (and Close against it)
+	dirMu  sync.Mutex // serialises the file work of CreateShard and DeleteShard
 
 	stop chan struct{}
 	wg   sync.WaitGroup
@@ -206,14 +207,14 @@ func (st *Store) nowMs() int64 { return st.o.Now().UnixMilli() }
 // CreateShard makes an empty shard log: its directory, first segment and
 // state file, all durable before it returns.
 func (st *Store) CreateShard(_ context.Context, id storage.ShardID, createdMs int64) error {
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	if st.closed {
-		return storage.ErrClosed
-	}
-	if st.shards[id] != nil {
+	st.dirMu.Lock()
+	defer st.dirMu.Unlock()
+	if _, err := st.get(id); err == nil {
 		return fmt.Errorf("shard %s/%d: %w", id.Stream, id.Index, storage.ErrExists)
+	} else if errors.Is(err, storage.ErrClosed) {
+		return err
 	}
+	// The file work runs without st.mu so appends to other shards go on.
 	dir := shardDirOf(st.dir, id)
 	fail := func(err error) error {
 		st.fs.RemoveAll(dir)
@@ -240,6 +241,12 @@ func (st *Store) CreateShard(_ context.Context, id storage.ShardID, createdMs in
 	sh := st.newShard(id, dir, state)
 	seg.rw = true
 	sh.segs = []*segment{seg}
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if st.closed {
+		seg.f.Close() // the shard is on disk and loads on the next open
+		return storage.ErrClosed
+	}
 	st.shards[id] = sh
 	return nil
 }
@@ -248,6 +255,8 @@ func (st *Store) CreateShard(_ context.Context, id storage.ShardID, createdMs in
 // are woken), its directory is renamed into the trash atomically and then
 // removed.
 func (st *Store) DeleteShard(_ context.Context, id storage.ShardID) error {
+	st.dirMu.Lock()
+	defer st.dirMu.Unlock()
 	st.mu.Lock()
 	if st.closed {
 		st.mu.Unlock()
@@ -259,6 +268,7 @@ func (st *Store) DeleteShard(_ context.Context, id storage.ShardID) error {
 		return fmt.Errorf("shard %s/%d: %w", id.Stream, id.Index, storage.ErrNotFound)
 	}
 	delete(st.shards, id)
+	st.mu.Unlock()
 	sh.mu.Lock()
 	sh.deleted = true
 	sh.notifyLocked()
@@ -276,7 +286,6 @@ func (st *Store) DeleteShard(_ context.Context, id storage.ShardID) error {
 	if err == nil {
 		err = st.fs.SyncDir(path.Join(st.dir, shardsDir))
 	}
-	st.mu.Unlock()
 	if err != nil {
 		return fmt.Errorf("delete shard %s/%d: %w", id.Stream, id.Index, err)
 	}
@@ -292,14 +301,14 @@ func (st *Store) metaPath(ns string) (dir, name string) {
 
 // SaveMeta atomically replaces the namespace's metadata blob.
 func (st *Store) SaveMeta(ns string, blob []byte) error {
+	st.metaMu.Lock()
+	defer st.metaMu.Unlock()
 	st.mu.RLock()
 	closed := st.closed
 	st.mu.RUnlock()
 	if closed {
 		return storage.ErrClosed
 	}
-	st.metaMu.Lock()
-	defer st.metaMu.Unlock()
 	dir, name := st.metaPath(ns)
 	if err := writeAtomic(st.fs, dir, name, encodeMeta(blob)); err != nil {
 		if isNoSpace(err) {
@@ -337,6 +346,8 @@ func (st *Store) LoadMeta(ns string) ([]byte, error) {
 // unclean marker (unless a shard failed) and releases the LOCK. Later calls
 // on the store get storage.ErrClosed; a second Close returns nil.
 func (st *Store) Close() error {
+	st.metaMu.Lock() // let a SaveMeta in flight finish first
+	defer st.metaMu.Unlock()
 	st.mu.Lock()
 	if st.closed {
 		st.mu.Unlock()
