@@ -29,11 +29,13 @@
 //     monotonic time its call started; the consumer records
 //     call-start→record-seen latency. Every accepted record must be seen.
 //
-// With Options.Baseline the put phase also runs, with the same options and
-// right before the real one, against Noop: an in-process endpoint that
-// answers without storing anything. The ratio real/baseline of records/s
-// says how close the server gets to the ceiling set by the client, HTTP
-// and the machine.
+// With Options.Baseline the put phase also runs, with the same options,
+// against Noop: an in-process endpoint that answers without storing
+// anything. The ratio endpoint/baseline of records/s says how close the
+// server gets to the ceiling set by the client, HTTP and the machine. The
+// baseline runs right before the endpoint; with Rounds > 1 the put phase is
+// cut into that many baseline-then-endpoint pairs of Duration/Rounds each,
+// so that on a shared machine both see the same background load.
 //
 // Payload layout (big-endian): bytes 0-7 phase tag, 8-15 nanoseconds since
 // the run's monotonic base at call start, the rest random filler.
@@ -48,6 +50,7 @@ import (
 	"net/http"
 	"os"
 	"runtime"
+	"slices"
 	"strings"
 	"time"
 
@@ -72,6 +75,7 @@ type Options struct {
 	TotalRecords int64         // if > 0, the put phase stops after this many records instead
 	Rate         int           // records/s written in the latency phase (1000)
 	Baseline     bool          // also run the put phase against the no-op endpoint
+	Rounds       int           // with Baseline: alternate baseline and endpoint put rounds this many times (1)
 	JSON         bool          // Write prints JSON instead of tables
 	Keep         bool          // keep a stream this run created
 	Logger       *slog.Logger  // progress messages (discarded when nil)
@@ -87,6 +91,7 @@ type Report struct {
 	BatchSize  int           `json:"batch_size"`
 	RecordSize int           `json:"record_size"`
 	Rate       int           `json:"rate"`
+	Rounds     int           `json:"rounds"`
 	Host       Host          `json:"host"`
 	Phases     []PhaseResult `json:"phases"`
 	// Ratio is real/baseline put records/s, set when both ran.
@@ -180,6 +185,7 @@ func (o Options) withDefaults() Options {
 	def(&o.BatchSize, 500)
 	def(&o.RecordSize, 100)
 	def(&o.Rate, 1000)
+	def(&o.Rounds, 1)
 	if o.Duration <= 0 {
 		o.Duration = 10 * time.Second
 	}
@@ -225,21 +231,24 @@ func Run(ctx context.Context, o Options) (Report, error) {
 	rep := Report{
 		Endpoint: o.Endpoint, Stream: o.Stream, Mode: o.Mode,
 		Producers: o.Producers, BatchSize: o.BatchSize, RecordSize: o.RecordSize, Rate: o.Rate,
-		Host: hostInfo(),
+		Rounds: o.Rounds, Host: hostInfo(),
 	}
 	if err := o.validate(); err != nil {
 		return rep, err
 	}
 	names := modes[o.Mode]
 
-	var baseline *PhaseResult
-	if o.Baseline && names[0] == "put" {
-		res, err := runBaseline(ctx, o)
+	var baseline *target
+	if o.Baseline && slices.Contains(names, "put") {
+		noop, err := NoopServer()
 		if err != nil {
 			return rep, err
 		}
-		rep.Phases = append(rep.Phases, res)
-		baseline = &res
+		defer noop.Close()
+		baseline = newTarget("baseline", noop.URL, o)
+		if _, _, err := ensureStream(ctx, baseline.client, o.Stream, o.Shards, o.Logger); err != nil {
+			return rep, fmt.Errorf("baseline: %w", err)
+		}
 	}
 
 	t := newTarget("endpoint", o.Endpoint, o)
@@ -261,38 +270,28 @@ func Run(ctx context.Context, o Options) (Report, error) {
 	}
 	for _, name := range names {
 		o.Logger.Info("phase start", "phase", name, "endpoint", o.Endpoint)
+		if name == "put" && baseline != nil {
+			res, bl, err := runPutRounds(ctx, t, baseline, o.Rounds)
+			bl.Phase, bl.Target = name, baseline.name
+			res.Phase, res.Target = name, t.name
+			rep.Phases = append(rep.Phases, bl, res)
+			if err != nil {
+				return rep, fmt.Errorf("%s phase: %w", name, err)
+			}
+			if bl.RecordsPerSec > 0 {
+				r := res.RecordsPerSec / bl.RecordsPerSec
+				rep.Ratio = &r
+			}
+			continue
+		}
 		res, err := measured(ctx, t, phases[name])
 		res.Phase, res.Target = name, t.name
 		rep.Phases = append(rep.Phases, res)
 		if err != nil {
 			return rep, fmt.Errorf("%s phase: %w", name, err)
 		}
-		if name == "put" && baseline != nil && baseline.RecordsPerSec > 0 {
-			r := res.RecordsPerSec / baseline.RecordsPerSec
-			rep.Ratio = &r
-		}
 	}
 	return rep, nil
-}
-
-// runBaseline runs the put phase against a fresh no-op endpoint.
-func runBaseline(ctx context.Context, o Options) (PhaseResult, error) {
-	noop, err := NoopServer()
-	if err != nil {
-		return PhaseResult{}, err
-	}
-	defer noop.Close()
-	t := newTarget("baseline", noop.URL, o)
-	if _, _, err := ensureStream(ctx, t.client, o.Stream, o.Shards, o.Logger); err != nil {
-		return PhaseResult{}, fmt.Errorf("baseline: %w", err)
-	}
-	o.Logger.Info("phase start", "phase", "put", "endpoint", "baseline "+noop.URL)
-	res, err := measured(ctx, t, runPut)
-	res.Phase, res.Target = "put", t.name
-	if err != nil {
-		return res, fmt.Errorf("baseline put phase: %w", err)
-	}
-	return res, nil
 }
 
 // measured runs p and records the process CPU time it used.
@@ -301,7 +300,15 @@ func measured(ctx context.Context, t *target, p phase) (PhaseResult, error) {
 	t.retries.take()
 	res, err := p(ctx, t)
 	res.ClientCPU = (processCPU() - cpu0).Seconds()
-	res.Retries, res.RetryCauses = t.retries.take()
+	// A phase may have taken (and reported) some retries itself.
+	n, causes := t.retries.take()
+	res.Retries += n
+	for k, v := range causes {
+		if res.RetryCauses == nil {
+			res.RetryCauses = map[string]int64{}
+		}
+		res.RetryCauses[k] += v
+	}
 	return res, err
 }
 

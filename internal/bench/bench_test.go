@@ -38,6 +38,8 @@ func TestPutAgainstNoop(t *testing.T) {
 		{name: "duration", o: Options{Duration: 300 * time.Millisecond, Producers: 4, BatchSize: 100}},
 		{name: "total records, uneven last batch", o: Options{TotalRecords: 1234, Producers: 3, BatchSize: 500}, wantRecords: 1234},
 		{name: "baseline", o: Options{Duration: 200 * time.Millisecond, Producers: 2, BatchSize: 50, Baseline: true}},
+		{name: "baseline rounds", o: Options{Duration: 300 * time.Millisecond, Producers: 2, BatchSize: 50, Baseline: true, Rounds: 3}},
+		{name: "baseline rounds total", o: Options{TotalRecords: 1001, Producers: 2, BatchSize: 50, Baseline: true, Rounds: 3}, wantRecords: 1001},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -77,8 +79,15 @@ func TestPutAgainstNoop(t *testing.T) {
 				t.Errorf("call latency inconsistent: %+v (calls %d)", l, p.Calls)
 			}
 			if o.Baseline {
-				if rep.Phases[0].Target != "baseline" || rep.Phases[0].Records == 0 {
-					t.Errorf("baseline phase = %+v", rep.Phases[0])
+				b := rep.Phases[0]
+				if b.Target != "baseline" || b.Records == 0 || b.ClientCPU <= 0 || b.CallLatency.Count != uint64(b.Calls) {
+					t.Errorf("baseline phase = %+v", b)
+				}
+				if c.wantRecords > 0 && b.Records != c.wantRecords {
+					t.Errorf("baseline records = %d, want %d", b.Records, c.wantRecords)
+				}
+				if c.wantRecords == 0 && (b.Seconds < o.Duration.Seconds() || p.Seconds < o.Duration.Seconds()) {
+					t.Errorf("baseline ran %.3fs, endpoint %.3fs; want at least %v each", b.Seconds, p.Seconds, o.Duration)
 				}
 				if rep.Ratio == nil || *rep.Ratio <= 0 {
 					t.Errorf("ratio = %v, want > 0", rep.Ratio)

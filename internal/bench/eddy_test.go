@@ -31,7 +31,7 @@ func TestAllModesAgainstEddy(t *testing.T) {
 			o := Options{
 				Endpoint: srv.URL(), Mode: c.mode, Stream: "bench-" + c.mode,
 				Shards: 2, Producers: 2, BatchSize: 100, RecordSize: 100,
-				Duration: 300 * time.Millisecond, Rate: 500, Baseline: c.mode == "all",
+				Duration: 300 * time.Millisecond, Rate: 500, Baseline: c.mode == "all", Rounds: 2,
 			}
 			rep, err := Run(context.Background(), o)
 			if err != nil {

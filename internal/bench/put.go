@@ -3,6 +3,7 @@ package bench
 import (
 	"context"
 	"encoding/binary"
+	"fmt"
 	"math/rand/v2"
 	"strconv"
 	"sync"
@@ -82,15 +83,97 @@ func (s *producerStats) merge(o *producerStats) {
 // errors (after the SDK's own retries), e.g. a stream deleted under it.
 const maxConsecutiveErrors = 20
 
-// runPut is the put phase (see the package doc).
+// putTally accumulates a put phase's rounds.
+type putTally struct {
+	producerStats
+	elapsed time.Duration
+	cpu     time.Duration
+	retries int64
+	causes  map[string]int64
+}
+
+// result turns the tally into a PhaseResult.
+func (p *putTally) result(recordSize int) PhaseResult {
+	res := PhaseResult{
+		Records: p.records, Bytes: p.records * int64(recordSize),
+		Calls: p.calls, Errors: p.errors, Throttles: p.throttles,
+		CallLatency: p.hist.Summary(),
+		ClientCPU:   p.cpu.Seconds(),
+		Retries:     p.retries, RetryCauses: p.causes,
+	}
+	rates(&res, p.elapsed)
+	return res
+}
+
+// runPut is the put phase (see the package doc) in one round.
 func runPut(ctx context.Context, t *target) (PhaseResult, error) {
-	o := t.opts
+	var tally putTally
 	tag := newTag()
+	putRound(ctx, t, tag, t.opts.Duration, t.opts.TotalRecords, &tally)
+	return t.finishPut(ctx, tag, &tally)
+}
+
+// finishPut records what the get phase needs and returns the result.
+func (t *target) finishPut(ctx context.Context, tag [8]byte, tally *putTally) (PhaseResult, error) {
+	res := tally.result(t.opts.RecordSize)
+	t.putTag, t.putAccepted, t.putDone = tag, tally.records, true
+	if err := ctx.Err(); err != nil {
+		return res, err
+	}
+	if tally.records == 0 && tally.lastErr != nil {
+		return res, tally.lastErr
+	}
+	return res, nil
+}
+
+// runPutRounds is the put phase with a baseline: rounds alternating
+// baseline and endpoint, each d/rounds long (or total/rounds records), so
+// both see the same background load on a shared machine.
+func runPutRounds(ctx context.Context, endpoint, baseline *target, rounds int) (ep, bl PhaseResult, err error) {
+	o := endpoint.opts
+	var epTally, blTally putTally
+	epTag, blTag := newTag(), newTag()
+	for r := range rounds {
+		d := o.Duration / time.Duration(rounds)
+		total := o.TotalRecords / int64(rounds)
+		if r == rounds-1 {
+			d = o.Duration - d*time.Duration(rounds-1)
+			total = o.TotalRecords - total*int64(rounds-1)
+		}
+		if o.TotalRecords > 0 && total <= 0 {
+			continue
+		}
+		for _, x := range []struct {
+			t     *target
+			tag   [8]byte
+			tally *putTally
+		}{{baseline, blTag, &blTally}, {endpoint, epTag, &epTally}} {
+			o.Logger.Info("put round", "round", r+1, "of", rounds, "target", x.t.name)
+			putRound(ctx, x.t, x.tag, d, total, x.tally)
+			if ctx.Err() != nil {
+				break
+			}
+		}
+	}
+	bl, blErr := baseline.finishPut(ctx, blTag, &blTally)
+	if blErr != nil {
+		return PhaseResult{}, bl, fmt.Errorf("baseline: %w", blErr)
+	}
+	ep, err = endpoint.finishPut(ctx, epTag, &epTally)
+	return ep, bl, err
+}
+
+// putRound runs the producers for d (or until total records, when > 0)
+// and adds what they did to tally.
+func putRound(ctx context.Context, t *target, tag [8]byte, d time.Duration, total int64, tally *putTally) {
+	o := t.opts
+	cpu0 := processCPU()
+	t.retries.take()
 	var remaining atomic.Int64
-	remaining.Store(o.TotalRecords)
+	remaining.Store(total)
 	// claim returns how many records the next call may send; 0 means stop.
 	claim := func() int {
-		if o.TotalRecords <= 0 {
+		if total <= 0 {
 			return o.BatchSize
 		}
 		for {
@@ -124,7 +207,7 @@ func runPut(ctx context.Context, t *target) (PhaseResult, error) {
 			for ctx.Err() == nil && consecutiveErrs < maxConsecutiveErrors {
 				// Every producer makes at least one call, even when a
 				// loaded machine schedules it after the deadline.
-				if o.TotalRecords <= 0 && st.calls > 0 && !time.Now().Before(deadline) {
+				if total <= 0 && st.calls > 0 && !time.Now().Before(deadline) {
 					return
 				}
 				n := claim()
@@ -169,27 +252,20 @@ func runPut(ctx context.Context, t *target) (PhaseResult, error) {
 	}
 	ready.Wait()
 	start = time.Now()
-	deadline = start.Add(o.Duration)
+	deadline = start.Add(d)
 	close(startCh)
 	wg.Wait()
-	elapsed := time.Since(start)
-
-	var total producerStats
+	tally.elapsed += time.Since(start)
 	for i := range stats {
-		total.merge(&stats[i])
+		tally.merge(&stats[i])
 	}
-	res := PhaseResult{
-		Records: total.records, Bytes: total.records * int64(o.RecordSize),
-		Calls: total.calls, Errors: total.errors, Throttles: total.throttles,
-		CallLatency: total.hist.Summary(),
+	tally.cpu += processCPU() - cpu0
+	n, causes := t.retries.take()
+	tally.retries += n
+	for k, v := range causes {
+		if tally.causes == nil {
+			tally.causes = map[string]int64{}
+		}
+		tally.causes[k] += v
 	}
-	rates(&res, elapsed)
-	t.putTag, t.putAccepted, t.putDone = tag, total.records, true
-	if err := ctx.Err(); err != nil {
-		return res, err
-	}
-	if total.records == 0 && total.lastErr != nil {
-		return res, total.lastErr
-	}
-	return res, nil
 }

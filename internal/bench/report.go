@@ -48,7 +48,7 @@ func Write(w io.Writer, rep Report, asJSON bool) error {
 			p.Target, p.RecordsPerSec, e.Count, p.ConsumerCalls, e.P50, e.P90, e.P99, e.Max)
 	}
 	if rep.Ratio != nil {
-		fmt.Fprintf(w, "ratio = endpoint/baseline put records/s = %.3f\n", *rep.Ratio)
+		fmt.Fprintf(w, "ratio = endpoint/baseline put records/s = %.3f (%d alternating rounds)\n", *rep.Ratio, rep.Rounds)
 	}
 	return nil
 }
