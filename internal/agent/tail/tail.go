@@ -130,6 +130,7 @@ type Tailer struct {
 	cur     *file
 	done    map[key]doneFile // files finished (or history at first start)
 	pending []candidate      // newer files to read after cur, oldest first
+	seenFP  map[key]doneFile // first-bytes fingerprint of pending files when last seen intact
 
 	lastGrowth time.Time
 	lastData   time.Time
@@ -178,7 +179,7 @@ func New(opt Options) *Tailer {
 	if opt.MultiLineFlush <= 0 {
 		opt.MultiLineFlush = time.Second
 	}
-	return &Tailer{opt: opt, log: opt.Log.With("pattern", opt.Pattern), stats: opt.Stats, done: map[key]doneFile{},
+	return &Tailer{opt: opt, log: opt.Log.With("pattern", opt.Pattern), stats: opt.Stats, done: map[key]doneFile{}, seenFP: map[key]doneFile{},
 		buf: make([]byte, opt.ReadBuffer)}
 }
 
@@ -497,12 +498,64 @@ func (t *Tailer) scan() {
 			continue
 		}
 		t.pending = append(t.pending, c)
+		t.rememberFP(c)
+	}
+	for k := range t.seenFP {
+		if !live[k] {
+			delete(t.seenFP, k)
+		}
 	}
 	for k := range t.done {
 		if !live[k] && (t.cur == nil || k != (key{t.cur.dev, t.cur.ino})) {
 			delete(t.done, k)
 		}
 	}
+}
+
+// rememberFP records the first bytes of a pending file, so that if it is
+// copied and truncated before it is read, its copy can be found. A file
+// whose first bytes no longer match what was seen keeps the old record.
+func (t *Tailer) rememberFP(c candidate) {
+	f, err := os.Open(c.path)
+	if err != nil {
+		return
+	}
+	defer f.Close()
+	k := key{c.dev, c.ino}
+	old, ok := t.seenFP[k]
+	if ok && old.n >= t.opt.FingerprintBytes {
+		return
+	}
+	if ok && old.n > 0 && !matchesFingerprint(f, old.fp, old.n) {
+		return // truncated since seen: keep the old content's fingerprint
+	}
+	if fp, n, err := fingerprint(f, t.opt.FingerprintBytes); err == nil {
+		t.seenFP[k] = doneFile{fp, n}
+	}
+}
+
+// findCopy looks in dir for a file other than skip, not finished, whose
+// first bytes hash to want and that is at least want.n long.
+func (t *Tailer) findCopy(dir string, skip key, want doneFile, minSize int64) *file {
+	for _, path := range t.dirFiles(dir) {
+		f, err := os.Open(path)
+		if err != nil {
+			continue
+		}
+		fl, err := t.describe(f, path)
+		fi, serr := f.Stat()
+		k := key{}
+		if fl != nil {
+			k = key{fl.dev, fl.ino}
+		}
+		if err == nil && serr == nil && k != skip && fi.Size() >= max(minSize, int64(want.n)) &&
+			!t.isDone(candidate{path: path, dev: fl.dev, ino: fl.ino, size: fi.Size()}) &&
+			matchesFingerprint(f, want.fp, want.n) {
+			return fl
+		}
+		f.Close()
+	}
+	return nil
 }
 
 // markDone records candidate c as finished.
@@ -597,6 +650,22 @@ func (t *Tailer) next(emit func(Record) error) error {
 			f.Close()
 			continue
 		}
+		k := key{c.dev, c.ino}
+		if seen, ok := t.seenFP[k]; ok && seen.n > 0 && !matchesFingerprint(f, seen.fp, seen.n) {
+			// Copied and truncated before it was read: read the copy
+			// first, then this file from 0.
+			delete(t.seenFP, k)
+			if cp := t.findCopy(filepath.Dir(c.path), k, seen, 0); cp != nil {
+				f.Close()
+				t.stats.Copytruncates.Add(1)
+				t.log.Info("file truncated before it was read; reading its copy first", "path", c.path, "copy", cp.path)
+				t.pending = append([]candidate{c}, t.pending...)
+				t.open(cp, 0)
+				return emit(Record{End: t.pos(0), Skip: true})
+			}
+			t.stats.TruncatedNoCopy.Add(1)
+			t.log.Warn("file truncated before it was read and no copy found; its earlier lines may be missing", "path", c.path)
+		}
 		t.open(fl, 0)
 		t.log.Info("reading next file", "path", c.path)
 		return emit(Record{End: t.pos(0), Skip: true})
@@ -639,19 +708,8 @@ func (t *Tailer) letGo(emit func(Record) error) error {
 func (t *Tailer) truncated(emit func(Record) error) error {
 	c := t.cur
 	var copyFile *file
-	for _, path := range t.dirFiles(filepath.Dir(c.path)) {
-		f, err := os.Open(path)
-		if err != nil {
-			continue
-		}
-		fl, err := t.describe(f, path)
-		fi, serr := f.Stat()
-		if err == nil && serr == nil && (fl.dev != c.dev || fl.ino != c.ino) && c.fpLen > 0 &&
-			fi.Size() >= c.readOff && matchesFingerprint(f, c.fp, c.fpLen) {
-			copyFile = fl
-			break
-		}
-		f.Close()
+	if c.fpLen > 0 {
+		copyFile = t.findCopy(filepath.Dir(c.path), key{c.dev, c.ino}, doneFile{c.fp, c.fpLen}, c.readOff)
 	}
 	if copyFile != nil {
 		t.stats.Copytruncates.Add(1)

@@ -305,3 +305,34 @@ func TestDeletedFileLetGo(t *testing.T) {
 	h.poll(time.Millisecond)
 	h.want("a\n", "b\n")
 }
+
+func TestPendingFileCopyTruncatedBeforeRead(t *testing.T) {
+	h := newHarness(t, "access.log", func(o *Options) { o.FingerprintBytes = 16 })
+	h.write("access.log", strings.Join(lines("a", 0, 5), ""))
+	h.poll(time.Millisecond)
+	// Rename rotation; the old file is still written to, so the tailer
+	// stays on it while the new file fills up.
+	if err := os.Rename(h.path("access.log"), h.path("access.log.1")); err != nil {
+		t.Fatal(err)
+	}
+	h.write("access.log", strings.Join(lines("b", 0, 5), ""))
+	h.write("access.log.1", "a 5\n")
+	h.poll(time.Millisecond) // sees access.log as pending
+	// copytruncate of the pending file before the tailer reached it.
+	if err := os.Rename(h.path("access.log.1"), h.path("access.log.2")); err != nil {
+		t.Fatal(err)
+	}
+	data, _ := os.ReadFile(h.path("access.log"))
+	if err := os.WriteFile(h.path("access.log.1"), data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Truncate(h.path("access.log"), 0); err != nil {
+		t.Fatal(err)
+	}
+	h.write("access.log", strings.Join(lines("c", 0, 3), ""))
+	h.poll(time.Second)
+	h.want(append(append(lines("a", 0, 6), lines("b", 0, 5)...), lines("c", 0, 3)...)...)
+	if h.tl.stats.Copytruncates.Load() != 1 {
+		t.Errorf("copytruncates = %d", h.tl.stats.Copytruncates.Load())
+	}
+}
