@@ -15,6 +15,10 @@ import (
 	ktypes "github.com/aws/aws-sdk-go-v2/service/kinesis/types"
 )
 
+var benchSeq atomic.Int64
+
+var benchSizeMB, benchInterval int32 = 5, 1
+
 // BenchmarkIngest compares PutRecordBatch (500 × 1 KiB, delivered to
 // versitygw with 5 MiB / 1 s hints) with Data Streams PutRecords (500 × 1 KiB,
 // 4 shards) on the same in-process server and logstore (durability always).
@@ -33,10 +37,10 @@ func BenchmarkIngest(b *testing.B) {
 
 	b.Run("firehose-PutRecordBatch", func(b *testing.B) {
 		c := srv.Firehose()
-		name := fmt.Sprintf("bench%d", b.N)
+		name := fmt.Sprintf("bench%d", benchSeq.Add(1))
 		s3Stream(b, c, name, fhtypes.ExtendedS3DestinationConfiguration{
 			BucketARN: aws.String("arn:aws:s3:::bench"), Prefix: aws.String(name + "/"),
-			BufferingHints: &fhtypes.BufferingHints{SizeInMBs: aws.Int32(5), IntervalInSeconds: aws.Int32(1)},
+			BufferingHints: &fhtypes.BufferingHints{SizeInMBs: aws.Int32(benchSizeMB), IntervalInSeconds: aws.Int32(benchInterval)},
 		})
 		in := &fh.PutRecordBatchInput{DeliveryStreamName: aws.String(name)}
 		for i := 0; i < 500; i++ {
@@ -66,7 +70,7 @@ func BenchmarkIngest(b *testing.B) {
 
 	b.Run("kinesis-PutRecords", func(b *testing.B) {
 		kc := srv.Kinesis()
-		name := fmt.Sprintf("kbench%d", b.N)
+		name := fmt.Sprintf("kbench%d", benchSeq.Add(1))
 		if _, err := kc.CreateStream(context.Background(), &kinesis.CreateStreamInput{StreamName: aws.String(name), ShardCount: aws.Int32(4)}); err != nil {
 			b.Fatal(err)
 		}

@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -107,6 +108,7 @@ func (v *versity) Start() {
 	v.t.Helper()
 	cmd := exec.Command(v.bin, "--access", s3Key, "--secret", s3Secret, "--port", v.addr, "--quiet", "posix", v.dir)
 	cmd.Stdout, cmd.Stderr = io.Discard, io.Discard
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL} // never outlive the test binary
 	if err := cmd.Start(); err != nil {
 		v.t.Fatalf("start versitygw: %v", err)
 	}
