@@ -35,8 +35,8 @@ func runServer(args []string) error {
 	select {
 	case s := <-sig:
 		log.Info("shutting down", "signal", s.String())
-	case err := <-srv.Done():
-		if err != nil {
+	case <-srv.Done():
+		if err := srv.Err(); err != nil {
 			log.Error("server stopped", "err", err)
 		}
 	}

@@ -16,6 +16,7 @@ import (
 	"net/http/pprof"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/eddy-streams/eddy/internal/awsproto"
@@ -23,7 +24,7 @@ import (
 	"github.com/eddy-streams/eddy/internal/gateway"
 	"github.com/eddy-streams/eddy/internal/kinesis"
 	"github.com/eddy-streams/eddy/internal/storage"
-	"github.com/eddy-streams/eddy/internal/storage/memstore"
+	"github.com/eddy-streams/eddy/internal/storage/logstore"
 )
 
 // Server is a running Eddy.
@@ -37,8 +38,12 @@ type Server struct {
 	listener net.Listener
 	http     *http.Server
 	cancel   context.CancelFunc
-	done     chan error
+	served   chan struct{} // closed when the serve loop returns
+	serveErr error
 	closers  []func() error
+
+	closeOnce sync.Once
+	closeErr  error
 }
 
 // Options tweak Start for tests.
@@ -60,7 +65,7 @@ func Start(cfg config.Config, o Options) (*Server, error) {
 	if log == nil {
 		log = slog.Default()
 	}
-	s := &Server{Config: cfg, log: log, done: make(chan error, 1)}
+	s := &Server{Config: cfg, log: log, served: make(chan struct{})}
 	ok := false
 	defer func() {
 		if !ok {
@@ -130,7 +135,10 @@ func Start(cfg config.Config, o Options) (*Server, error) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	s.cancel = cancel
-	go func() { s.done <- gateway.Serve(ctx, s.http, l) }()
+	go func() {
+		s.serveErr = gateway.Serve(ctx, s.http, l)
+		close(s.served)
+	}()
 	s.Gateway.SetReady(true)
 	ok = true
 	log.Info("eddy serving", "addr", l.Addr().String(), "data_dir", cfg.DataDir, "durability", cfg.Durability, "tls", tlsConf != nil, "auth", cfg.Auth)
@@ -150,12 +158,19 @@ func (s *Server) URL() string {
 func (s *Server) Addr() net.Addr { return s.listener.Addr() }
 
 // Close stops serving (in-flight requests finish) and closes everything.
+// Further calls return the first call's result.
 func (s *Server) Close() error {
+	s.closeOnce.Do(func() { s.closeErr = s.close() })
+	return s.closeErr
+}
+
+func (s *Server) close() error {
 	var err error
 	if s.cancel != nil {
 		s.Gateway.SetReady(false)
 		s.cancel()
-		if e := <-s.done; e != nil && !errors.Is(e, http.ErrServerClosed) {
+		<-s.served
+		if e := s.serveErr; e != nil && !errors.Is(e, http.ErrServerClosed) {
 			err = e
 		}
 	}
@@ -173,8 +188,12 @@ func (s *Server) closeAll() error {
 	return errors.Join(errs...)
 }
 
-// Done is closed... returns the serve error channel.
-func (s *Server) Done() <-chan error { return s.done }
+// Done is closed when the serve loop stops (after Close, or on its own when
+// the listener fails); Err then tells why.
+func (s *Server) Done() <-chan struct{} { return s.served }
+
+// Err is the serve loop's error once Done is closed.
+func (s *Server) Err() error { return s.serveErr }
 
 // initStreams creates streams named by --init-streams (name:shards[:region]).
 func initStreams(ks *kinesis.Service, cfg config.Config) error {
@@ -217,7 +236,19 @@ type WriteMetricsFunc func(io.Writer)
 
 func (f WriteMetricsFunc) WriteMetrics(w io.Writer) { f(w) }
 
-// OpenBackend opens the storage the config names.
+// OpenBackend opens the durable log store in cfg.DataDir with the
+// configured durability.
 func OpenBackend(cfg config.Config, log *slog.Logger, now func() time.Time) (storage.Backend, error) {
-	return memstore.New(now), nil
+	mode, interval, err := logstore.ParseDurability(cfg.Durability)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.DataDir == "" {
+		return nil, errors.New("data-dir: empty")
+	}
+	st, err := logstore.Open(cfg.DataDir, logstore.Options{Durability: mode, Interval: interval, Now: now, Logger: log.With("component", "logstore")})
+	if err != nil {
+		return nil, fmt.Errorf("open data dir %s: %w", cfg.DataDir, err)
+	}
+	return st, nil
 }
