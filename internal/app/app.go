@@ -21,6 +21,7 @@ import (
 
 	"github.com/eddy-streams/eddy/internal/awsproto"
 	"github.com/eddy-streams/eddy/internal/config"
+	"github.com/eddy-streams/eddy/internal/firehose"
 	"github.com/eddy-streams/eddy/internal/gateway"
 	"github.com/eddy-streams/eddy/internal/kinesis"
 	"github.com/eddy-streams/eddy/internal/storage"
@@ -29,10 +30,11 @@ import (
 
 // Server is a running Eddy.
 type Server struct {
-	Config  config.Config
-	Backend storage.Backend
-	Kinesis *kinesis.Service
-	Gateway *gateway.Gateway
+	Config   config.Config
+	Backend  storage.Backend
+	Kinesis  *kinesis.Service
+	Firehose *firehose.Service
+	Gateway  *gateway.Gateway
 
 	log      *slog.Logger
 	listener net.Listener
@@ -101,13 +103,22 @@ func Start(cfg config.Config, o Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	l := o.Listener
+	if l == nil {
+		l, err = net.Listen("tcp", cfg.Addr)
+		if err != nil {
+			return nil, fmt.Errorf("listen %s: %w", cfg.Addr, err)
+		}
+	}
+	s.listener = l
+	s.closers = append(s.closers, func() error { l.Close(); return nil })
 	services := []awsproto.Service{ks}
-	extra, err := startExtraServices(s, cfg, o)
+	extra, metrics, err := startExtraServices(s, cfg, o, s.URL())
 	if err != nil {
 		return nil, err
 	}
 	services = append(services, extra...)
-	s.Gateway = gateway.New(gateway.Options{Auth: auth, Logger: log, Services: services})
+	s.Gateway = gateway.New(gateway.Options{Auth: auth, Logger: log, Services: services, Metrics: metrics})
 
 	var tlsConf *tls.Config
 	if cfg.TLSCert != "" {
@@ -117,14 +128,6 @@ func Start(cfg config.Config, o Options) (*Server, error) {
 		}
 		tlsConf = &tls.Config{Certificates: []tls.Certificate{cert}, NextProtos: []string{"h2", "http/1.1"}}
 	}
-	l := o.Listener
-	if l == nil {
-		l, err = net.Listen("tcp", cfg.Addr)
-		if err != nil {
-			return nil, fmt.Errorf("listen %s: %w", cfg.Addr, err)
-		}
-	}
-	s.listener = l
 	s.http = s.Gateway.Server(cfg.Addr, tlsConf)
 	if cfg.Pprof {
 		mux := http.NewServeMux()

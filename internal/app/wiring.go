@@ -1,11 +1,14 @@
 package app
 
 import (
+	"context"
 	"fmt"
+	"io"
 	"net/http"
 
 	"github.com/eddy-streams/eddy/internal/awsproto"
 	"github.com/eddy-streams/eddy/internal/config"
+	"github.com/eddy-streams/eddy/internal/firehose"
 	"github.com/eddy-streams/eddy/internal/gateway"
 	"github.com/eddy-streams/eddy/internal/sigv4"
 )
@@ -30,7 +33,38 @@ func sigv4Authenticator(cfg config.Config) (gateway.Authenticator, error) {
 	}, nil
 }
 
-// startExtraServices starts the services beyond Data Streams (Firehose…).
-func startExtraServices(s *Server, cfg config.Config, o Options) ([]awsproto.Service, error) {
-	return nil, nil
+// startExtraServices starts the services beyond Data Streams: Firehose,
+// which reads KinesisStreamAsSource streams from this server's own URL.
+func startExtraServices(s *Server, cfg config.Config, o Options, selfURL string) ([]awsproto.Service, []gateway.MetricsWriter, error) {
+	fo := firehose.Options{
+		Backend: s.Backend, Now: o.Now, Logger: s.log.With("service", "firehose"),
+		S3Endpoint: cfg.S3Endpoint, S3AccessKey: cfg.S3AccessKey, S3SecretKey: cfg.S3SecretKey, S3Region: cfg.S3Region,
+		KinesisEndpoint: selfURL, DefaultAccount: cfg.Account, DefaultRegion: cfg.Region,
+	}
+	if cfg.Auth == "sigv4" {
+		// sign the source reads with a configured key
+		keys, err := sigv4.LoadCredentials(cfg.Credentials)
+		if err != nil {
+			return nil, nil, err
+		}
+		for k, v := range keys {
+			fo.KinesisAccessKey, fo.KinesisSecretKey = k, v
+			break
+		}
+	}
+	fh, err := firehose.New(fo)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := fh.Start(context.Background()); err != nil {
+		return nil, nil, err
+	}
+	s.Firehose = fh
+	s.closers = append(s.closers, fh.Close)
+	m := WriteMetricsFunc(func(w io.Writer) {
+		if err := fh.WriteMetrics(w); err != nil {
+			s.log.Warn("firehose metrics", "err", err)
+		}
+	})
+	return []awsproto.Service{fh}, []gateway.MetricsWriter{m}, nil
 }
