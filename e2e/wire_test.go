@@ -13,6 +13,9 @@ import (
 )
 
 func kinesisClient(url string, tr http.RoundTripper) *kinesis.Client {
+	if tr == nil {
+		tr = &http.Transport{MaxIdleConnsPerHost: 16}
+	}
 	return kinesis.NewFromConfig(aws.Config{
 		Region:       "us-east-1",
 		Credentials:  credentials.NewStaticCredentialsProvider("AKIDEXAMPLE", "secret", ""),
