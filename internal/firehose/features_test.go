@@ -41,7 +41,7 @@ func TestBackupAndUpdate(t *testing.T) {
 	srv.flush("bk")
 
 	_, err := c.UpdateDestination(ctx, &fh.UpdateDestinationInput{DeliveryStreamName: aws.String("bk"), CurrentDeliveryStreamVersionId: aws.String("1"),
-		DestinationId: aws.String("destinationId-000000000001"),
+		DestinationId:               aws.String("destinationId-000000000001"),
 		ExtendedS3DestinationUpdate: &fhtypes.ExtendedS3DestinationUpdate{Prefix: aws.String("two/"), CompressionFormat: fhtypes.CompressionFormatSnappy}})
 	if err != nil {
 		t.Fatal(err)

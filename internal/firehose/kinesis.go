@@ -28,6 +28,9 @@ func (s *Service) kinesisClient(region, account string) KinesisSource {
 	if s.opts.KinesisClient != nil {
 		return s.opts.KinesisClient(region, account)
 	}
+	s.mu.Lock()
+	endpoint := s.opts.KinesisEndpoint
+	s.mu.Unlock()
 	ak, sk := s.opts.KinesisAccessKey, s.opts.KinesisSecretKey
 	if ak == "" {
 		ak = account // a 12-digit access key id names the account, as with kinesis-mock
@@ -37,7 +40,7 @@ func (s *Service) kinesisClient(region, account string) KinesisSource {
 	}
 	return kinesis.New(kinesis.Options{
 		Region:           region,
-		BaseEndpoint:     aws.String(s.opts.KinesisEndpoint),
+		BaseEndpoint:     aws.String(endpoint),
 		Credentials:      credentials.NewStaticCredentialsProvider(ak, sk, ""),
 		RetryMaxAttempts: 3,
 	})

@@ -66,8 +66,9 @@ func escapeLabel(s string) string {
 }
 
 // WriteMetrics writes every delivery stream's metrics in the Prometheus text
-// exposition format, labelled by account, region and delivery_stream.
-func (s *Service) WriteMetrics(w io.Writer) error {
+// exposition format, labelled by account, region and delivery_stream. It
+// satisfies gateway.MetricsWriter, so the gateway's /metrics includes them.
+func (s *Service) WriteMetrics(w io.Writer) {
 	s.metrics.mu.Lock()
 	all := make([]*streamMetrics, 0, len(s.metrics.m))
 	for _, m := range s.metrics.m {
@@ -105,14 +106,13 @@ func (s *Service) WriteMetrics(w io.Writer) error {
 	}
 	for _, f := range fams {
 		if _, err := fmt.Fprintf(w, "# HELP %s %s\n# TYPE %s %s\n", f.name, f.help, f.name, f.typ); err != nil {
-			return err
+			return
 		}
 		for _, m := range all {
 			if _, err := fmt.Fprintf(w, "%s{account=\"%s\",region=\"%s\",delivery_stream=\"%s\"} %g\n", f.name,
 				escapeLabel(m.account), escapeLabel(m.region), escapeLabel(m.name), f.val(m)); err != nil {
-				return err
+				return
 			}
 		}
 	}
-	return nil
 }

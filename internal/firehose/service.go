@@ -230,11 +230,27 @@ func (s *Service) Start(ctx context.Context) error {
 	if s.ctx != nil {
 		return errors.New("firehose: already started")
 	}
+	// A buffer log lost with its data directory (metadata restored alone)
+	// is recreated empty so delivery can go on.
+	for _, st := range s.streams {
+		if err := s.backend.CreateShard(ctx, st.meta.shardID(), st.meta.CreatedMs); err != nil && !errors.Is(err, storage.ErrExists) {
+			return fmt.Errorf("firehose: buffer log of %s: %w", st.meta.Name, err)
+		}
+	}
 	s.ctx, s.cancel = context.WithCancel(ctx)
 	for _, st := range s.streams {
 		s.launchLocked(st)
 	}
 	return nil
+}
+
+// SetKinesisEndpoint sets the URL KinesisStreamAsSource streams read from,
+// for servers that learn their own address only after New. Source readers
+// started later use it.
+func (s *Service) SetKinesisEndpoint(url string) {
+	s.mu.Lock()
+	s.opts.KinesisEndpoint = url
+	s.mu.Unlock()
 }
 
 // Close stops every goroutine and waits for them. Buffered records stay in
