@@ -336,13 +336,19 @@ func (s *Service) ConsumerByARN(arn string) (ConsumerInfo, bool) {
 	return ConsumerInfo{StreamName: st.Name, Account: st.Account, Region: st.Region, StreamID: st.ID, Status: c.Status}, true
 }
 
-// OnConsumerGone sets the function called (with the service lock held, so
-// it must not call back into the service) when a consumer is deregistered
-// or its stream deleted. Set it before serving requests.
+// OnConsumerGone adds f to the functions called when a consumer is
+// deregistered or its stream deleted. They run with the service lock held,
+// so f must not call back into the service.
 func (s *Service) OnConsumerGone(f func(consumerARN string)) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.hooks.onConsumerGone = f
+	prev := s.hooks.onConsumerGone
+	s.hooks.onConsumerGone = func(arn string) {
+		if prev != nil {
+			prev(arn)
+		}
+		f(arn)
+	}
 }
 
 // ---- account settings ----
