@@ -110,7 +110,6 @@ func (s *Service) deliverLoop(ctx context.Context, st *stream) {
 	loaded := false
 	var flushes []flushReq
 	failures := 0
-	var retryAt time.Time
 	for {
 		cfg, ok := s.snapshot(st)
 		if !ok {
@@ -198,8 +197,20 @@ func (s *Service) deliverLoop(ctx context.Context, st *stream) {
 			}
 			continue
 		}
-		if now.Before(retryAt) {
-			fr, ok := s.wait(ctx, st, nil, retryAt.Sub(now))
+		if err := s.deliver(ctx, st, cfg, &buf); err != nil {
+			if ctx.Err() != nil {
+				return
+			}
+			failures++
+			st.m.failures.Add(1)
+			backoff := min(s.opts.RetryBase<<min(failures-1, 20), s.opts.RetryMax)
+			log.Warn("delivery failed; will retry", "err", err, "attempt", failures, "backoff", backoff)
+			for _, f := range flushes {
+				f.done <- err
+			}
+			flushes = flushes[:0]
+			// Back off on the wall clock (a config change or flush cuts it short).
+			fr, ok := s.wait(ctx, st, nil, backoff)
 			if !ok {
 				return
 			}
@@ -208,22 +219,7 @@ func (s *Service) deliverLoop(ctx context.Context, st *stream) {
 			}
 			continue
 		}
-		if err := s.deliver(ctx, st, cfg, &buf); err != nil {
-			if ctx.Err() != nil {
-				return
-			}
-			failures++
-			st.m.failures.Add(1)
-			backoff := min(s.opts.RetryBase<<min(failures-1, 20), s.opts.RetryMax)
-			retryAt = s.now().Add(backoff)
-			log.Warn("delivery failed; will retry", "err", err, "attempt", failures, "backoff", backoff)
-			for _, f := range flushes {
-				f.done <- err
-			}
-			flushes = flushes[:0]
-			continue
-		}
-		failures, retryAt = 0, time.Time{}
+		failures = 0
 		s.checkpoint(ctx, st, &buf)
 		kept := flushes[:0]
 		for _, f := range flushes {
