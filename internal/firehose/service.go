@@ -60,10 +60,13 @@ type Options struct {
 	// KinesisEndpoint is this server's own URL, used to read the source data
 	// stream of KinesisStreamAsSource delivery streams.
 	KinesisEndpoint string
-	// KinesisAccessKey/SecretKey sign those reads (defaults "eddy"/"eddy").
+	// KinesisAccessKey/SecretKey sign those reads (defaults: the source
+	// stream's 12-digit account id, which the gateway maps to that account,
+	// and "eddy"). KinesisClient (see InProcessKinesis) avoids signing at all.
 	KinesisAccessKey string
 	KinesisSecretKey string
-	// KinesisClient, when set, replaces the SDK client (tests).
+	// KinesisClient, when set, builds the source reader instead of an SDK
+	// client over HTTP (InProcessKinesis; fakes in tests).
 	KinesisClient func(region, account string) KinesisSource
 
 	DefaultAccount string
