@@ -92,11 +92,14 @@ func AWSConfig(ctx context.Context, o ClientOptions) (aws.Config, error) {
 				}
 			})
 	}
-	opts = append(opts, awsconfig.WithHTTPClient(bufferedBody{hc}), awsconfig.WithRetryMaxAttempts(1))
+	opts = append(opts, awsconfig.WithHTTPClient(hc), awsconfig.WithRetryMaxAttempts(1))
 	cfg, err := awsconfig.LoadDefaultConfig(ctx, opts...)
 	if err != nil {
 		return aws.Config{}, fmt.Errorf("load AWS config: %w", err)
 	}
+	// Wrapped after loading: the loader configures AWS_CA_BUNDLE on the
+	// buildable client itself.
+	cfg.HTTPClient = bufferedBody{cfg.HTTPClient}
 	if cfg.Region == "" {
 		cfg.Region = o.DefaultRegionHint
 	}
