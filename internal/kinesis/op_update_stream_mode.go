@@ -4,9 +4,10 @@ package kinesis
 // (StreamARN only); the stream is UPDATING for Options.TransitionDelay. The
 // open shards stay as they are. Going ON_DEMAND counts against the on-demand
 // stream quota and may set WarmThroughputMiBps (needs the account's billing
-// commitment). At most two switches per stream per rolling 24 hours, as AWS
-// documents for capacity-mode changes; more give LimitExceededException.
-// Unverified: the texts of the same-mode, quota and warm-throughput errors.
+// commitment). At most two switches per stream per rolling 24 hours; more
+// give LimitExceededException. Unverified: that quota (recalled from AWS's
+// developer guide, not confirmed) and the texts of the same-mode, quota and
+// warm-throughput errors.
 
 import (
 	"github.com/eddy-streams/eddy/internal/awserr"
