@@ -131,9 +131,7 @@ func TestSIGKILLMidFileLosesNothing(t *testing.T) {
 		mu.Lock()
 		at := written
 		mu.Unlock()
-		cpData, _ := os.ReadFile(filepath.Join(dir, "checkpoints"))
-		r.poll(t)
-		t.Logf("kill %d: %d lines written, %d records in the stream, last %q; checkpoint %s", k, at, len(r.got), r.got[len(r.got)-1], cpData)
+		t.Logf("kill %d: %d lines written, %d records in the stream", k, at, len(r.poll(t)))
 		p = startAgentProcess(t, cfgPath)
 	}
 	<-writerDone
@@ -180,7 +178,9 @@ func TestSIGKILLMidFileLosesNothing(t *testing.T) {
 	// reply was lost) is retried and duplicates its batch too; the agent
 	// logs each one.
 	ambiguous := strings.Count(allStderr, "send failed; retrying")
-	t.Logf("agent logs:\n%s", allStderr)
+	if ambiguous > 0 {
+		t.Logf("agent logs:\n%s", allStderr)
+	}
 	dups := len(r.got) - total
 	t.Logf("%d records for %d lines: %d duplicates after %d kills", len(r.got), total, dups, kills)
 	if dups > (kills+ambiguous)*batch {
