@@ -3,6 +3,7 @@ package bench
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -80,5 +81,39 @@ func TestAllModesAgainstEddy(t *testing.T) {
 				t.Errorf("stream %s after the run: %+v, %v; want it deleted", o.Stream, out, err)
 			}
 		})
+	}
+}
+
+// TestGetVerifiesCount checks the get phase fails when the read-back count
+// differs from the accepted count in either direction, and passes when it
+// matches.
+func TestGetVerifiesCount(t *testing.T) {
+	srv := eddytest.Start(t)
+	ctx := context.Background()
+	o := Options{Endpoint: srv.URL(), Stream: "verify", Shards: 2, Producers: 1, BatchSize: 100, TotalRecords: 300}.withDefaults()
+	tg := newTarget("endpoint", o.Endpoint, o)
+	if _, _, err := ensureStream(ctx, tg.client, o.Stream, o.Shards, o.Logger); err != nil {
+		t.Fatal(err)
+	}
+	if res, err := runPut(ctx, tg); err != nil || res.Records != 300 {
+		t.Fatalf("put: %d records, %v", res.Records, err)
+	}
+	cases := []struct {
+		accepted int64
+		want     string // "" for success
+	}{
+		{300, ""},
+		{301, "lost"},
+		{299, "duplicates"},
+	}
+	for _, c := range cases {
+		tg.putAccepted = c.accepted
+		res, err := runGet(ctx, tg)
+		if res.Records != 300 {
+			t.Errorf("accepted %d: read %d records, want 300", c.accepted, res.Records)
+		}
+		if c.want == "" && err != nil || c.want != "" && (err == nil || !strings.Contains(err.Error(), c.want)) {
+			t.Errorf("accepted %d: error %v, want %q", c.accepted, err, c.want)
+		}
 	}
 }
