@@ -9,10 +9,15 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"slices"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/kinesis"
+	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
 )
 
 func startNoop(t *testing.T) *Noop {
@@ -211,5 +216,35 @@ func TestRetriesCounted(t *testing.T) {
 	Write(&out, rep, false)
 	if !strings.Contains(out.String(), fmt.Sprintf("retried %d attempts", p.Retries)) {
 		t.Errorf("text report does not show the retries:\n%s", out.String())
+	}
+}
+
+// TestNoopAnswersEveryRecord sends PutRecords of several sizes through the
+// SDK to the no-op endpoint: one result entry per record, none failed.
+func TestNoopAnswersEveryRecord(t *testing.T) {
+	n := startNoop(t)
+	o := Options{Endpoint: n.URL}.withDefaults()
+	c := newClient(n.URL, o, nil)
+	ctx := context.Background()
+	if _, _, err := ensureStream(ctx, c, "s", 3, o.Logger); err != nil {
+		t.Fatal(err)
+	}
+	shards, err := listShards(ctx, c, "s")
+	if err != nil || len(shards) != 3 {
+		t.Fatalf("ListShards = %v, %v; want 3 shards", shards, err)
+	}
+	for _, count := range []int{1, 2, 7, 500} {
+		recs := make([]types.PutRecordsRequestEntry, count)
+		for i := range recs {
+			// Payloads and keys with JSON-significant characters once encoded.
+			recs[i] = types.PutRecordsRequestEntry{Data: []byte(`"},{"[`), PartitionKey: aws.String(`k"]},{` + strconv.Itoa(i))}
+		}
+		out, err := c.PutRecords(ctx, &kinesis.PutRecordsInput{StreamName: aws.String("s"), Records: recs})
+		if err != nil {
+			t.Fatalf("%d records: %v", count, err)
+		}
+		if len(out.Records) != count || aws.ToInt32(out.FailedRecordCount) != 0 {
+			t.Errorf("%d records: %d entries, %d failed", count, len(out.Records), aws.ToInt32(out.FailedRecordCount))
+		}
 	}
 }

@@ -140,6 +140,9 @@ func produce(ctx context.Context, t *target, tag [8]byte) (st producerStats, ela
 			}
 			var out *kinesis.PutRecordsOutput
 			out, err = t.client.PutRecords(ctx, &kinesis.PutRecordsInput{StreamName: &o.Stream, Records: entries[:n]})
+			if err == nil && len(out.Records) != n {
+				err = errEntryCount(len(out.Records), n)
+			}
 			if err == nil {
 				for _, r := range out.Records {
 					if r.ErrorCode != nil {

@@ -79,6 +79,12 @@ func (s *producerStats) merge(o *producerStats) {
 	}
 }
 
+// errEntryCount reports a PutRecords answer whose entries do not match the
+// request one for one.
+func errEntryCount(got, sent int) error {
+	return fmt.Errorf("PutRecords answered %d entries for %d records", got, sent)
+}
+
 // maxConsecutiveErrors stops a producer or consumer that gets nothing but
 // errors (after the SDK's own retries), e.g. a stream deleted under it.
 const maxConsecutiveErrors = 20
@@ -234,6 +240,12 @@ func putRound(ctx context.Context, t *target, tag [8]byte, d time.Duration, tota
 					continue
 				}
 				consecutiveErrs = 0
+				if len(out.Records) != n {
+					// Unknown which records landed: count the call failed.
+					st.errors++
+					st.lastErr = errEntryCount(len(out.Records), n)
+					continue
+				}
 				failed := 0
 				for _, r := range out.Records {
 					if r.ErrorCode == nil {
