@@ -83,6 +83,16 @@ func TestCreateValidation(t *testing.T) {
 			d.CustomTimeZone = aws.String("Mars/Olympus")
 			return d
 		}()}, "InvalidArgumentException", "CustomTimeZone"},
+		{"retry duration too long", fh.CreateDeliveryStreamInput{DeliveryStreamName: aws.String("x"), ExtendedS3DestinationConfiguration: func() *fhtypes.ExtendedS3DestinationConfiguration {
+			d := s3Dest("b")
+			d.DynamicPartitioningConfiguration = &fhtypes.DynamicPartitioningConfiguration{RetryOptions: &fhtypes.RetryOptions{DurationInSeconds: aws.Int32(7201)}}
+			return d
+		}()}, "ValidationException", "retryOptions.durationInSeconds' failed to satisfy constraint: Member must have value between 0 and 7200"},
+		{"dynamic partitioning", fh.CreateDeliveryStreamInput{DeliveryStreamName: aws.String("x"), ExtendedS3DestinationConfiguration: func() *fhtypes.ExtendedS3DestinationConfiguration {
+			d := s3Dest("b")
+			d.DynamicPartitioningConfiguration = &fhtypes.DynamicPartitioningConfiguration{Enabled: aws.Bool(true)}
+			return d
+		}()}, "InvalidArgumentException", "Dynamic partitioning is not supported"},
 		{"kinesis without config", fh.CreateDeliveryStreamInput{DeliveryStreamName: aws.String("x"), DeliveryStreamType: fhtypes.DeliveryStreamTypeKinesisStreamAsSource,
 			ExtendedS3DestinationConfiguration: s3Dest("b")}, "InvalidArgumentException", "KinesisSourceStreamConfig"},
 		{"customer key without arn", fh.CreateDeliveryStreamInput{DeliveryStreamName: aws.String("x"), ExtendedS3DestinationConfiguration: s3Dest("b"),

@@ -14,19 +14,20 @@ import (
 type streamMetrics struct {
 	account, region, name string
 
-	incomingRecords  atomic.Int64 // IncomingRecords
-	incomingBytes    atomic.Int64 // IncomingBytes
-	putRequests      atomic.Int64 // IncomingPutRequests
-	deliveredRecords atomic.Int64 // DeliveryToS3.Records
-	deliveredBytes   atomic.Int64 // DeliveryToS3.Bytes
-	objects          atomic.Int64 // DeliveryToS3.ObjectCount
-	success          atomic.Int64 // DeliveryToS3.Success (attempts that succeeded)
-	failures         atomic.Int64 // failed attempts
-	backupRecords    atomic.Int64 // BackupToS3.Records
-	expiredRecords   atomic.Int64 // records dropped after 24 h undelivered
-	kdsRecords       atomic.Int64 // DataReadFromKinesisStream.Records
-	kdsBytes         atomic.Int64 // DataReadFromKinesisStream.Bytes
-	oldestPendingMs  atomic.Int64 // arrival of the oldest undelivered record; 0 when none
+	incomingRecords    atomic.Int64 // IncomingRecords
+	incomingBytes      atomic.Int64 // IncomingBytes
+	putRequests        atomic.Int64 // IncomingPutRequests
+	deliveredRecords   atomic.Int64 // DeliveryToS3.Records
+	deliveredBytes     atomic.Int64 // DeliveryToS3.Bytes
+	objects            atomic.Int64 // DeliveryToS3.ObjectCount
+	success            atomic.Int64 // DeliveryToS3.Success (attempts that succeeded)
+	failures           atomic.Int64 // failed attempts
+	backupRecords      atomic.Int64 // BackupToS3.Records
+	expiredRecords     atomic.Int64 // records dropped after 24 h undelivered
+	errorOutputRecords atomic.Int64 // records written to the error output
+	kdsRecords         atomic.Int64 // DataReadFromKinesisStream.Records
+	kdsBytes           atomic.Int64 // DataReadFromKinesisStream.Bytes
+	oldestPendingMs    atomic.Int64 // arrival of the oldest undelivered record; 0 when none
 }
 
 func (m *streamMetrics) incoming(records, bytes int) {
@@ -93,6 +94,7 @@ func (s *Service) WriteMetrics(w io.Writer) {
 		{"eddy_firehose_delivery_to_s3_success_total", "counter", "Successful S3 put attempts (DeliveryToS3.Success numerator).", func(m *streamMetrics) float64 { return float64(m.success.Load()) }},
 		{"eddy_firehose_delivery_to_s3_failures_total", "counter", "Failed S3 put attempts (retried).", func(m *streamMetrics) float64 { return float64(m.failures.Load()) }},
 		{"eddy_firehose_backup_to_s3_records_total", "counter", "Records written to the S3 backup (BackupToS3.Records).", func(m *streamMetrics) float64 { return float64(m.backupRecords.Load()) }},
+		{"eddy_firehose_delivery_to_s3_error_output_records_total", "counter", "Records written under the ErrorOutputPrefix after RetryOptions.DurationInSeconds of failures.", func(m *streamMetrics) float64 { return float64(m.errorOutputRecords.Load()) }},
 		{"eddy_firehose_expired_records_total", "counter", "Records dropped after 24 hours without successful delivery.", func(m *streamMetrics) float64 { return float64(m.expiredRecords.Load()) }},
 		{"eddy_firehose_data_read_from_kinesis_stream_records_total", "counter", "Records read from the source data stream (DataReadFromKinesisStream.Records).", func(m *streamMetrics) float64 { return float64(m.kdsRecords.Load()) }},
 		{"eddy_firehose_data_read_from_kinesis_stream_bytes_total", "counter", "Bytes read from the source data stream (DataReadFromKinesisStream.Bytes).", func(m *streamMetrics) float64 { return float64(m.kdsBytes.Load()) }},

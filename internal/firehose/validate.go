@@ -127,6 +127,11 @@ func validateS3Shape(v *awserr.Validation, c *S3Config, path string, full bool) 
 	if c.CustomTimeZone != nil && len(*c.CustomTimeZone) > 50 {
 		v.Add(*c.CustomTimeZone, path+".customTimeZone", "Member must have length less than or equal to 50")
 	}
+	if dp := c.DynamicPartitioningConfiguration; dp != nil && dp.RetryOptions != nil && dp.RetryOptions.DurationInSeconds != nil {
+		if d := *dp.RetryOptions.DurationInSeconds; d < 0 || d > 7200 {
+			v.Add(d, path+".dynamicPartitioningConfiguration.retryOptions.durationInSeconds", "Member must have value between 0 and 7200")
+		}
+	}
 	if c.S3BackupMode != nil && *c.S3BackupMode != backupEnabled && *c.S3BackupMode != backupDisabled {
 		v.Add(*c.S3BackupMode, path+".s3BackupMode", "Member must satisfy enum value set: [Disabled, Enabled]")
 	}
