@@ -78,6 +78,7 @@ type Options struct {
 	Rounds       int           // with Baseline: alternate baseline and endpoint put rounds this many times (1)
 	JSON         bool          // Write prints JSON instead of tables
 	Keep         bool          // keep a stream this run created
+	ServerPID    int           // if > 0, a local server process whose CPU time each phase reports (Linux)
 	Logger       *slog.Logger  // progress messages (discarded when nil)
 }
 
@@ -121,6 +122,9 @@ type PhaseResult struct {
 	// for the baseline. Compare it with Seconds × cores to see whether the
 	// client, rather than the server, was the limit.
 	ClientCPU float64 `json:"client_cpu_seconds"`
+	// ServerCPU is the CPU time the server process used during the phase,
+	// when Options.ServerPID names it.
+	ServerCPU float64 `json:"server_cpu_seconds,omitempty"`
 	// Retries counts the attempts the SDK repeated after a retryable error,
 	// by cause in RetryCauses.
 	Retries     int64            `json:"retries"`
@@ -236,6 +240,11 @@ func Run(ctx context.Context, o Options) (Report, error) {
 	if err := o.validate(); err != nil {
 		return rep, err
 	}
+	if o.ServerPID > 0 {
+		if _, err := serverCPU(o.ServerPID); err != nil {
+			return rep, fmt.Errorf("bench: --server-pid %d: %w", o.ServerPID, err)
+		}
+	}
 	names := modes[o.Mode]
 
 	var baseline *target
@@ -296,10 +305,11 @@ func Run(ctx context.Context, o Options) (Report, error) {
 
 // measured runs p and records the process CPU time it used.
 func measured(ctx context.Context, t *target, p phase) (PhaseResult, error) {
-	cpu0 := processCPU()
+	cpu0, srv0 := processCPU(), t.serverCPU()
 	t.retries.take()
 	res, err := p(ctx, t)
 	res.ClientCPU = (processCPU() - cpu0).Seconds()
+	res.ServerCPU = (t.serverCPU() - srv0).Seconds()
 	// A phase may have taken (and reported) some retries itself.
 	n, causes := t.retries.take()
 	res.Retries += n
@@ -310,6 +320,20 @@ func measured(ctx context.Context, t *target, p phase) (PhaseResult, error) {
 		res.RetryCauses[k] += v
 	}
 	return res, err
+}
+
+// serverCPU is the CPU time of the server process behind t so far, or 0
+// when unknown (no ServerPID, or the baseline, which runs in this process).
+func (t *target) serverCPU() time.Duration {
+	if t.opts.ServerPID <= 0 || t.name != "endpoint" {
+		return 0
+	}
+	d, err := serverCPU(t.opts.ServerPID)
+	if err != nil {
+		t.opts.Logger.Warn("server CPU time", "pid", t.opts.ServerPID, "err", err)
+		return 0
+	}
+	return d
 }
 
 func hostInfo() Host {

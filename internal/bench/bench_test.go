@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -246,5 +247,32 @@ func TestNoopAnswersEveryRecord(t *testing.T) {
 		if len(out.Records) != count || aws.ToInt32(out.FailedRecordCount) != 0 {
 			t.Errorf("%d records: %d entries, %d failed", count, len(out.Records), aws.ToInt32(out.FailedRecordCount))
 		}
+	}
+}
+
+// TestServerPID points ServerPID at this very process (which runs the
+// no-op endpoint): the endpoint phases must report its CPU time.
+func TestServerPID(t *testing.T) {
+	if _, err := serverCPU(os.Getpid()); err != nil {
+		t.Skipf("no /proc on this system: %v", err)
+	}
+	n := startNoop(t)
+	rep, err := Run(context.Background(), Options{Endpoint: n.URL, Stream: "pid", Duration: 300 * time.Millisecond,
+		Producers: 2, BatchSize: 500, Baseline: true, Rounds: 2, ServerPID: os.Getpid()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range rep.Phases {
+		if p.Target == "endpoint" && p.ServerCPU <= 0 || p.Target == "baseline" && p.ServerCPU != 0 {
+			t.Errorf("%s/%s server CPU = %.3fs", p.Phase, p.Target, p.ServerCPU)
+		}
+	}
+	var out bytes.Buffer
+	Write(&out, rep, false)
+	if !strings.Contains(out.String(), "put/endpoint CPU per record: client") || !strings.Contains(out.String(), "µs, server") {
+		t.Errorf("text report lacks the CPU per record line:\n%s", out.String())
+	}
+	if _, err := Run(context.Background(), Options{Endpoint: n.URL, ServerPID: 1 << 30}); err == nil {
+		t.Error("a PID that does not exist was accepted")
 	}
 }

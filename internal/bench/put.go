@@ -94,6 +94,7 @@ type putTally struct {
 	producerStats
 	elapsed time.Duration
 	cpu     time.Duration
+	srvCPU  time.Duration
 	retries int64
 	causes  map[string]int64
 }
@@ -105,6 +106,7 @@ func (p *putTally) result(recordSize int) PhaseResult {
 		Calls: p.calls, Errors: p.errors, Throttles: p.throttles,
 		CallLatency: p.hist.Summary(),
 		ClientCPU:   p.cpu.Seconds(),
+		ServerCPU:   p.srvCPU.Seconds(),
 		Retries:     p.retries, RetryCauses: p.causes,
 	}
 	rates(&res, p.elapsed)
@@ -173,7 +175,7 @@ func runPutRounds(ctx context.Context, endpoint, baseline *target, rounds int) (
 // and adds what they did to tally.
 func putRound(ctx context.Context, t *target, tag [8]byte, d time.Duration, total int64, tally *putTally) {
 	o := t.opts
-	cpu0 := processCPU()
+	cpu0, srv0 := processCPU(), t.serverCPU()
 	t.retries.take()
 	var remaining atomic.Int64
 	remaining.Store(total)
@@ -272,6 +274,7 @@ func putRound(ctx context.Context, t *target, tag [8]byte, d time.Duration, tota
 		tally.merge(&stats[i])
 	}
 	tally.cpu += processCPU() - cpu0
+	tally.srvCPU += t.serverCPU() - srv0
 	n, causes := t.retries.take()
 	tally.retries += n
 	for k, v := range causes {

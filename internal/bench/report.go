@@ -47,6 +47,17 @@ func Write(w io.Writer, rep Report, asJSON bool) error {
 		fmt.Fprintf(w, "put→get latency (%s, %.0f records/s, %d samples, %d polls): p50 %.3f ms  p90 %.3f ms  p99 %.3f ms  max %.3f ms\n",
 			p.Target, p.RecordsPerSec, e.Count, p.ConsumerCalls, e.P50, e.P90, e.P99, e.Max)
 	}
+	for _, p := range rep.Phases {
+		if p.Records == 0 {
+			continue
+		}
+		perRec := func(sec float64) float64 { return sec / float64(p.Records) * 1e6 }
+		if p.ServerCPU > 0 {
+			fmt.Fprintf(w, "%s/%s CPU per record: client %.2f µs, server %.2f µs\n", p.Phase, p.Target, perRec(p.ClientCPU), perRec(p.ServerCPU))
+		} else if p.ClientCPU > 0 {
+			fmt.Fprintf(w, "%s/%s CPU per record: client %.2f µs\n", p.Phase, p.Target, perRec(p.ClientCPU))
+		}
+	}
 	if rep.Ratio != nil {
 		fmt.Fprintf(w, "ratio = endpoint/baseline put records/s = %.3f (%d alternating rounds)\n", *rep.Ratio, rep.Rounds)
 	}

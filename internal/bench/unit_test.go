@@ -209,3 +209,23 @@ func TestOwnBody(t *testing.T) {
 		}
 	}
 }
+
+func TestParseStatCPU(t *testing.T) {
+	cases := []struct {
+		line string
+		want time.Duration
+		err  bool
+	}{
+		{"1234 (eddy) S 1 1234 1234 0 -1 4194560 100 0 0 0 250 75 0 0 20 0 9 0 100 0 0", 3250 * time.Millisecond, false},
+		{"77 (a b) c)) R 1 2 3 4 5 6 7 8 9 10 1 2 3 4", 30 * time.Millisecond, false},
+		{"77 (x) R 1 2 3", 0, true},
+		{"no parenthesis", 0, true},
+		{"1 (x) S 1 1 1 0 -1 0 0 0 0 0 -5 1 0 0", 0, true},
+	}
+	for _, c := range cases {
+		got, err := parseStatCPU([]byte(c.line))
+		if (err != nil) != c.err || got != c.want {
+			t.Errorf("parseStatCPU(%q) = %v, %v; want %v, error %v", c.line, got, err, c.want, c.err)
+		}
+	}
+}
