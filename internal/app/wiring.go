@@ -3,7 +3,6 @@ package app
 import (
 	"context"
 	"fmt"
-	"io"
 	"net/http"
 
 	"github.com/eddy-streams/eddy/internal/awsproto"
@@ -61,10 +60,6 @@ func startExtraServices(s *Server, cfg config.Config, o Options, selfURL string)
 	}
 	s.Firehose = fh
 	s.closers = append(s.closers, fh.Close)
-	m := WriteMetricsFunc(func(w io.Writer) {
-		if err := fh.WriteMetrics(w); err != nil {
-			s.log.Warn("firehose metrics", "err", err)
-		}
-	})
-	return []awsproto.Service{fh}, []gateway.MetricsWriter{m}, nil
+	// the gateway finds fh's WriteMetrics itself
+	return []awsproto.Service{fh}, nil, nil
 }

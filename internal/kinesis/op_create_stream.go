@@ -9,7 +9,6 @@ package kinesis
 
 import (
 	"context"
-	"unicode"
 
 	"github.com/eddy-streams/eddy/internal/awserr"
 	"github.com/eddy-streams/eddy/internal/awsproto"
@@ -61,10 +60,13 @@ func (s *Service) createStream(r *awsproto.Request) (any, error) {
 	mode := checkMode(&v, in.StreamModeDetails, "streamModeDetails")
 	checkRange(&v, in.MaxRecordSizeInKiB, "maxRecordSizeInKiB", 1024, 10240)
 	checkRange(&v, in.WarmThroughputMiBps, "warmThroughputMiBps", 0, 10240)
+	if in.Tags != nil {
+		checkTagMap(&v, in.Tags, true, "tags", maxTags)
+	}
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
-	if err := checkTags(in.Tags, 50); err != nil {
+	if err := checkTagText(tagTexts(in.Tags), "create stream", *in.StreamName); err != nil {
 		return nil, err
 	}
 	if mode == "" {
@@ -156,39 +158,4 @@ func copyTags(t map[string]string) map[string]string {
 		out[k] = v
 	}
 	return out
-}
-
-// checkTags validates tag keys and values the way AWS does.
-func checkTags(t map[string]string, max int) error {
-	if len(t) > max {
-		return awserr.InvalidArgument("Failed to add tags to stream because the number of tags would exceed the maximum of %d.", max)
-	}
-	for k, v := range t {
-		if n := len([]rune(k)); n < 1 || n > 128 {
-			return awserr.InvalidArgument("Tag key %q must be between 1 and 128 characters.", k)
-		}
-		if len([]rune(v)) > 256 {
-			return awserr.InvalidArgument("Tag value for key %s must be at most 256 characters.", k)
-		}
-		if !tagChars(k) || !tagChars(v) {
-			return awserr.InvalidArgument("Some tags contain invalid characters. Valid characters: Unicode letters, digits, white space, _ . / = + - %% @.")
-		}
-	}
-	return nil
-}
-
-func tagChars(s string) bool {
-	for _, r := range s {
-		switch {
-		case r == '_' || r == '.' || r == '/' || r == '=' || r == '+' || r == '-' || r == '%' || r == '@' || r == ':':
-		case isLetterDigitSpace(r):
-		default:
-			return false
-		}
-	}
-	return true
-}
-
-func isLetterDigitSpace(r rune) bool {
-	return unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.IsSpace(r)
 }

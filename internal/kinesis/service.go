@@ -352,11 +352,13 @@ func requireStreamRef(v *awserr.Validation, name, arn *string) error {
 	return nil
 }
 
+// checkName applies the name pattern, then the length, in the order AWS
+// reports them (an empty name breaks both).
 func checkName(v *awserr.Validation, s, path string) {
-	checkLen(v, s, path, 1, 128)
-	if s != "" && !namePattern.MatchString(s) {
+	if !namePattern.MatchString(s) {
 		v.Add(s, path, "Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+")
 	}
+	checkLen(v, s, path, 1, 128)
 }
 
 func checkLen(v *awserr.Validation, s, path string, lo, hi int) {
@@ -425,9 +427,12 @@ func (s *Service) resumeTransitionLocked(st *stream) {
 	case stateDeleting:
 		s.finishDeleteLocked(st)
 	}
-	for _, c := range st.Consumers {
-		if c.Status == stateCreating {
+	for _, c := range append([]*consumer(nil), st.Consumers...) {
+		switch c.Status {
+		case stateCreating:
 			c.Status = stateActive
+		case stateDeleting:
+			s.removeConsumerLocked(st, c)
 		}
 	}
 }
