@@ -68,7 +68,10 @@ type Mem struct {
 	used     int64
 	ops      map[Op]int
 	onSync   func(name string)
+	dead     bool // replaced by a CrashClone: every operation fails
 }
+
+var errDead = errors.New("vfs: file system crashed (use the clone)")
 
 type memNode struct {
 	dir bool
@@ -295,9 +298,72 @@ func (m *Mem) CrashWith(o CrashOptions) {
 	rec(m.root)
 }
 
+// CrashClone returns the file system as it would be found after a crash
+// (see CrashOptions) and kills m: every later operation on m or on its open
+// handles fails. Unlike CrashWith, this is safe while other goroutines
+// still use m: nothing they do afterwards can reach the clone.
+func (m *Mem) CrashClone(o CrashOptions) *Mem {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.dead = true
+	m.gen++
+	c := &Mem{locks: map[string]bool{}, ops: map[Op]int{}, capacity: m.capacity}
+	var clone func(n *memNode) *memNode
+	clone = func(n *memNode) *memNode {
+		if !n.dir {
+			keep := append([]byte(nil), n.synced...)
+			if o.KeepAll {
+				keep = append(keep[:0], n.data...)
+			} else if o.Rand != nil && n.low >= int64(len(n.synced)) && len(n.data) > len(n.synced) {
+				extra := n.data[len(n.synced):]
+				k := o.Rand.IntN(len(extra) + 1)
+				start := len(keep)
+				keep = append(keep, extra[:k]...)
+				if o.Tear && k > 0 {
+					g := 1 + o.Rand.IntN(min(k, 16))
+					for i := max(len(keep)-g, start); i < len(keep); i++ {
+						keep[i] = byte(o.Rand.IntN(256))
+					}
+				}
+			}
+			c.used += int64(len(keep))
+			if o.KeepAll {
+				return &memNode{data: keep, synced: append([]byte(nil), n.synced...), low: n.low}
+			}
+			return &memNode{data: keep, synced: append([]byte(nil), keep...), low: int64(len(keep))}
+		}
+		d := newDir()
+		src := n.durable
+		if o.KeepAll {
+			src = n.children
+		}
+		for k, ch := range src {
+			cc := clone(ch)
+			d.children[k] = cc
+			if !o.KeepAll || n.durable[k] == ch {
+				d.durable[k] = cc
+			}
+		}
+		if o.KeepAll {
+			// entries whose durable version differs (renamed over, removed)
+			for k, dn := range n.durable {
+				if n.children[k] != dn {
+					d.durable[k] = clone(dn)
+				}
+			}
+		}
+		return d
+	}
+	c.root = clone(m.root)
+	return c
+}
+
 func (m *Mem) OpenFile(name string, flag int, perm os.FileMode) (File, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if m.dead {
+		return nil, &os.PathError{Op: "fs", Path: name, Err: errDead}
+	}
 	d, base, err := m.parent(name)
 	if err != nil {
 		return nil, err
@@ -348,6 +414,9 @@ func sizeOf(n *memNode) int64 {
 func (m *Mem) Remove(name string) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if m.dead {
+		return &os.PathError{Op: "fs", Path: name, Err: errDead}
+	}
 	d, base, err := m.parent(name)
 	if err != nil {
 		return err
@@ -370,6 +439,9 @@ func (m *Mem) Remove(name string) error {
 func (m *Mem) RemoveAll(name string) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if m.dead {
+		return &os.PathError{Op: "fs", Path: name, Err: errDead}
+	}
 	d, base, err := m.parent(name)
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
@@ -392,6 +464,9 @@ func (m *Mem) RemoveAll(name string) error {
 func (m *Mem) Rename(oldname, newname string) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if m.dead {
+		return &os.PathError{Op: "fs", Path: oldname, Err: errDead}
+	}
 	od, ob, err := m.parent(oldname)
 	if err != nil {
 		return err
@@ -421,6 +496,9 @@ func (m *Mem) Rename(oldname, newname string) error {
 func (m *Mem) ReadDir(name string) ([]FileInfo, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if m.dead {
+		return nil, &os.PathError{Op: "fs", Path: name, Err: errDead}
+	}
 	n, err := m.lookup(name)
 	if err != nil {
 		return nil, err
@@ -439,6 +517,9 @@ func (m *Mem) ReadDir(name string) ([]FileInfo, error) {
 func (m *Mem) MkdirAll(name string, _ os.FileMode) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if m.dead {
+		return &os.PathError{Op: "fs", Path: name, Err: errDead}
+	}
 	d := m.root
 	for _, p := range split(name) {
 		c := d.children[p]
@@ -459,6 +540,9 @@ func (m *Mem) MkdirAll(name string, _ os.FileMode) error {
 func (m *Mem) Stat(name string) (FileInfo, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if m.dead {
+		return FileInfo{}, &os.PathError{Op: "fs", Path: name, Err: errDead}
+	}
 	n, err := m.lookup(name)
 	if err != nil {
 		return FileInfo{}, err
@@ -469,6 +553,9 @@ func (m *Mem) Stat(name string) (FileInfo, error) {
 func (m *Mem) SyncDir(name string) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if m.dead {
+		return &os.PathError{Op: "fs", Path: name, Err: errDead}
+	}
 	n, err := m.lookup(name)
 	if err != nil {
 		return err
@@ -489,6 +576,9 @@ func (m *Mem) SyncDir(name string) error {
 func (m *Mem) Lock(name string) (io.Closer, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if m.dead {
+		return nil, &os.PathError{Op: "fs", Path: name, Err: errDead}
+	}
 	key := path.Clean("/" + name)
 	if m.locks[key] {
 		return nil, fmt.Errorf("lock %s: %w", name, ErrLocked)

@@ -178,3 +178,44 @@ func TestOSFile(t *testing.T) {
 		t.Fatalf("readdir %+v", ents)
 	}
 }
+
+func TestMemCrashClone(t *testing.T) {
+	m := NewMem()
+	f, _ := m.Create("/a")
+	f.WriteAt([]byte("durable"), 0)
+	f.Sync()
+	m.SyncDir("/")
+	f.WriteAt([]byte("+volatile"), 7)
+	g, _ := m.Create("/b") // entry never synced
+
+	c := m.CrashClone(CrashOptions{})
+	if got := readAll(t, c, "/a"); got != "durable" {
+		t.Fatalf("clone after power loss: %q", got)
+	}
+	if _, err := c.Stat("/b"); err == nil {
+		t.Fatal("unsynced entry survived")
+	}
+	// the old FS and its handles are dead: nothing reaches the clone
+	if _, err := m.Create("/c"); err == nil {
+		t.Fatal("create on a crashed FS succeeded")
+	}
+	if err := m.Remove("/a"); err == nil {
+		t.Fatal("remove on a crashed FS succeeded")
+	}
+	if _, err := g.WriteAt([]byte("x"), 0); err == nil {
+		t.Fatal("write through an old handle succeeded")
+	}
+
+	// a process kill keeps everything, and a later power loss still knows
+	// what was synced
+	k := c.CrashClone(CrashOptions{KeepAll: true})
+	h, _ := k.OpenFile("/a", os.O_RDWR, 0)
+	h.WriteAt([]byte("!"), 7)
+	if got := readAll(t, k, "/a"); got != "durable!" {
+		t.Fatalf("after kill: %q", got)
+	}
+	p := k.CrashClone(CrashOptions{})
+	if got := readAll(t, p, "/a"); got != "durable" {
+		t.Fatalf("power loss after kill: %q", got)
+	}
+}

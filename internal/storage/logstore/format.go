@@ -312,11 +312,12 @@ type shardState struct {
 	ID        storage.ShardID
 	CreatedMs int64
 	Trim      uint64
+	LastMs    int64 // newest arrival when written: survives the deletion of every segment
 	Sealed    bool
 }
 
 func (s shardState) encode() []byte {
-	b := make([]byte, 30+len(s.ID.Stream)+4)
+	b := make([]byte, 38+len(s.ID.Stream)+4)
 	copy(b[0:4], shardMagic)
 	le.PutUint16(b[4:], shardVersion)
 	var flags uint16
@@ -326,16 +327,17 @@ func (s shardState) encode() []byte {
 	le.PutUint16(b[6:], flags)
 	le.PutUint64(b[8:], uint64(s.CreatedMs))
 	le.PutUint64(b[16:], s.Trim)
-	le.PutUint32(b[24:], s.ID.Index)
-	le.PutUint16(b[28:], uint16(len(s.ID.Stream)))
-	copy(b[30:], s.ID.Stream)
+	le.PutUint64(b[24:], uint64(s.LastMs))
+	le.PutUint32(b[32:], s.ID.Index)
+	le.PutUint16(b[36:], uint16(len(s.ID.Stream)))
+	copy(b[38:], s.ID.Stream)
 	le.PutUint32(b[len(b)-4:], crc(b[:len(b)-4]))
 	return b
 }
 
 func decodeShardState(b []byte) (shardState, error) {
 	var s shardState
-	if len(b) < 34 {
+	if len(b) < 42 {
 		return s, fmt.Errorf("shard state: %w", errShort)
 	}
 	if string(b[0:4]) != shardMagic {
@@ -344,8 +346,8 @@ func decodeShardState(b []byte) (shardState, error) {
 	if v := le.Uint16(b[4:]); v != shardVersion {
 		return s, fmt.Errorf("shard state version %d: %w", v, errVersion)
 	}
-	n := int(le.Uint16(b[28:]))
-	if len(b) != 34+n {
+	n := int(le.Uint16(b[36:]))
+	if len(b) != 42+n {
 		return s, fmt.Errorf("shard state length: %w", errBadLen)
 	}
 	if crc(b[:len(b)-4]) != le.Uint32(b[len(b)-4:]) {
@@ -358,7 +360,8 @@ func decodeShardState(b []byte) (shardState, error) {
 	s.Sealed = flags&1 != 0
 	s.CreatedMs = int64(le.Uint64(b[8:]))
 	s.Trim = le.Uint64(b[16:])
-	s.ID = storage.ShardID{Index: le.Uint32(b[24:]), Stream: string(b[30 : 30+n])}
+	s.LastMs = int64(le.Uint64(b[24:]))
+	s.ID = storage.ShardID{Index: le.Uint32(b[32:]), Stream: string(b[38 : 38+n])}
 	return s, nil
 }
 

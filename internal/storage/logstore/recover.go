@@ -151,11 +151,35 @@ func (st *Store) loadShard(dir string, clean bool) (*shard, error) {
 		if seg == nil {
 			continue
 		}
-		if n := len(sh.segs); n > 0 && sh.segs[n-1].next != seg.base && sh.corrupt == nil {
-			sh.corrupt = fmt.Errorf("%s: segment %s starts at %d, previous ends at %d: %w", sh, seg.name, seg.base, sh.segs[n-1].next, storage.ErrCorrupt)
+		sh.segs = append(sh.segs, seg)
+	}
+	// Finish an interrupted Trim: the horizon is persisted before segments
+	// are unlinked, and unlinks may reach the disk in any order, so any
+	// sealed segment wholly below the horizon is a leftover, not data.
+	kept := sh.segs[:0]
+	for i, s := range sh.segs {
+		if i < len(sh.segs)-1 && s.next <= state.Trim {
+			if s.f != nil {
+				s.f.Close()
+			}
+			fs.Remove(s.name)
+			fs.Remove(path.Join(dir, idxName(s.base)))
+			continue
+		}
+		kept = append(kept, s)
+	}
+	if len(kept) < len(sh.segs) {
+		sh.segs = kept
+		if err := fs.SyncDir(dir); err != nil {
+			sh.closeFilesLocked()
+			return nil, fmt.Errorf("sync dir %s: %w", dir, err)
+		}
+	}
+	for i := 1; i < len(sh.segs); i++ {
+		if prev, s := sh.segs[i-1], sh.segs[i]; prev.next != s.base && sh.corrupt == nil {
+			sh.corrupt = fmt.Errorf("%s: segment %s starts at %d, previous ends at %d: %w", sh, s.name, s.base, prev.next, storage.ErrCorrupt)
 			st.log.Error("gap between segments", "err", sh.corrupt)
 		}
-		sh.segs = append(sh.segs, seg)
 	}
 	act := sh.active()
 	if !act.rw {
@@ -183,6 +207,7 @@ func (st *Store) loadShard(dir string, clean bool) (*shard, error) {
 			sh.tipMs = max(sh.tipMs, s.maxMs)
 		}
 	}
+	sh.tipMs = max(sh.tipMs, state.LastMs)
 	sh.durableMs = sh.tipMs
 	sh.lastMs = max(sh.tipMs, sh.createdMs)
 	sh.trim = min(max(state.Trim, sh.segs[0].base), sh.next)

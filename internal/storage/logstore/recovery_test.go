@@ -180,3 +180,41 @@ func TestTornRollHeader(t *testing.T) {
 }
 
 func itoa(v uint64) string { return strconv.FormatUint(v, 10) }
+
+// Trim persists the horizon, then unlinks segments; the unlinks may reach
+// the disk in any order. A segment below the horizon that survives a crash
+// while an older one is gone is a leftover, not a gap.
+func TestInterruptedTrimLeftover(t *testing.T) {
+	dir := t.TempDir()
+	sd := fill(t, dir, 40)
+	segs := segFiles(t, sd)
+	saved, _ := os.ReadFile(segs[1])
+	st, err := logstore.Open(dir, logstore.Options{Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Trim(bg, sh0, 1<<62); err != nil { // everything
+		t.Fatal(err)
+	}
+	bd, _ := st.Bounds(bg, sh0)
+	st.Close()
+	os.WriteFile(segs[1], saved, 0o644) // its unlink "did not reach the disk"
+	os.WriteFile(filepath.Join(dir, "unclean"), nil, 0o644)
+	if rep, err := logstore.Verify(dir); err != nil || !rep.OK() || !strings.Contains(rep.String(), "interrupted trim") {
+		t.Fatalf("verify: %v\n%s", err, rep)
+	}
+	st, err = logstore.Open(dir, logstore.Options{Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if bd2, _ := st.Bounds(bg, sh0); bd2 != bd {
+		t.Fatalf("bounds %+v, want %+v", bd2, bd)
+	}
+	if r, err := st.Append(bg, sh0, batch("n", 1)); err != nil || r.FirstPos != bd.Next {
+		t.Fatalf("append: %+v %v (a leftover must not mark the shard corrupt)", r, err)
+	}
+	if _, err := os.Stat(segs[1]); !os.IsNotExist(err) {
+		t.Fatalf("leftover segment not removed: %v", err)
+	}
+}

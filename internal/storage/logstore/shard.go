@@ -702,7 +702,7 @@ func (st *Store) Watch(id storage.ShardID, next uint64) <-chan struct{} {
 }
 
 func (sh *shard) stateLocked() shardState {
-	return shardState{ID: sh.id, CreatedMs: sh.createdMs, Trim: sh.trim, Sealed: sh.sealed}
+	return shardState{ID: sh.id, CreatedMs: sh.createdMs, Trim: sh.trim, LastMs: sh.tipMs, Sealed: sh.sealed}
 }
 
 // SealShard refuses further appends, durably.

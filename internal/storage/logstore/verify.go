@@ -169,6 +169,7 @@ func verifyShard(fs vfs.FS, root, dir string, rep *Report, problem, note func(st
 		return nil
 	}
 	var next uint64
+	havePrev := false
 	for i, base := range bases {
 		last := i == len(bases)-1
 		segPath := path.Join(dir, segName(base))
@@ -197,14 +198,19 @@ func verifyShard(fs vfs.FS, root, dir string, rep *Report, problem, note func(st
 			f.Close()
 			continue
 		}
-		if i > 0 && base != next {
-			problem("%s: segment %s starts at %d but the previous one ends at %d", name, segPath, base, next)
-		}
 		res := scanSegment(f, base, size, 1) // an entry per frame: check the .idx against them
 		f.Close()
 		if res.ioErr != nil {
 			return fmt.Errorf("read %s: %w", segPath, res.ioErr)
 		}
+		if !last && res.err == nil && res.sum.Next <= state.Trim {
+			note("%s: segment %s lies wholly below the trim horizon %d (an interrupted trim; removed on next open)", name, segPath, state.Trim)
+			continue
+		}
+		if havePrev && base != next {
+			problem("%s: segment %s starts at %d but the previous one ends at %d", name, segPath, base, next)
+		}
+		havePrev = true
 		rep.Records += res.sum.Next - base
 		next = res.sum.Next
 		if res.err != nil {
