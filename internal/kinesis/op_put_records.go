@@ -71,8 +71,10 @@ func (s *Service) putRecords(r *awsproto.Request) (any, error) {
 	total := 0
 	for i := range in.Records {
 		e := &in.Records[i]
-		p := fmt.Sprintf("records.%d.member", i+1)
-		checkEntry(&v, p, e.PartitionKey, e.Data, e.ExplicitHashKey)
+		if !entryValid(e.PartitionKey, e.Data, e.ExplicitHashKey) {
+			// the member path is built only for records that break a rule
+			checkEntry(&v, fmt.Sprintf("records.%d.member", i+1), e.PartitionKey, e.Data, e.ExplicitHashKey)
+		}
 		total += len(e.Data)
 		if e.PartitionKey != nil {
 			total += len(*e.PartitionKey)
@@ -116,6 +118,12 @@ func (s *Service) putRecords(r *awsproto.Request) (any, error) {
 		return encodePutRecordsJSON(&out), nil
 	}
 	return out, nil
+}
+
+// entryValid is the quick test of checkEntry's rules.
+func entryValid(pk *string, data []byte, ehk *string) bool {
+	return data != nil && len(data) <= maxModelDataBytes && pk != nil && len(*pk) >= 1 &&
+		(len(*pk) <= 256 || len([]rune(*pk)) <= 256) && (ehk == nil || hashKeyPattern(*ehk))
 }
 
 // checkEntry validates one record's members.
