@@ -75,6 +75,13 @@ func crashRun(t *testing.T, mode logstore.Mode, seed uint64) {
 		t.Logf("%d appends acknowledged over 4 rounds; final trim/next: %v", totalAcked, finalBounds(mem, opts, ids))
 	}()
 	for round := range 4 {
+		if round > 0 {
+			// whatever the crash left, verification finds no corruption
+			rep, err := logstore.VerifyFS(mem, dir)
+			if err != nil || !rep.OK() {
+				t.Fatalf("round %d: verify after crash: %v\n%s", round, err, rep)
+			}
+		}
 		st, err := logstore.Open(dir, opts)
 		if err != nil {
 			t.Fatalf("round %d: open: %v", round, err)
@@ -146,6 +153,30 @@ func crashRun(t *testing.T, mode logstore.Mode, seed uint64) {
 					return
 				}
 				time.Sleep(100 * time.Microsecond)
+			}
+		}()
+		// and shards being created, written and deleted
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; ; i++ {
+				select {
+				case <-crashed:
+					return
+				default:
+				}
+				id := storage.ShardID{Stream: fmt.Sprint("tmp-", round), Index: uint32(i)}
+				if err := st.CreateShard(bg, id, 0); err != nil {
+					return
+				}
+				if _, err := st.Append(bg, id, []storage.Record{{Data: []byte("t")}}); err != nil {
+					return
+				}
+				if i%2 == 0 {
+					if err := st.DeleteShard(bg, id); err != nil {
+						return
+					}
+				}
 			}
 		}()
 		deadline := time.Now().Add(10 * time.Second)
