@@ -37,6 +37,14 @@
 // cut into that many baseline-then-endpoint pairs of Duration/Rounds each,
 // so that on a shared machine both see the same background load.
 //
+// Beside throughput and latency, each phase reports what explains them:
+// the CPU time of this process (getrusage) and, with ServerPID, of a local
+// server (/proc); and the retries the SDK made, by cause (retryCounter),
+// since a retry is invisible in a call's result but costs latency and, for
+// a PutRecords whose first attempt was stored, writes its records twice.
+// The HTTP client hands the transport its own copy of each request body to
+// keep a known SDK race from causing such retries (ownBody).
+//
 // Payload layout (big-endian): bytes 0-7 phase tag, 8-15 nanoseconds since
 // the run's monotonic base at call start, the rest random filler.
 package bench
