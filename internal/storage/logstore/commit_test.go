@@ -94,3 +94,19 @@ func TestGroupCommitSharesSyncs(t *testing.T) {
 	}
 	t.Logf("%d appends, %d fdatasyncs", writers*each, syncs)
 }
+
+func TestStats(t *testing.T) {
+	mem := vfs.NewMem()
+	st := openMem(t, mem, logstore.Options{Durability: logstore.Always, SegmentBytes: 1024})
+	defer st.Close()
+	for i := range uint32(3) {
+		st.CreateShard(bg, storage.ShardID{Stream: "s", Index: i}, 0)
+		for range 10 {
+			st.Append(bg, storage.ShardID{Stream: "s", Index: i}, batch("x", 2))
+		}
+	}
+	s := st.Stats()
+	if s.Shards != 3 || s.Records != 60 || s.Segments <= 3 || s.Bytes < 60*50 || s.Syncs < 30 || s.Poisoned != 0 || s.TailCacheBytes == 0 {
+		t.Fatalf("stats %+v", s)
+	}
+}

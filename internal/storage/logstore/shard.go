@@ -304,7 +304,7 @@ func (sh *shard) syncTo(target uint64, background bool) error {
 	act.refs++
 	t, tms := sh.next, sh.tipMs
 	sh.mu.Unlock()
-	err := act.f.Sync()
+	err := sh.syncFile(act)
 	sh.mu.Lock()
 	sh.unrefLocked(act)
 	if err != nil {
@@ -318,7 +318,7 @@ func (sh *shard) syncTo(target uint64, background bool) error {
 // starts a new one, durable before any frame goes into it.
 func (sh *shard) rollLocked(nowMs int64) error {
 	act := sh.active()
-	if err := act.f.Sync(); err != nil {
+	if err := sh.syncFile(act); err != nil {
 		return sh.poisonLocked(fmt.Errorf("sync segment %s: %w", act.name, err))
 	}
 	sh.markDurableLocked(sh.next, sh.tipMs)
@@ -800,7 +800,7 @@ func (sh *shard) close() error {
 		err = fmt.Errorf("%s: %w (cause: %v)", sh, storage.ErrPoisoned, sh.werr)
 	default:
 		act := sh.active()
-		if serr := act.f.Sync(); serr != nil {
+		if serr := sh.syncFile(act); serr != nil {
 			err = sh.poisonLocked(fmt.Errorf("sync segment %s: %w", act.name, serr))
 			break
 		}
@@ -814,4 +814,9 @@ func (sh *shard) close() error {
 	sh.closeFilesLocked()
 	sh.dropTailLocked()
 	return err
+}
+
+func (sh *shard) syncFile(s *segment) error {
+	sh.st.syncs.Add(1)
+	return s.f.Sync()
 }

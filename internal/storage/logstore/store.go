@@ -37,6 +37,7 @@ type Store struct {
 	wg   sync.WaitGroup
 
 	cacheUsed atomic.Int64 // bytes held by tail caches
+	syncs     atomic.Int64 // segment fdatasyncs
 }
 
 var _ storage.Backend = (*Store)(nil)
