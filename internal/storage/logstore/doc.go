@@ -70,8 +70,12 @@
 // so the same index answers PosAtTime), then the index entry at or before
 // the position, and decodes frames from the tail cache or from 256 KiB
 // pread windows in pooled buffers, verifying CRCs. Records handed to the
-// callback alias those buffers. Sealed segment files are opened lazily and
-// reference-counted so Trim and DeleteShard can unlink them under a reader.
+// callback alias those buffers. The tail cache (tail.go) is a short list of
+// 1 MiB chunks per shard holding the newest whole frames, recycled once no
+// reader holds them, so steady writing allocates nothing. Sealed segment
+// files are opened when a read reaches them and closed when no reader
+// holds them; reference counts let Trim and DeleteShard unlink a file under
+// a reader, which finishes the segment it is in and then stops cleanly.
 //
 // # Locks
 //
