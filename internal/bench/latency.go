@@ -151,6 +151,9 @@ func produce(ctx context.Context, t *target, tag [8]byte) (st producerStats, ela
 				}
 			}
 		}
+		if err != nil && ctx.Err() != nil {
+			break // interrupted: neither a call nor an error
+		}
 		st.hist.Record(time.Since(t0))
 		st.calls++
 		sent += int64(n)

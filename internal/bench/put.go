@@ -230,6 +230,9 @@ func putRound(ctx context.Context, t *target, tag [8]byte, d time.Duration, tota
 				out, err := t.client.PutRecords(ctx, &kinesis.PutRecordsInput{
 					StreamName: &o.Stream, Records: entries[:n],
 				})
+				if err != nil && ctx.Err() != nil {
+					return // interrupted: neither a call nor an error
+				}
 				st.hist.Record(time.Since(t0))
 				st.calls++
 				if err != nil {
