@@ -213,6 +213,8 @@ func TestCheckpointWaitsForEarlierBatches(t *testing.T) {
 	const format = "line %03d\n"
 	size := writeLines(t, filepath.Join(dir, "app.log"), 0, n, format)
 	release := make(chan struct{})
+	var once sync.Once
+	defer once.Do(func() { close(release) })
 	s := &fakeSender{fail: func(call int, es []send.Entry) (send.Result, error) {
 		if string(es[0].Data) == "line 000\n" {
 			<-release
@@ -220,11 +222,17 @@ func TestCheckpointWaitsForEarlierBatches(t *testing.T) {
 		return send.Result{}, nil
 	}}
 	r := startAgent(t, dir, `,"maxBufferSizeRecords": 10, "maxInFlightBatches": 4`, s)
-	eventually(t, "later batches sent", func() bool { return len(s.records()) >= n-10 })
+	// The three other senders deliver one batch each, then wait: a batch is
+	// not let go before a checkpoint covers it, so no more than
+	// maxInFlightBatches batches are ever sent but not checkpointed.
+	eventually(t, "three later batches sent", func() bool { return len(s.records()) >= 30 })
 	if off, ok := r.checkpoint(t); ok {
 		t.Fatalf("checkpoint moved to %d while the first batch is unacknowledged", off)
 	}
-	close(release)
+	if got := len(s.records()); got > 30 {
+		t.Fatalf("%d records sent while the first batch is stuck: more than maxInFlightBatches ahead of the checkpoint", got)
+	}
+	once.Do(func() { close(release) })
 	eventually(t, "checkpoint at end of file", func() bool { off, _ := r.checkpoint(t); return off == size })
 	assertExactlyOnce(t, s.records(), n, format)
 }

@@ -76,6 +76,7 @@ func benchAgent(b *testing.B, n int, endpoint string, sender send.Sender, extra 
 			time.Sleep(200 * time.Microsecond)
 		}
 		b.StopTimer()
+		b.ReportMetric(float64(st.CheckpointWrites.Load()), "checkpoints")
 		cancel()
 		if err := <-done; err != nil {
 			b.Fatal(err)

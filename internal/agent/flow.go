@@ -5,7 +5,6 @@ import (
 	"crypto/md5"
 	"encoding/hex"
 	"errors"
-	"fmt"
 	"log/slog"
 	"math/rand/v2"
 	"strconv"
@@ -56,30 +55,43 @@ type flow struct {
 	cur   *batch
 	seq   uint64
 
-	commitMu  sync.Mutex
-	nextDone  uint64                  // lowest batch seq not yet acknowledged
-	acked     map[uint64]*batch       // acknowledged, waiting for earlier batches
-	committed tail.Position           // last position written
-	onCommit  func(pos tail.Position) // tests
+	// Group commit: ack records a batch and moves the watermark; the
+	// committer goroutine writes the newest watermark; a sender waits until
+	// its batch is covered by a written checkpoint before taking another
+	// batch, so at most MaxInFlightBatches batches are ever sent but not
+	// checkpointed (the duplicate bound after a crash).
+	commitMu     sync.Mutex
+	nextDone     uint64            // lowest batch seq not yet acknowledged
+	acked        map[uint64]*batch // acknowledged, waiting for earlier batches
+	watermark    tail.Position     // position after the contiguous acknowledged prefix
+	watermarkSeq uint64            // last seq of that prefix
+	hasWatermark bool
+	durableSeq   uint64        // every batch ≤ this is covered by the checkpoint file
+	durableCh    chan struct{} // closed and replaced when durableSeq moves
+	commitKick   chan struct{}
+	committed    tail.Position           // last position written
+	onCommit     func(pos tail.Position) // tests
 
 	parseWarnings int
 }
 
 func newFlow(cfg Flow, sender send.Sender, store checkpointer, threads chan struct{}, maxBuffered int, log *slog.Logger, now func() time.Time) *flow {
 	f := &flow{
-		cfg:      cfg,
-		id:       cfg.ID(),
-		log:      log.With("flow", cfg.ID()),
-		sender:   sender,
-		store:    store,
-		threads:  threads,
-		now:      now,
-		stats:    &FlowStats{},
-		budget:   newByteBudget(int64(maxBuffered)),
-		chain:    convert.NewChain(cfg.Converters...),
-		queue:    make(chan *batch, cfg.PublishQueueCapacity),
-		acked:    map[uint64]*batch{},
-		nextDone: 1,
+		cfg:        cfg,
+		id:         cfg.ID(),
+		log:        log.With("flow", cfg.ID()),
+		sender:     sender,
+		store:      store,
+		threads:    threads,
+		now:        now,
+		stats:      &FlowStats{},
+		budget:     newByteBudget(int64(maxBuffered)),
+		chain:      convert.NewChain(cfg.Converters...),
+		queue:      make(chan *batch, cfg.PublishQueueCapacity),
+		acked:      map[uint64]*batch{},
+		nextDone:   1,
+		durableCh:  make(chan struct{}),
+		commitKick: make(chan struct{}, 1),
 	}
 	return f
 }
@@ -114,6 +126,9 @@ func (f *flow) run(ctx context.Context, shutdown time.Duration) error {
 
 	sendCtx, cancelSend := context.WithCancel(context.Background())
 	defer cancelSend()
+	stopCommit := make(chan struct{})
+	committerDone := make(chan struct{})
+	go func() { defer close(committerDone); f.committer(stopCommit) }()
 	var wg sync.WaitGroup
 	errc := make(chan error, f.cfg.MaxInFlightBatches)
 	for i := 0; i < f.cfg.MaxInFlightBatches; i++ {
@@ -148,6 +163,8 @@ func (f *flow) run(ctx context.Context, shutdown time.Duration) error {
 		cancelSend()
 		<-drained
 	}
+	close(stopCommit)
+	<-committerDone
 	if readErr != nil && !errors.Is(readErr, context.Canceled) {
 		return readErr
 	}
@@ -407,7 +424,8 @@ func (f *flow) deliver(ctx context.Context, b *batch) error {
 	if len(b.entries) > 0 {
 		f.stats.BatchesSent.Add(1)
 	}
-	return f.ack(b)
+	f.ack(b)
+	return f.waitDurable(ctx, b.seq)
 }
 
 func entryBytes(es []send.Entry) int64 {
@@ -429,39 +447,95 @@ func (f *flow) backoff(attempt int) time.Duration {
 	return time.Duration(float64(d) * jitter)
 }
 
-// ack marks b acknowledged and writes the checkpoint for the longest run of
+// ack marks b acknowledged and moves the watermark over the longest run of
 // acknowledged batches starting at the oldest unacknowledged one.
-func (f *flow) ack(b *batch) error {
+func (f *flow) ack(b *batch) {
 	f.commitMu.Lock()
-	defer f.commitMu.Unlock()
 	f.acked[b.seq] = b
-	var pos tail.Position
-	moved := false
 	for {
 		nb, ok := f.acked[f.nextDone]
 		if !ok {
 			break
 		}
 		delete(f.acked, f.nextDone)
+		f.watermarkSeq = f.nextDone
 		f.nextDone++
 		if nb.hasPos {
-			pos, moved = nb.pos, true
+			f.watermark, f.hasWatermark = nb.pos, true
 		}
 	}
-	if !moved {
-		return nil
+	f.commitMu.Unlock()
+	select {
+	case f.commitKick <- struct{}{}:
+	default:
 	}
-	if err := f.store.Set(f.id, pos); err != nil {
-		f.stats.CheckpointErrors.Add(1)
-		f.log.Error("writing checkpoint", "err", err)
-		return fmt.Errorf("checkpoint %s: %w", f.id, err)
+}
+
+// waitDurable blocks until batch seq is covered by a written checkpoint.
+func (f *flow) waitDurable(ctx context.Context, seq uint64) error {
+	for {
+		f.commitMu.Lock()
+		done, ch := f.durableSeq >= seq, f.durableCh
+		f.commitMu.Unlock()
+		if done {
+			return nil
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
 	}
+}
+
+// committer writes the watermark whenever it moves, until stop is closed;
+// then it writes a last time.
+func (f *flow) committer(stop <-chan struct{}) {
+	for {
+		select {
+		case <-f.commitKick:
+			f.commit()
+		case <-stop:
+			f.commit()
+			return
+		}
+	}
+}
+
+// commit writes the current watermark if it moved. On a write error the
+// batches stay unacknowledged for waitDurable and the next kick retries.
+func (f *flow) commit() {
+	f.commitMu.Lock()
+	seq, pos, has := f.watermarkSeq, f.watermark, f.hasWatermark
+	moved := has && pos != f.committed
+	f.commitMu.Unlock()
+	if seq == 0 {
+		return
+	}
+	if moved {
+		if err := f.store.Set(f.id, pos); err != nil {
+			f.stats.CheckpointErrors.Add(1)
+			f.log.Error("writing checkpoint", "err", err)
+			time.Sleep(100 * time.Millisecond) // do not spin on a broken disk
+			select {
+			case f.commitKick <- struct{}{}:
+			default:
+			}
+			return
+		}
+		f.stats.CheckpointWrites.Add(1)
+		if f.onCommit != nil {
+			f.onCommit(pos)
+		}
+	}
+	f.commitMu.Lock()
 	f.committed = pos
-	f.stats.CheckpointWrites.Add(1)
-	if f.onCommit != nil {
-		f.onCommit(pos)
+	if seq > f.durableSeq {
+		f.durableSeq = seq
+		close(f.durableCh)
+		f.durableCh = make(chan struct{})
 	}
-	return nil
+	f.commitMu.Unlock()
 }
 
 func sleepCtx(ctx context.Context, d time.Duration) error {
