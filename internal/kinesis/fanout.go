@@ -30,6 +30,7 @@ import (
 	"net/http"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/eddy-streams/eddy/internal/awserr"
@@ -104,6 +105,8 @@ type subscription struct {
 	kms     bool
 	startMs int64
 
+	readers *atomic.Int32 // open subscriptions on this shard (set by register)
+
 	done    chan struct{} // closed to end the subscription
 	endOnce sync.Once
 	endErr  *awserr.Error // exception event to send on done (nil: end quietly)
@@ -124,8 +127,11 @@ type fanout struct {
 	mu      sync.Mutex
 	opts    FanoutOptions
 	subs    map[subKey]*subscription
+	readers map[storage.ShardID]*atomic.Int32 // subscriptions per shard
 	servers map[*http.Server]bool
 	closed  bool
+
+	cache eventCache
 }
 
 // hubs holds each Service's fanout (Service has no field for it).
@@ -135,7 +141,8 @@ func (s *Service) fanout() *fanout {
 	if h, ok := hubs.Load(s); ok {
 		return h.(*fanout)
 	}
-	h := &fanout{s: s, opts: FanoutOptions{}.withDefaults(), subs: map[subKey]*subscription{}, servers: map[*http.Server]bool{}}
+	h := &fanout{s: s, opts: FanoutOptions{}.withDefaults(), subs: map[subKey]*subscription{}, readers: map[storage.ShardID]*atomic.Int32{}, servers: map[*http.Server]bool{}}
+	h.cache.m = map[cacheKey]*cacheEntry{}
 	actual, loaded := hubs.LoadOrStore(s, h)
 	if loaded {
 		return actual.(*fanout)
@@ -163,15 +170,25 @@ func (h *fanout) register(sub *subscription) error {
 		old.end(awserr.ResourceInUse("Subscription for consumer %s on shard %s was replaced by a newer subscription.", sub.key.consumer, sub.sh.id))
 	}
 	h.subs[sub.key] = sub
+	r := h.readers[sub.id]
+	if r == nil {
+		r = new(atomic.Int32)
+		h.readers[sub.id] = r
+	}
+	r.Add(1)
+	sub.readers = r
 	return nil
 }
 
 func (h *fanout) unregister(sub *subscription) {
 	h.mu.Lock()
+	defer h.mu.Unlock()
 	if h.subs[sub.key] == sub {
 		delete(h.subs, sub.key)
 	}
-	h.mu.Unlock()
+	if sub.readers.Add(-1) == 0 {
+		delete(h.readers, sub.id)
+	}
 }
 
 // consumerGone ends the consumer's subscriptions. Called with s.mu held.
@@ -214,6 +231,7 @@ func (h *fanout) watchServer(ctx context.Context) {
 // pusher writes one subscription's events.
 type pusher struct {
 	s     *Service
+	hub   *fanout
 	sub   *subscription
 	codec awsproto.Codec
 	ct    string
@@ -235,7 +253,7 @@ func (h *fanout) serve(r *awsproto.Request, w http.ResponseWriter, sub *subscrip
 	opts := h.opts
 	h.mu.Unlock()
 
-	p := &pusher{s: h.s, sub: sub, codec: r.Codec, w: w, rc: http.NewResponseController(w), tokens: efoBytesPerSec, lastRef: time.Now()}
+	p := &pusher{s: h.s, hub: h, sub: sub, codec: r.Codec, w: w, rc: http.NewResponseController(w), tokens: efoBytesPerSec, lastRef: time.Now()}
 	p.ct = "application/json"
 	if r.Codec == awsproto.CBOR {
 		p.ct = awsproto.ContentTypeCBOR
@@ -363,10 +381,51 @@ func (p *pusher) fail(err error) error {
 	return err
 }
 
+// event is one encoded SubscribeToShardEvent frame and where it leaves
+// its reader. Cached events are shared read-only between subscriptions.
+type event struct {
+	frame []byte
+	next  uint64 // position after its records
+	n     int    // record bytes (data + partition keys)
+	cont  string // ContinuationSequenceNumber, "" when none changed
+	last  bool   // the shard-end event
+	empty bool   // nothing to send yet
+	more  bool   // more was readable when it was built
+}
+
 // pushAvailable reads what is durable from the subscription's position and
 // sends it as one event. n is the record bytes sent, more reports that more
-// is readable at once, last that the shard-end event went out.
+// is readable at once, last that the shard-end event went out. Subscriptions
+// of a shard with several readers share encoded events (see eventCache).
 func (p *pusher) pushAvailable(ctx context.Context) (n int, more, last bool, err error) {
+	sub := p.sub
+	var ev *event
+	if sub.readers.Load() > 1 {
+		k := cacheKey{stream: sub.id.Stream, shard: sub.id.Index, pos: sub.pos, codec: p.codec, kms: sub.kms}
+		ev, err = p.hub.cache.load(k, func() (*event, error) { return p.readEvent(ctx, true) })
+	} else {
+		ev, err = p.readEvent(ctx, false)
+	}
+	if err != nil {
+		return 0, false, false, err
+	}
+	if ev.empty {
+		sub.pos = ev.next
+		return 0, false, false, nil
+	}
+	if ev.cont != "" {
+		p.cont = ev.cont
+	}
+	if err := p.write(ev.frame); err != nil {
+		return 0, false, false, err
+	}
+	sub.pos = ev.next
+	return ev.n, ev.more, ev.last, nil
+}
+
+// readEvent reads and encodes the next event. With owned the frame gets
+// its own memory (to be cached); else it reuses the pusher's buffers.
+func (p *pusher) readEvent(ctx context.Context, owned bool) (*event, error) {
 	sub := p.sub
 	var enc eventEncoder
 	if p.codec == awsproto.JSON {
@@ -374,26 +433,28 @@ func (p *pusher) pushAvailable(ctx context.Context) (n int, more, last bool, err
 	} else {
 		enc = &cborEvent{shapeRecords: shapeRecords{sh: sub.sh, enc: kmsName(sub.kms)}}
 	}
+	ev := &event{}
 	var lastPos uint64
 	var lastMs int64
 	count := 0
 	next, err := p.s.backend.Read(ctx, sub.id, sub.pos, storage.ReadLimits{MaxRecords: maxEventRecords, MaxBytes: maxEventBytes}, func(rec storage.StoredRecord) bool {
 		enc.add(rec)
 		lastPos, lastMs = rec.Pos, rec.ArrivalMs
-		n += len(rec.Data) + len(rec.PartitionKey)
+		ev.n += len(rec.Data) + len(rec.PartitionKey)
 		count++
 		return true
 	})
 	if err != nil {
-		return 0, false, false, p.fail(err)
+		return nil, p.fail(err)
 	}
 	b, err := p.s.backend.Bounds(ctx, sub.id)
 	if err != nil {
-		return 0, false, false, p.fail(err)
+		return nil, p.fail(err)
 	}
 	if next < b.Trim {
 		next = b.Trim
 	}
+	ev.next, ev.more = next, next < b.Next
 	var children []childShard
 	if b.Sealed && next >= b.Next {
 		p.s.mu.RLock()
@@ -405,34 +466,41 @@ func (p *pusher) pushAvailable(ctx context.Context) (n int, more, last bool, err
 		}
 		p.s.mu.RUnlock()
 	}
-	last = children != nil
-	if count == 0 && !last {
-		sub.pos = next
-		return 0, false, false, nil
+	ev.last = children != nil
+	if count == 0 && !ev.last {
+		ev.empty = true
+		return ev, nil
 	}
+	cont := p.cont
 	if count > 0 {
-		p.cont = recordSeq(sub.sh, lastPos, lastMs)
+		cont = recordSeq(sub.sh, lastPos, lastMs)
+		ev.cont = cont
 	}
 	var behind int64
-	if next < b.Next {
+	if ev.more {
 		behind = max(0, b.TipMs-lastMs)
 	}
-	cont := &p.cont
-	if last {
-		cont = nil
+	contp := &cont
+	if ev.last {
+		contp = nil
 	}
-	payload, err := enc.finish(p.codec, cont, behind, children)
+	payload, err := enc.finish(p.codec, contp, behind, children)
 	if err != nil {
-		return 0, false, false, err
+		return nil, err
 	}
-	if err := p.send(eventstream.EventMessage("SubscribeToShardEvent", p.ct, payload)); err != nil {
-		return 0, false, false, err
+	m := eventstream.EventMessage("SubscribeToShardEvent", p.ct, payload)
+	if owned {
+		ev.frame, err = eventstream.AppendMessage(nil, m)
+	} else {
+		ev.frame, err = p.encode(m)
+	}
+	if err != nil {
+		return nil, err
 	}
 	if cap(payload) <= keepBufCap {
 		p.payload = payload[:0]
 	}
-	sub.pos = next
-	return n, next < b.Next, last, nil
+	return ev, nil
 }
 
 // heartbeat sends an empty event with the current continuation number.
@@ -474,17 +542,31 @@ func (p *pusher) continuationBefore(ctx context.Context, pos uint64) string {
 	return recordSeq(sh, pos-1, arrivalMs)
 }
 
-// send writes one frame and flushes it.
+// send writes one message and flushes it.
 func (p *pusher) send(m eventstream.Message) error {
-	f, err := eventstream.AppendMessage(p.frame[:0], m)
+	f, err := p.encode(m)
 	if err != nil {
 		return err
+	}
+	return p.write(f)
+}
+
+// encode frames m in the pusher's frame buffer (valid until the next call).
+func (p *pusher) encode(m eventstream.Message) ([]byte, error) {
+	f, err := eventstream.AppendMessage(p.frame[:0], m)
+	if err != nil {
+		return nil, err
 	}
 	if cap(f) <= keepBufCap {
 		p.frame = f[:0]
 	} else {
 		p.frame = nil
 	}
+	return f, nil
+}
+
+// write sends one frame and flushes it.
+func (p *pusher) write(f []byte) error {
 	if _, err := p.w.Write(f); err != nil {
 		return errClientGone
 	}
@@ -523,6 +605,85 @@ func kmsName(kms bool) string {
 		return "KMS"
 	}
 	return "NONE"
+}
+
+// Event sharing. When several subscriptions read one shard they usually
+// wake together (one Watch per append) at the same position, so the first
+// to arrive reads and encodes the event and the others wait for it and
+// write the same frame: encoding costs once per shard instead of once per
+// subscriber. A reader ahead or behind simply finds no entry and encodes
+// its own (which the next reader at that position reuses). Entries are
+// immutable; the cache keeps at most cacheMaxEntries of them and
+// cacheMaxBytes of frames, oldest dropped first.
+const (
+	cacheMaxEntries = 1024
+	cacheMaxBytes   = 64 << 20
+)
+
+type cacheKey struct {
+	stream string
+	shard  uint32
+	pos    uint64
+	codec  awsproto.Codec
+	kms    bool
+}
+
+type cacheEntry struct {
+	ready chan struct{} // closed once ev or err is set
+	ev    *event
+	err   error
+}
+
+type eventCache struct {
+	mu    sync.Mutex
+	m     map[cacheKey]*cacheEntry
+	fifo  []cacheSlot
+	bytes int
+}
+
+type cacheSlot struct {
+	k cacheKey
+	e *cacheEntry
+}
+
+// load returns the event at k, building it with build unless another
+// subscription has built or is building it. A failed or empty build is not
+// kept; a waiter whose builder failed builds its own.
+func (c *eventCache) load(k cacheKey, build func() (*event, error)) (*event, error) {
+	c.mu.Lock()
+	if e := c.m[k]; e != nil {
+		c.mu.Unlock()
+		<-e.ready
+		if e.err != nil {
+			return build()
+		}
+		return e.ev, nil
+	}
+	e := &cacheEntry{ready: make(chan struct{})}
+	c.m[k] = e
+	c.mu.Unlock()
+
+	ev, err := build()
+	e.ev, e.err = ev, err
+	c.mu.Lock()
+	if err != nil || ev.empty {
+		delete(c.m, k)
+	} else {
+		c.fifo = append(c.fifo, cacheSlot{k, e})
+		c.bytes += len(ev.frame)
+		for len(c.fifo) > cacheMaxEntries || c.bytes > cacheMaxBytes {
+			old := c.fifo[0]
+			c.fifo[0] = cacheSlot{}
+			c.fifo = c.fifo[1:]
+			c.bytes -= len(old.e.ev.frame)
+			if c.m[old.k] == old.e {
+				delete(c.m, old.k)
+			}
+		}
+	}
+	c.mu.Unlock()
+	close(e.ready)
+	return ev, err
 }
 
 // subscribeEvent is the SubscribeToShardEvent shape (CBOR path).

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"strings"
 	"testing"
@@ -559,5 +560,87 @@ func TestSubscribeCBOR(t *testing.T) {
 	ms, ok := ts.Content.(uint64)
 	if ts.Number != 1 || !ok || time.Since(time.UnixMilli(int64(ms))) > time.Minute {
 		t.Fatalf("timestamp %+v: want tag 1 around epoch milliseconds", ts)
+	}
+}
+
+// Several consumers on one shard share encoded events; each still gets
+// every record once, in order.
+func TestSubscribeManyReaders(t *testing.T) {
+	e := newEFO(t, 1)
+	const readers = 5
+	var streams []*kinesis.SubscribeToShardEventStream
+	for i := range readers {
+		streams = append(streams, e.mustSubscribe(e.consumer(fmt.Sprint("many-", i)), "shardId-000000000000", types.StartingPosition{Type: types.ShardIteratorTypeTrimHorizon}))
+	}
+	var want []string
+	for b := range 10 {
+		var d []string
+		for i := range 20 {
+			d = append(d, fmt.Sprintf("r%02d-%02d", b, i))
+		}
+		e.put(d...)
+		want = append(want, d...)
+	}
+	for i, es := range streams {
+		if got := collect(t, es, len(want)); strings.Join(got, ",") != strings.Join(want, ",") {
+			t.Fatalf("reader %d got %d records, out of order or duplicated", i, len(got))
+		}
+	}
+}
+
+// A subscriber that stops reading holds back neither producers nor other
+// subscribers: its response blocks on flow control while they go on.
+func TestSubscribeStalledReader(t *testing.T) {
+	e := newEFO(t, 1)
+	stalled := e.consumer("stalled")
+	live := e.mustSubscribe(e.consumer("live"), "shardId-000000000000", types.StartingPosition{Type: types.ShardIteratorTypeLatest})
+
+	// a raw HTTP/1.1 request whose response is never read
+	conn, err := net.Dial("tcp", strings.TrimPrefix(e.srv.URL(), "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	body := fmt.Sprintf(`{"ConsumerARN":%q,"ShardId":"shardId-000000000000","StartingPosition":{"Type":"LATEST"}}`, stalled)
+	fmt.Fprintf(conn, "POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-amz-json-1.1\r\nX-Amz-Target: Kinesis_20131202.SubscribeToShard\r\nContent-Length: %d\r\n\r\n%s", len(body), body)
+	waitFor(t, "two subscriptions", func() bool { return e.srv.Kinesis.Subscriptions() == 2 })
+
+	// 32 MiB: far more than socket buffers hold for the stalled reader
+	big := strings.Repeat("x", 64<<10)
+	const puts = 32
+	done := make(chan []string)
+	go func() {
+		var got []string
+		for len(got) < puts*8 {
+			ev := next(t, live, 30*time.Second)
+			if ev == nil {
+				break
+			}
+			for _, r := range ev.Records {
+				got = append(got, string(r.Data[:8]))
+			}
+		}
+		done <- got
+	}()
+	start := time.Now()
+	for i := range puts {
+		var entries []types.PutRecordsRequestEntry
+		for j := range 8 {
+			entries = append(entries, types.PutRecordsRequestEntry{Data: []byte(fmt.Sprintf("%03d-%03d-", i, j)[:8] + big), PartitionKey: aws.String(fmt.Sprint(j))})
+		}
+		if _, err := e.c.PutRecords(ctx, &kinesis.PutRecordsInput{StreamName: aws.String(e.stream), Records: entries}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	putTime := time.Since(start)
+	got := <-done
+	if len(got) != puts*8 {
+		t.Fatalf("live subscriber got %d of %d records", len(got), puts*8)
+	}
+	if putTime > 20*time.Second {
+		t.Fatalf("producer took %v with a stalled subscriber", putTime)
+	}
+	if n := e.srv.Kinesis.Subscriptions(); n != 2 {
+		t.Fatalf("%d subscriptions, want the stalled one still open", n)
 	}
 }
