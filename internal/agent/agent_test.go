@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"os"
 	"path/filepath"
 	"sort"
@@ -337,4 +338,75 @@ func writeFile(t *testing.T, path, data string) {
 	if err := os.WriteFile(path, []byte(data), 0o644); err != nil {
 		t.Fatal(err)
 	}
+}
+
+func TestMetricsEndpointAndStatusLog(t *testing.T) {
+	dir := t.TempDir()
+	writeLines(t, filepath.Join(dir, "app.log"), 0, 20, "m %d\n")
+	doc := fmt.Sprintf(`{"checkpointFile": %q, "metrics.listenAddress": "127.0.0.1:0", "log.statusReportingPeriodSeconds": 1,
+		"flows": [{"filePattern": %q, "kinesisStream": "s", "initialPosition": "START_OF_FILE",
+		"minTimeBetweenFilePollsMillis": 5, "maxBufferSizeRecords": 5}]}`, filepath.Join(dir, "cp"), filepath.Join(dir, "app.log"))
+	cfg, err := ParseConfig([]byte(doc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logBuf syncBuffer
+	s := &fakeSender{}
+	ctx, cancel := context.WithCancel(context.Background())
+	a, err := New(ctx, cfg, Options{Logger: slog.New(slog.NewTextHandler(&logBuf, nil)),
+		NewSender: func(context.Context, Flow) (send.Sender, error) { return s, nil }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- a.Run(ctx) }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	}()
+	eventually(t, "records", func() bool { return len(s.records()) == 20 })
+	eventually(t, "metrics listener", func() bool { return a.MetricsAddr() != "" })
+	var body string
+	eventually(t, "metrics", func() bool {
+		resp, err := http.Get("http://" + a.MetricsAddr() + "/metrics")
+		if err != nil {
+			return false
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		body = string(b)
+		return strings.Contains(body, `eddy_agent_records_sent_total{flow="kinesis:s:`)
+	})
+	for _, want := range []string{
+		"# TYPE eddy_agent_lines_read_total counter",
+		`eddy_agent_lines_read_total{flow="` + cfg.Flows[0].ID() + `",destination="KinesisStream:s"} 20`,
+		`eddy_agent_records_sent_total{flow="` + cfg.Flows[0].ID() + `",destination="KinesisStream:s"} 20`,
+		"# TYPE eddy_agent_behind_bytes gauge",
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("metrics lack %q:\n%s", want, body)
+		}
+	}
+	eventually(t, "status log line", func() bool {
+		return strings.Contains(logBuf.String(), `msg="agent progress"`) && strings.Contains(logBuf.String(), "records_sent=20")
+	})
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }

@@ -130,3 +130,26 @@ func TestLoadConfigDir(t *testing.T) {
 		t.Errorf("flows = %+v", c.Flows)
 	}
 }
+
+// FuzzParseConfig: any bytes either parse or give an error, never a panic;
+// a parsed config has valid flows.
+func FuzzParseConfig(f *testing.F) {
+	f.Add([]byte(awsSample))
+	f.Add([]byte(`{"flows":[{"filePattern":"/a/*.log","kinesisStream":"s","maxBufferSizeRecords":"7"}]}`))
+	f.Add([]byte(`{"flows":[{"filePattern":"/a","deliveryStream":"d","dataProcessingOptions":[{"optionName":"CSVTOJSON","customFieldNames":["a"]}]}]}`))
+	f.Add([]byte(`{"flows":null}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		c, err := ParseConfig(data)
+		if err != nil {
+			return
+		}
+		for _, fl := range c.Flows {
+			if fl.FilePattern == "" || (fl.KinesisStream == "") == (fl.DeliveryStream == "") {
+				t.Fatalf("invalid flow accepted: %+v", fl)
+			}
+			if fl.MaxBufferSizeRecords < 1 || fl.MaxBufferSizeRecords > 500 {
+				t.Fatalf("maxBufferSizeRecords %d accepted", fl.MaxBufferSizeRecords)
+			}
+		}
+	})
+}
