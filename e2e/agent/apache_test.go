@@ -1,7 +1,6 @@
 package agent_test
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -58,7 +57,8 @@ func startApache(t *testing.T, root string) *httpd {
 	addr := l.Addr().String()
 	l.Close()
 	h := &httpd{url: "http://" + addr, logDir: filepath.Join(root, "logs"), pidFile: filepath.Join(root, "run", "httpd.pid")}
-	for _, d := range []string{root, filepath.Dir(root), h.logDir, filepath.Join(root, "run"), filepath.Join(root, "htdocs")} {
+	// www-data must reach the document root: open up the test's directories.
+	for _, d := range []string{root, filepath.Dir(root), filepath.Dir(filepath.Dir(root)), h.logDir, filepath.Join(root, "run"), filepath.Join(root, "htdocs")} {
 		if err := os.MkdirAll(d, 0o755); err != nil {
 			t.Fatal(err)
 		}
@@ -85,8 +85,13 @@ LogLevel warn
 LogFormat "%%h %%l %%u %%t \"%%r\" %%>s %%O \"%%{Referer}i\" \"%%{User-Agent}i\"" combined
 CustomLog %[7]q combined
 DocumentRoot %[8]q
+<Directory />
+  AllowOverride None
+  Require all denied
+</Directory>
 AliasMatch ^/req/ %[8]s/index.html
 <Directory %[8]q>
+  AllowOverride None
   Require all granted
 </Directory>
 KeepAlive On
@@ -155,6 +160,8 @@ func (h *httpd) linesInLogs(t *testing.T) int {
 
 // load sends n GETs to unique paths with a few workers; it returns the paths
 // that were answered (and so logged). midway, if set, runs once half are done.
+var non200 atomic.Int64
+
 func load(t *testing.T, url, phase string, n int, answered *sync.Map, midway func()) {
 	t.Helper()
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 4}, Timeout: 10 * time.Second}
@@ -181,6 +188,9 @@ func load(t *testing.T, url, phase string, n int, answered *sync.Map, midway fun
 				}
 				_, _ = io.Copy(io.Discard, resp.Body)
 				resp.Body.Close()
+				if resp.StatusCode != http.StatusOK {
+					non200.Add(1)
+				}
 				answered.Store("GET "+path+" HTTP/1.1", true)
 			}
 		}()
@@ -249,6 +259,9 @@ func TestApacheAccessLogWithLogrotate(t *testing.T) {
 	load(t, h.url, "c", 1000, &answered, nil)
 
 	want := count()
+	if bad := non200.Load(); bad > 0 {
+		t.Errorf("%d of %d requests were not answered 200 (Apache set-up)", bad, want)
+	}
 	r := &streamReader{c: kc, stream: "weblogs"}
 	requests := map[string]int{}
 	deadline := time.Now().Add(60 * time.Second)
@@ -326,5 +339,3 @@ func TestApacheAccessLogWithLogrotate(t *testing.T) {
 type writerFunc func([]byte) (int, error)
 
 func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
-
-var _ = bufio.NewReader
