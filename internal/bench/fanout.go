@@ -14,7 +14,15 @@ package bench
 //     have received every accepted record of its shard (N × accepted
 //     deliveries), within drainTimeout.
 //
-// Each subscription has its own SDK client: smithy-go shares one
+// The latency phase's subscriber is the SDK's SubscribeToShard client. The
+// put phases' subscribers are lean readers (SigV4-signed JSON request,
+// event-stream frames checked by the eventstream package, records counted
+// in the JSON payload without decoding it): with 20 SDK subscribers the
+// bench process would spend more CPU decoding 20 copies of every record
+// than the producers and the server together, on the same cores, and the
+// figure would measure the SDK's JSON decoder rather than the server.
+//
+// Each SDK subscription has its own client: smithy-go shares one
 // event-stream decoder between all streams of a client, which is not safe
 // for concurrent streams (aws/smithy-go#714). A subscription that ends (the
 // 5-minute lifetime) resubscribes AFTER_SEQUENCE_NUMBER its last
@@ -22,16 +30,25 @@ package bench
 // left registered (a stream the run created is deleted with them).
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"net/http"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
+
+	"github.com/eddy-streams/eddy/internal/awsproto/eventstream"
 )
 
 // fanoutSubscribers are the subscriber counts of the fanout-put phases.
@@ -54,7 +71,7 @@ func runFanoutLatency(ctx context.Context, t *target) (PhaseResult, error) {
 		return PhaseResult{}, err
 	}
 	tag := newTag()
-	subs, err := subscribeAll(ctx, t, consumers, tag)
+	subs, err := subscribeAll(ctx, t, consumers, tag, false)
 	if err != nil {
 		return PhaseResult{}, err
 	}
@@ -82,7 +99,7 @@ func runFanoutPut(ctx context.Context, t *target, n int) (PhaseResult, error) {
 		return PhaseResult{}, err
 	}
 	tag := newTag()
-	subs, err := subscribeAll(ctx, t, consumers, tag)
+	subs, err := subscribeAll(ctx, t, consumers, tag, true)
 	if err != nil {
 		return PhaseResult{}, err
 	}
@@ -157,8 +174,9 @@ type subscriptions struct {
 }
 
 // subscribeAll subscribes every consumer to every shard from LATEST and
-// returns once all subscriptions have started.
-func subscribeAll(ctx context.Context, t *target, consumers []string, tag [8]byte) (*subscriptions, error) {
+// returns once all subscriptions have started. lean picks the lean reader
+// over the SDK client.
+func subscribeAll(ctx context.Context, t *target, consumers []string, tag [8]byte, lean bool) (*subscriptions, error) {
 	shards, err := listShards(ctx, t.client, t.opts.Stream)
 	if err != nil {
 		return nil, err
@@ -168,7 +186,11 @@ func subscribeAll(ctx context.Context, t *target, consumers []string, tag [8]byt
 	ready := make(chan error, len(consumers)*len(shards))
 	for _, arn := range consumers {
 		for _, shard := range shards {
-			s.wg.Go(func() { s.subscriber(sctx, t, arn, shard, tag, ready) })
+			if lean {
+				s.wg.Go(func() { s.leanSubscriber(sctx, t, arn, shard, ready) })
+			} else {
+				s.wg.Go(func() { s.subscriber(sctx, t, arn, shard, tag, ready) })
+			}
 		}
 	}
 	for range len(consumers) * len(shards) {
@@ -280,12 +302,121 @@ func (s *subscriptions) stop() {
 	s.wg.Wait()
 }
 
-// finish adds the delivery latency and event count to res.
+// finish adds the delivery latency (SDK subscribers) and event count to res.
 func (s *subscriptions) finish(res *PhaseResult) {
 	if s.n == 0 {
 		return
 	}
-	sum := s.hist.Summary()
-	res.EndToEnd = &sum
+	if s.hist.Count() > 0 {
+		sum := s.hist.Summary()
+		res.EndToEnd = &sum
+	}
 	res.ConsumerCalls = s.events.Load()
+}
+
+// fail records a subscriber error: on ready before it started, else in errs.
+func (s *subscriptions) fail(started *bool, ready chan<- error, err error) {
+	if !*started {
+		*started = true
+		ready <- err
+		return
+	}
+	s.mu.Lock()
+	s.errs = append(s.errs, err)
+	s.mu.Unlock()
+}
+
+var (
+	seqField  = []byte(`"SequenceNumber":"`)
+	contField = []byte(`"ContinuationSequenceNumber":"`)
+)
+
+// leanSubscriber is a subscriber without the SDK (see the file comment):
+// it counts the records of each event and resubscribes after its last
+// continuation number when a subscription ends.
+func (s *subscriptions) leanSubscriber(ctx context.Context, t *target, arn, shard string, ready chan<- error) {
+	hc := &http.Client{Transport: &http.Transport{}}
+	defer hc.CloseIdleConnections()
+	signer := v4.NewSigner()
+	creds := aws.Credentials{AccessKeyID: "eddybench", SecretAccessKey: "eddybench"}
+	started := false
+	pos := map[string]string{"Type": "LATEST"}
+	for ctx.Err() == nil {
+		body, _ := json.Marshal(map[string]any{"ConsumerARN": arn, "ShardId": shard, "StartingPosition": pos})
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, t.opts.Endpoint, bytes.NewReader(body))
+		if err != nil {
+			s.fail(&started, ready, err)
+			return
+		}
+		req.Header.Set("Content-Type", "application/x-amz-json-1.1")
+		req.Header.Set("X-Amz-Target", "Kinesis_20131202.SubscribeToShard")
+		sum := sha256.Sum256(body)
+		if err := signer.SignHTTP(ctx, creds, req, hex.EncodeToString(sum[:]), "kinesis", t.opts.Region, time.Now()); err != nil {
+			s.fail(&started, ready, fmt.Errorf("sign: %w", err))
+			return
+		}
+		resp, err := hc.Do(req)
+		if err != nil {
+			if ctx.Err() == nil {
+				s.fail(&started, ready, fmt.Errorf("subscribe %s to %s: %w", arn, shard, err))
+			}
+			return
+		}
+		cont, err := s.readEvents(resp, &started, ready)
+		resp.Body.Close()
+		if ctx.Err() != nil {
+			return
+		}
+		if err != nil {
+			s.fail(&started, ready, fmt.Errorf("subscription of %s to %s: %w", arn, shard, err))
+			return
+		}
+		if cont == "" {
+			return // shard end
+		}
+		pos = map[string]string{"Type": "AFTER_SEQUENCE_NUMBER", "SequenceNumber": cont}
+	}
+}
+
+// readEvents reads one SubscribeToShard response, returning the last
+// continuation number.
+func (s *subscriptions) readEvents(resp *http.Response, started *bool, ready chan<- error) (cont string, err error) {
+	if resp.StatusCode != http.StatusOK {
+		b, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+		return "", fmt.Errorf("HTTP %d: %s", resp.StatusCode, b)
+	}
+	dec := eventstream.NewDecoder(resp.Body)
+	for {
+		m, err := dec.Decode()
+		if errors.Is(err, io.EOF) {
+			return cont, nil
+		}
+		if err != nil {
+			return cont, err
+		}
+		switch m.String(eventstream.HeaderMessageType) {
+		case "exception":
+			return cont, fmt.Errorf("%s: %s", m.String(eventstream.HeaderExceptionType), m.Payload)
+		case "error":
+			return cont, fmt.Errorf("%s: %s", m.String(eventstream.HeaderErrorCode), m.String(eventstream.HeaderErrorMessage))
+		}
+		switch m.String(eventstream.HeaderEventType) {
+		case "initial-response":
+			if !*started {
+				*started = true
+				ready <- nil
+			}
+		case "SubscribeToShardEvent":
+			s.events.Add(1)
+			s.seen.Add(int64(bytes.Count(m.Payload, seqField)))
+			if i := bytes.LastIndex(m.Payload, contField); i >= 0 {
+				rest := m.Payload[i+len(contField):]
+				if j := bytes.IndexByte(rest, '"'); j >= 0 {
+					cont = string(rest[:j])
+				}
+			} else {
+				cont = ""
+			}
+		}
+	}
 }

@@ -9,9 +9,9 @@ import (
 )
 
 // TestFanoutModeAgainstEddy runs --mode fanout against an in-process Eddy:
-// every subscriber must receive every accepted record (Run checks), and the
-// delivery latency and event counts must be filled for phases with
-// subscribers.
+// every subscriber must receive every accepted record (Run checks), the
+// latency phase reports put→delivered latency for every record, and phases
+// with subscribers count the events they received.
 func TestFanoutModeAgainstEddy(t *testing.T) {
 	if testing.Short() {
 		t.Skip("fan-out phases open 100+ subscriptions; full suite only")
@@ -37,22 +37,12 @@ func TestFanoutModeAgainstEddy(t *testing.T) {
 		if p.Records <= 0 || p.RecordsPerSec <= 0 || p.Errors != 0 {
 			t.Errorf("phase %s: %+v", p.Phase, p)
 		}
-		withSubs := p.Phase != "fanout-put-0"
-		if got := p.EndToEnd != nil; got != withSubs {
-			t.Errorf("phase %s: delivery latency reported %v, want %v", p.Phase, got, withSubs)
-		}
-		if withSubs && (p.EndToEnd.P50 <= 0 || p.ConsumerCalls == 0) {
-			t.Errorf("phase %s: delivery latency %+v, %d events", p.Phase, p.EndToEnd, p.ConsumerCalls)
+		if withSubs := p.Phase != "fanout-put-0"; withSubs != (p.ConsumerCalls > 0) {
+			t.Errorf("phase %s: %d events received", p.Phase, p.ConsumerCalls)
 		}
 	}
 	lat := rep.Phases[0]
-	if lat.EndToEnd.Count != uint64(lat.Records) {
-		t.Errorf("fanout-latency: %d deliveries of %d records", lat.EndToEnd.Count, lat.Records)
-	}
-	for _, p := range rep.Phases[2:] {
-		n := map[string]uint64{"fanout-put-5": 5, "fanout-put-20": 20}[p.Phase]
-		if p.EndToEnd.Count != n*uint64(p.Records) {
-			t.Errorf("%s: %d deliveries of %d records", p.Phase, p.EndToEnd.Count, p.Records)
-		}
+	if lat.EndToEnd == nil || lat.EndToEnd.Count != uint64(lat.Records) || lat.EndToEnd.P50 <= 0 {
+		t.Errorf("fanout-latency: delivery latency %+v for %d records", lat.EndToEnd, lat.Records)
 	}
 }
