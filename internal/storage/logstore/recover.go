@@ -195,9 +195,16 @@ func (st *Store) loadShard(dir string, clean bool) (*shard, error) {
 		act.f, act.rw = f, true
 	}
 	if !clean {
+		// What was recovered is durable from now on: the active segment's
+		// bytes and its directory entry (a crash while rolling can leave a
+		// complete new segment whose entry never reached the disk).
 		if err := act.f.Sync(); err != nil {
 			sh.closeFilesLocked()
 			return nil, fmt.Errorf("sync segment %s: %w", act.name, err)
+		}
+		if err := fs.SyncDir(dir); err != nil {
+			sh.closeFilesLocked()
+			return nil, fmt.Errorf("sync dir %s: %w", dir, err)
 		}
 	}
 	sh.next = act.next

@@ -754,6 +754,16 @@ func (st *Store) Trim(_ context.Context, id storage.ShardID, cutoffMs int64) err
 		}
 	}
 	if changed {
+		// The persisted horizon must never point past the durable log
+		// (interval and none modes), or a power loss could leave it beyond
+		// the recovered tip.
+		if sh.trim > sh.durable && sh.werr == nil {
+			act := sh.active()
+			if err := sh.syncFile(act); err != nil {
+				return sh.poisonLocked(fmt.Errorf("sync segment %s: %w", act.name, err))
+			}
+			sh.markDurableLocked(sh.next, sh.tipMs)
+		}
 		if err := writeAtomic(st.fs, sh.dir, stateName, sh.stateLocked().encode()); err != nil {
 			return fmt.Errorf("trim %s: save state: %w", sh, err)
 		}

@@ -111,16 +111,24 @@ func (st *Store) open() error {
 		return fmt.Errorf("list %s: %w", root, err)
 	}
 	var dirs []string
+	trashed := false
 	for _, s := range streams {
 		p := path.Join(root, s.Name)
 		if strings.HasPrefix(s.Name, trashPrefix) {
 			if err := fs.RemoveAll(p); err != nil {
 				st.log.Warn("cannot remove deleted shard data", "path", p, "err", err)
 			}
+			trashed = true
 			continue
 		}
 		if !s.IsDir {
 			continue
+		}
+		if !clean {
+			// make the shard directories' entries (creations, deletions) durable
+			if err := fs.SyncDir(p); err != nil {
+				return fmt.Errorf("sync dir %s: %w", p, err)
+			}
 		}
 		ents, err := fs.ReadDir(p)
 		if err != nil {
@@ -130,6 +138,12 @@ func (st *Store) open() error {
 			if e.IsDir {
 				dirs = append(dirs, path.Join(p, e.Name))
 			}
+		}
+	}
+
+	if trashed || !clean {
+		if err := fs.SyncDir(root); err != nil {
+			return fmt.Errorf("sync dir %s: %w", root, err)
 		}
 	}
 
