@@ -2,12 +2,23 @@ package kinesis_test
 
 import (
 	"bytes"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
+	"math/big"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -19,6 +30,7 @@ import (
 
 	"github.com/eddy-streams/eddy/internal/app"
 	"github.com/eddy-streams/eddy/internal/awsproto/eventstream"
+	"github.com/eddy-streams/eddy/internal/config"
 	"github.com/eddy-streams/eddy/internal/eddytest"
 	kin "github.com/eddy-streams/eddy/internal/kinesis"
 )
@@ -34,7 +46,7 @@ type efo struct {
 func newEFO(t *testing.T, shards int32, opts ...eddytest.Option) *efo {
 	t.Helper()
 	srv := eddytest.Start(t, opts...)
-	c := kinesis.NewFromConfig(eddytest.AWSConfig(srv.URL(), "", ""), func(o *kinesis.Options) { o.RetryMaxAttempts = 1 })
+	c := kinesis.NewFromConfig(efoConfig(srv, false, nil), func(o *kinesis.Options) { o.RetryMaxAttempts = 1 })
 	e := &efo{t: t, srv: srv, c: c, stream: "efo"}
 	createStream(t, c, e.stream, shards)
 	return e
@@ -94,18 +106,88 @@ func (c ownBody) Do(req *http.Request) (*http.Response, error) {
 	return c.next.Do(req)
 }
 
-// efoClient is a Go SDK client for SubscribeToShard over HTTP/1.1, or h2c
-// with prior knowledge.
-func efoClient(srv *app.Server, h2c bool) *kinesis.Client {
+// efoClient is a Go SDK client for SubscribeToShard over HTTP/1.1, or
+// HTTP/2 (h2c with prior knowledge over http://, ALPN h2 over https://).
+func efoClient(srv *app.Server, h2 bool) *kinesis.Client {
+	return kinesis.NewFromConfig(efoConfig(srv, h2, nil), func(o *kinesis.Options) { o.RetryMaxAttempts = 1 })
+}
+
+func efoConfig(srv *app.Server, h2 bool, protos *protoLog) aws.Config {
 	cfg := eddytest.AWSConfig(srv.URL(), "", "")
-	tr := &http.Transport{}
-	if h2c {
+	tr := &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}
+	if h2 {
 		p := new(http.Protocols)
 		p.SetUnencryptedHTTP2(true)
+		p.SetHTTP2(true)
 		tr.Protocols = p
 	}
-	cfg.HTTPClient = ownBody{&http.Client{Transport: tr}}
-	return kinesis.NewFromConfig(cfg, func(o *kinesis.Options) { o.RetryMaxAttempts = 1 })
+	var rt http.RoundTripper = tr
+	if protos != nil {
+		rt = protos.wrap(tr)
+	}
+	cfg.HTTPClient = ownBody{&http.Client{Transport: rt}}
+	return cfg
+}
+
+// protoLog records the HTTP version of each response.
+type protoLog struct {
+	mu     sync.Mutex
+	protos []string
+}
+
+type protoRT struct {
+	l    *protoLog
+	next http.RoundTripper
+}
+
+func (l *protoLog) wrap(next http.RoundTripper) http.RoundTripper { return protoRT{l, next} }
+
+func (r protoRT) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := r.next.RoundTrip(req)
+	if err == nil {
+		r.l.mu.Lock()
+		r.l.protos = append(r.l.protos, resp.Proto)
+		r.l.mu.Unlock()
+	}
+	return resp, err
+}
+
+func (l *protoLog) all() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return append([]string(nil), l.protos...)
+}
+
+// selfSigned writes a certificate for 127.0.0.1 and its key.
+func selfSigned(t *testing.T) (certFile, keyFile string) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "eddy-test"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")},
+		KeyUsage:    x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kb, err := x509.MarshalECPrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	certFile, keyFile = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	if err := os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kb}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return certFile, keyFile
 }
 
 // subscribe calls SubscribeToShard with a fresh client unless c is given:
@@ -208,22 +290,33 @@ func TestSubscribeStartingPositions(t *testing.T) {
 }
 
 // Records put after subscribing are pushed at once: each arrives long
-// before the 5 s heartbeat, over HTTP/1.1 and over h2c.
+// before the 5 s heartbeat, over HTTP/1.1, h2c and h2 over TLS.
 func TestSubscribePushLatency(t *testing.T) {
-	e := newEFO(t, 1)
+	plain := newEFO(t, 1)
+	cert, key := selfSigned(t)
+	secure := newEFO(t, 1, eddytest.WithConfig(func(c *config.Config) { c.TLSCert, c.TLSKey = cert, key }))
 	cases := []struct {
-		name   string
-		client *kinesis.Client
+		name  string
+		e     *efo
+		h2    bool
+		proto string
 	}{
-		{"http1", efoClient(e.srv, false)},
-		{"h2c", efoClient(e.srv, true)},
+		{"http1", plain, false, "HTTP/1.1"},
+		{"h2c", plain, true, "HTTP/2.0"},
+		{"h2-tls", secure, true, "HTTP/2.0"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
+			e := tc.e
 			e.t = t
-			es, err := e.subscribe(tc.client, e.consumer("lat-"+tc.name), "shardId-000000000000", types.StartingPosition{Type: types.ShardIteratorTypeLatest})
+			var protos protoLog
+			client := kinesis.NewFromConfig(efoConfig(e.srv, tc.h2, &protos), func(o *kinesis.Options) { o.RetryMaxAttempts = 1 })
+			es, err := e.subscribe(client, e.consumer("lat-"+tc.name), "shardId-000000000000", types.StartingPosition{Type: types.ShardIteratorTypeLatest})
 			if err != nil {
 				t.Fatal(err)
+			}
+			if got := protos.all(); len(got) != 1 || got[0] != tc.proto {
+				t.Fatalf("SubscribeToShard answered over %v, want %s", got, tc.proto)
 			}
 			var worst time.Duration
 			for i := 0; i < 20; i++ {
