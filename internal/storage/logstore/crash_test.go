@@ -67,6 +67,7 @@ func crashRun(t *testing.T, mode logstore.Mode, seed uint64) {
 		models[i] = &crashModel{known: map[uint64]string{}}
 	}
 	attempted := sync.Map{} // payload -> true
+	sealed := sync.Map{}    // ShardID -> true once SealShard returned
 	var totalAcked int64
 	defer func() {
 		if totalAcked == 0 {
@@ -96,6 +97,14 @@ func crashRun(t *testing.T, mode logstore.Mode, seed uint64) {
 			for i, id := range ids {
 				checkRecovered(t, st, id, models[i], &attempted, mode, round)
 			}
+			// an acknowledged seal is durable
+			sealed.Range(func(k, _ any) bool {
+				bd, err := st.Bounds(bg, k.(storage.ShardID))
+				if err != nil || !bd.Sealed {
+					t.Fatalf("round %d: shard %v was sealed before the crash: %+v, %v", round, k, bd, err)
+				}
+				return true
+			})
 		}
 
 		// Writers run until the crash.
@@ -172,10 +181,16 @@ func crashRun(t *testing.T, mode logstore.Mode, seed uint64) {
 				if _, err := st.Append(bg, id, []storage.Record{{Data: []byte("t")}}); err != nil {
 					return
 				}
-				if i%2 == 0 {
+				switch i % 3 {
+				case 0:
 					if err := st.DeleteShard(bg, id); err != nil {
 						return
 					}
+				case 1:
+					if err := st.SealShard(bg, id); err != nil {
+						return
+					}
+					sealed.Store(id, true)
 				}
 			}
 		}()
