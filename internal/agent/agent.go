@@ -164,6 +164,9 @@ func (a *Agent) Run(ctx context.Context) error {
 	for _, f := range a.flows {
 		f.logStatus(a.log)
 	}
+	if err := a.store.Close(); err != nil {
+		errs = append(errs, fmt.Errorf("close checkpoints: %w", err))
+	}
 	return errors.Join(errs...)
 }
 
