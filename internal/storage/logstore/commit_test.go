@@ -110,3 +110,33 @@ func TestStats(t *testing.T) {
 		t.Fatalf("stats %+v", s)
 	}
 }
+
+// Frames bigger than a tail-cache chunk (PutRecords of 500 × 4 KiB) are
+// cached too and read back intact, interleaved with small ones.
+func TestTailCacheBigFrames(t *testing.T) {
+	mem := vfs.NewMem()
+	st := openMem(t, mem, logstore.Options{Durability: logstore.None})
+	defer st.Close()
+	st.CreateShard(bg, sh0, 0)
+	var want strings.Builder
+	for i := range 12 {
+		n, size := 1, 10
+		if i%3 == 0 {
+			n, size = 500, 4096 // ~2 MiB frame
+		}
+		recs := make([]storage.Record, n)
+		for j := range recs {
+			recs[j] = storage.Record{PartitionKey: string(rune('a' + i)), Data: []byte(strings.Repeat(string(rune('a'+i)), size))}
+			want.WriteString(string(rune('a' + i)))
+		}
+		if _, err := st.Append(bg, sh0, recs); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := readPKs(t, st, sh0); got != want.String() {
+		t.Fatalf("read back %d records, want %d", len(got), want.Len())
+	}
+	if st.Stats().TailCacheBytes < 2<<20 {
+		t.Fatalf("big frames not cached: %+v", st.Stats())
+	}
+}

@@ -4,8 +4,9 @@ import "sync"
 
 // The tail cache keeps the newest bytes of each shard's active segment in
 // memory so tailing readers are served without a syscall. It is a list of
-// fixed-size chunks holding whole frames (a frame never spans chunks;
-// frames larger than a chunk are not cached). Appends fill the newest chunk
+// fixed-size chunks holding whole frames (a frame never spans chunks; a
+// frame larger than a chunk gets its own chunk, if it fits in half the
+// cache). Appends fill the newest chunk
 // in place, past the length any reader snapshotted, so readers need no
 // lock while they decode. Evicted chunks are recycled once no reader holds
 // them (reference counts under the shard mutex): a steady write load makes
@@ -78,8 +79,13 @@ func (sh *shard) cacheLocked(off int64, frame []byte) {
 		}
 	}
 	if len(frame) > size {
-		sh.dropTailLocked()
-		return
+		// a frame bigger than a chunk gets a chunk of its own (not
+		// recycled) as long as it is at most half the cache
+		if 2*len(frame) > sh.st.o.TailCacheBytes {
+			sh.dropTailLocked()
+			return
+		}
+		size = len(frame)
 	}
 	if last == nil || len(last.buf)+len(frame) > cap(last.buf) {
 		for len(t.chunks) > 0 && t.bytes+int64(size) > int64(sh.st.o.TailCacheBytes) {
