@@ -323,6 +323,10 @@ func (p *pusher) run(ctx context.Context, opts FanoutOptions) error {
 		case <-paced:
 		case <-beat.C:
 			beat.Reset(opts.Heartbeat)
+			if e := p.consumerProblem(); e != nil {
+				_ = p.exception(e)
+				return e
+			}
 			if err := p.heartbeat(); err != nil {
 				return err
 			}
@@ -343,6 +347,20 @@ func isClosed(c <-chan struct{}) bool {
 	default:
 		return false
 	}
+}
+
+// consumerProblem reports a consumer that is gone or leaving (DELETING
+// with a transition delay, before onConsumerGone fires), checked at each
+// heartbeat.
+func (p *pusher) consumerProblem() *awserr.Error {
+	c, ok := p.s.ConsumerByARN(p.sub.key.consumer)
+	switch {
+	case !ok:
+		return awserr.ResourceNotFound("Consumer %s was deregistered or its stream deleted.", p.sub.key.consumer)
+	case c.Status != stateActive:
+		return awserr.ResourceInUse("Consumer %s is not in ACTIVE state; it is %s.", p.sub.key.consumer, c.Status)
+	}
+	return nil
 }
 
 // ended sends the exception the subscription was ended with, if any.

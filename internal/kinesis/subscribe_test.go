@@ -403,6 +403,23 @@ func TestSubscribeConsumerState(t *testing.T) {
 	if apiCode(err) != "ResourceInUseException" {
 		t.Fatalf("subscribe with a CREATING consumer: %v", err)
 	}
+
+	// DELETING (before the consumer is gone) ends the subscription at the
+	// next heartbeat with ResourceInUseException
+	slow.srv.Kinesis.SetFanoutOptions(kin.FanoutOptions{Heartbeat: 20 * time.Millisecond})
+	waitFor(t, "consumer ACTIVE", func() bool {
+		st, err := consumerStatus(t, slow.c, creating)
+		return err == nil && st == types.ConsumerStatusActive
+	})
+	es = slow.mustSubscribe(creating, "shardId-000000000000", types.StartingPosition{Type: types.ShardIteratorTypeLatest})
+	if _, err := slow.c.DeregisterStreamConsumer(ctx, &kinesis.DeregisterStreamConsumerInput{ConsumerARN: &creating}); err != nil {
+		t.Fatal(err)
+	}
+	for ev := next(t, es, 10*time.Second); ev != nil; ev = next(t, es, 10*time.Second) {
+	}
+	if apiCode(es.Err()) != "ResourceInUseException" {
+		t.Fatalf("subscription of a DELETING consumer ended with %v", es.Err())
+	}
 }
 
 // Errors found before streaming are plain HTTP errors.
