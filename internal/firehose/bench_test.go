@@ -2,6 +2,7 @@ package firehose_test
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"path/filepath"
 	"sync/atomic"
@@ -17,11 +18,25 @@ import (
 
 var benchSeq atomic.Int64
 
-var benchSizeMB, benchInterval int32 = 5, 1
+// benchHints are the BufferingHints of the Firehose ingest benchmark:
+// "SizeInMBs,IntervalInSeconds" (go test … -args -fh-hints=128,900).
+var benchHints = flag.String("fh-hints", "5,1", "BufferingHints SizeInMBs,IntervalInSeconds for BenchmarkIngest")
+
+// benchNoS3 points the ingest benchmark's Firehose at a closed port: records
+// are buffered but never delivered, which isolates the ingest path.
+var benchNoS3 = flag.Bool("fh-no-s3", false, "BenchmarkIngest: no S3 delivery (unreachable endpoint)")
+
+func benchHintValues(b *testing.B) (size, interval int32) {
+	if _, err := fmt.Sscanf(*benchHints, "%d,%d", &size, &interval); err != nil {
+		b.Fatalf("-fh-hints %q: %v", *benchHints, err)
+	}
+	return size, interval
+}
 
 // BenchmarkIngest compares PutRecordBatch (500 × 1 KiB, delivered to
 // versitygw with 5 MiB / 1 s hints) with Data Streams PutRecords (500 × 1 KiB,
-// 4 shards) on the same in-process server and logstore (durability always).
+// on 4 shards and on 1, since a delivery stream buffers in one log) on the
+// same in-process server and logstore (durability always).
 // Run both in one invocation and quote the ratio:
 //
 //	go test -run XXX -bench Ingest -benchtime 2000x ./internal/firehose/
@@ -29,7 +44,11 @@ func BenchmarkIngest(b *testing.B) {
 	v := startVersity(b, "bench")
 	be := openLogstore(b, filepath.Join(b.TempDir(), "data"))
 	b.Cleanup(func() { be.Close() })
-	srv := startServer(b, be, v.URL)
+	s3url := v.URL
+	if *benchNoS3 {
+		s3url = "http://127.0.0.1:1"
+	}
+	srv := startServer(b, be, s3url)
 	payload := make([]byte, 1024)
 	for i := range payload {
 		payload[i] = 'a' + byte(i%26)
@@ -38,6 +57,7 @@ func BenchmarkIngest(b *testing.B) {
 	b.Run("firehose-PutRecordBatch", func(b *testing.B) {
 		c := srv.Firehose()
 		name := fmt.Sprintf("bench%d", benchSeq.Add(1))
+		benchSizeMB, benchInterval := benchHintValues(b)
 		s3Stream(b, c, name, fhtypes.ExtendedS3DestinationConfiguration{
 			BucketARN: aws.String("arn:aws:s3:::bench"), Prefix: aws.String(name + "/"),
 			BufferingHints: &fhtypes.BufferingHints{SizeInMBs: aws.Int32(benchSizeMB), IntervalInSeconds: aws.Int32(benchInterval)},
@@ -65,40 +85,44 @@ func BenchmarkIngest(b *testing.B) {
 			b.Fatalf("%d batches failed", failed.Load())
 		}
 		b.ReportMetric(float64(b.N*500)/el.Seconds(), "records/s")
-		srv.flush(name)
+		if !*benchNoS3 {
+			srv.flush(name)
+		}
 	})
 
-	b.Run("kinesis-PutRecords", func(b *testing.B) {
-		kc := srv.Kinesis()
-		name := fmt.Sprintf("kbench%d", benchSeq.Add(1))
-		if _, err := kc.CreateStream(context.Background(), &kinesis.CreateStreamInput{StreamName: aws.String(name), ShardCount: aws.Int32(4)}); err != nil {
-			b.Fatal(err)
-		}
-		waitStreamActive(b, kc, name)
-		in := &kinesis.PutRecordsInput{StreamName: aws.String(name)}
-		for i := 0; i < 500; i++ {
-			in.Records = append(in.Records, ktypes.PutRecordsRequestEntry{Data: payload, PartitionKey: aws.String(fmt.Sprintf("pk%d", i))})
-		}
-		var failed atomic.Int64
-		b.SetBytes(500 * 1024)
-		b.SetParallelism(4)
-		b.ResetTimer()
-		start := time.Now()
-		b.RunParallel(func(pb *testing.PB) {
-			for pb.Next() {
-				out, err := kc.PutRecords(context.Background(), in)
-				if err != nil || aws.ToInt32(out.FailedRecordCount) != 0 {
-					failed.Add(1)
-				}
+	for _, shards := range []int32{4, 1} {
+		b.Run(fmt.Sprintf("kinesis-PutRecords-%dshards", shards), func(b *testing.B) {
+			kc := srv.Kinesis()
+			name := fmt.Sprintf("kbench%d", benchSeq.Add(1))
+			if _, err := kc.CreateStream(context.Background(), &kinesis.CreateStreamInput{StreamName: aws.String(name), ShardCount: aws.Int32(shards)}); err != nil {
+				b.Fatal(err)
 			}
+			waitStreamActive(b, kc, name)
+			in := &kinesis.PutRecordsInput{StreamName: aws.String(name)}
+			for i := 0; i < 500; i++ {
+				in.Records = append(in.Records, ktypes.PutRecordsRequestEntry{Data: payload, PartitionKey: aws.String(fmt.Sprintf("pk%d", i))})
+			}
+			var failed atomic.Int64
+			b.SetBytes(500 * 1024)
+			b.SetParallelism(4)
+			b.ResetTimer()
+			start := time.Now()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					out, err := kc.PutRecords(context.Background(), in)
+					if err != nil || aws.ToInt32(out.FailedRecordCount) != 0 {
+						failed.Add(1)
+					}
+				}
+			})
+			el := time.Since(start)
+			b.StopTimer()
+			if failed.Load() > 0 {
+				b.Fatalf("%d batches failed", failed.Load())
+			}
+			b.ReportMetric(float64(b.N*500)/el.Seconds(), "records/s")
 		})
-		el := time.Since(start)
-		b.StopTimer()
-		if failed.Load() > 0 {
-			b.Fatalf("%d batches failed", failed.Load())
-		}
-		b.ReportMetric(float64(b.N*500)/el.Seconds(), "records/s")
-	})
+	}
 }
 
 // BenchmarkDeliveryLag measures the time from an acknowledged PutRecord to

@@ -321,6 +321,13 @@ func (s *Service) listDeliveryStreams(req *awsproto.Request) (any, error) {
 	if in.ExclusiveStartDeliveryStreamName != nil {
 		validateName(&v, in.ExclusiveStartDeliveryStreamName, "exclusiveStartDeliveryStreamName")
 	}
+	if t := in.DeliveryStreamType; t != nil {
+		switch *t {
+		case typeDirectPut, typeKinesis, "MSKAsSource", "DatabaseAsSource":
+		default:
+			v.Add(*t, "deliveryStreamType", "Member must satisfy enum value set: [DatabaseAsSource, DirectPut, KinesisStreamAsSource, MSKAsSource]")
+		}
+	}
 	if err := v.Err(); err != nil {
 		return nil, err
 	}

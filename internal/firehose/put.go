@@ -62,7 +62,7 @@ func (s *Service) putRecord(req *awsproto.Request) (any, error) {
 
 func (s *Service) putRecordBatch(req *awsproto.Request) (any, error) {
 	var in putRecordBatchInput
-	if err := awsproto.Decode(req.Codec, req.Body, &in); err != nil {
+	if err := decodePutRecordBatch(req, &in); err != nil {
 		return nil, err
 	}
 	var v awserr.Validation
