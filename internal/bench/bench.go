@@ -83,11 +83,15 @@ type Options struct {
 	TotalRecords int64         // if > 0, the put phase stops after this many records instead
 	Rate         int           // records/s written in the latency phase (1000)
 	Baseline     bool          // also run the put phase against the no-op endpoint
-	Rounds       int           // with Baseline: alternate baseline and endpoint put rounds this many times (1)
-	JSON         bool          // Write prints JSON instead of tables
-	Keep         bool          // keep a stream this run created
-	ServerPID    int           // if > 0, a local server process whose CPU time each phase reports (Linux)
-	Logger       *slog.Logger  // progress messages (discarded when nil)
+	// BaselineEndpoint, when set, is the baseline instead of the no-op
+	// endpoint (e.g. a second server with --durability none, to measure
+	// what durability costs in one run). It implies Baseline.
+	BaselineEndpoint string
+	Rounds           int          // with Baseline: alternate baseline and endpoint put rounds this many times (1)
+	JSON             bool         // Write prints JSON instead of tables
+	Keep             bool         // keep a stream this run created
+	ServerPID        int          // if > 0, a local server process whose CPU time each phase reports (Linux)
+	Logger           *slog.Logger // progress messages (discarded when nil)
 }
 
 // Report is what a run measured.
@@ -256,15 +260,29 @@ func Run(ctx context.Context, o Options) (Report, error) {
 	names := modes[o.Mode]
 
 	var baseline *target
-	if o.Baseline && slices.Contains(names, "put") {
-		noop, err := NoopServer()
-		if err != nil {
-			return rep, err
+	if (o.Baseline || o.BaselineEndpoint != "") && slices.Contains(names, "put") {
+		url := o.BaselineEndpoint
+		if url == "" {
+			noop, err := NoopServer()
+			if err != nil {
+				return rep, err
+			}
+			defer noop.Close()
+			url = noop.URL
 		}
-		defer noop.Close()
-		baseline = newTarget("baseline", noop.URL, o)
-		if _, _, err := ensureStream(ctx, baseline.client, o.Stream, o.Shards, o.Logger); err != nil {
+		baseline = newTarget("baseline", url, o)
+		_, created, err := ensureStream(ctx, baseline.client, o.Stream, o.Shards, o.Logger)
+		if err != nil {
 			return rep, fmt.Errorf("baseline: %w", err)
+		}
+		if created && o.BaselineEndpoint != "" && !o.Keep {
+			defer func() {
+				dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+				defer cancel()
+				if err := deleteStream(dctx, baseline.client, o.Stream); err != nil {
+					o.Logger.Warn("delete benchmark stream", "stream", o.Stream, "err", err)
+				}
+			}()
 		}
 	}
 
