@@ -239,6 +239,7 @@ type pusher struct {
 	rc    *http.ResponseController
 
 	payload []byte
+	scratch []byte // CBOR records before their array header
 	frame   []byte
 	cont    string // ContinuationSequenceNumber of the next event
 	tokens  float64
@@ -449,7 +450,7 @@ func (p *pusher) readEvent(ctx context.Context, owned bool) (*event, error) {
 	if p.codec == awsproto.JSON {
 		enc = &jsonEvent{jsonRecords: jsonRecords{sh: sub.sh, kms: sub.kms, buf: append(p.payload[:0], `{"Records":[`...)}}
 	} else {
-		enc = &cborEvent{shapeRecords: shapeRecords{sh: sub.sh, enc: kmsName(sub.kms)}}
+		enc = &cborEvent{sh: sub.sh, kms: sub.kms, recs: p.scratch[:0], out: p.payload[:0]}
 	}
 	ev := &event{}
 	var lastPos uint64
@@ -517,6 +518,9 @@ func (p *pusher) readEvent(ctx context.Context, owned bool) (*event, error) {
 	}
 	if cap(payload) <= keepBufCap {
 		p.payload = payload[:0]
+	}
+	if ce, ok := enc.(*cborEvent); ok && cap(ce.recs) <= keepBufCap {
+		p.scratch = ce.recs[:0]
 	}
 	return ev, nil
 }
@@ -616,13 +620,6 @@ func (p *pusher) throttle(ctx context.Context, n int) error {
 	case <-ctx.Done():
 		return errClientGone
 	}
-}
-
-func kmsName(kms bool) string {
-	if kms {
-		return "KMS"
-	}
-	return "NONE"
 }
 
 // Event sharing. When several subscriptions read one shard they usually
@@ -739,15 +736,4 @@ func (e *jsonEvent) finish(_ awsproto.Codec, cont *string, behind int64, childre
 		b = append(b, cb...)
 	}
 	return append(b, '}'), nil
-}
-
-// cborEvent collects record shapes for a CBOR encode.
-type cborEvent struct{ shapeRecords }
-
-func (e *cborEvent) finish(c awsproto.Codec, cont *string, behind int64, children []childShard) ([]byte, error) {
-	recs := e.recs
-	if recs == nil {
-		recs = []recordShape{}
-	}
-	return awsproto.Encode(c, subscribeEvent{Records: recs, ContinuationSequenceNumber: cont, MillisBehindLatest: behind, ChildShards: children})
 }
