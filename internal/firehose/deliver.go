@@ -174,17 +174,14 @@ func (s *Service) deliverLoop(ctx context.Context, st *stream) {
 			if buf.start != cfg.delivered {
 				s.checkpoint(ctx, st, &buf)
 			}
-			for _, f := range flushes {
-				f.done <- nil
-			}
-			flushes = flushes[:0]
+			flushes = replyFlushes(flushes, buf.next)
 			if buf.next < bounds.Next {
 				continue
 			}
 			if fr, ok := s.wait(ctx, st, s.backend.Watch(id, buf.next), 0); !ok {
 				return
 			} else if fr != nil {
-				flushes = append(flushes, flushReq{target: bounds.Next, done: fr})
+				flushes = append(flushes, s.flushTarget(ctx, id, fr))
 			}
 			continue
 		}
@@ -198,7 +195,7 @@ func (s *Service) deliverLoop(ctx context.Context, st *stream) {
 				return
 			}
 			if fr != nil {
-				flushes = append(flushes, flushReq{target: bounds.Next, done: fr})
+				flushes = append(flushes, s.flushTarget(ctx, id, fr))
 			}
 			continue
 		}
@@ -230,22 +227,38 @@ func (s *Service) deliverLoop(ctx context.Context, st *stream) {
 				return
 			}
 			if fr != nil {
-				flushes = append(flushes, flushReq{target: bounds.Next, done: fr})
+				flushes = append(flushes, s.flushTarget(ctx, id, fr))
 			}
 			continue
 		}
 		failures, failingSince, lastErr = 0, time.Time{}, nil
 		s.checkpoint(ctx, st, &buf)
-		kept := flushes[:0]
-		for _, f := range flushes {
-			if buf.start >= f.target {
-				f.done <- nil
-			} else {
-				kept = append(kept, f)
-			}
-		}
-		flushes = kept
+		flushes = replyFlushes(flushes, buf.start)
 	}
+}
+
+// flushTarget pins a flush request to the log's tip when it arrives: every
+// record acknowledged before Flush was called lies below it.
+func (s *Service) flushTarget(ctx context.Context, id storage.ShardID, done chan error) flushReq {
+	b, err := s.backend.Bounds(ctx, id)
+	if err != nil {
+		done <- fmt.Errorf("firehose: flush: %w", err)
+		return flushReq{done: make(chan error, 1)} // answered; target 0 retires it
+	}
+	return flushReq{target: b.Next, done: done}
+}
+
+// replyFlushes answers the flushes whose target is delivered (below pos).
+func replyFlushes(flushes []flushReq, pos uint64) []flushReq {
+	kept := flushes[:0]
+	for _, f := range flushes {
+		if pos >= f.target {
+			f.done <- nil
+		} else {
+			kept = append(kept, f)
+		}
+	}
+	return kept
 }
 
 // checkpoint records buf.next as delivered, trims the log and resets buf.

@@ -147,6 +147,39 @@ func TestBufferingHints(t *testing.T) {
 			!bytes.Equal(append(append([]byte{}, objs[1].Body...), objs[0].Body...), bytes.Join(all[:2048], nil)) {
 			t.Error("size-triggered objects do not hold the first 2048 records in order")
 		}
+		// A flush delivers the rest, ignoring the 900 s interval.
+		srv.flush("size")
+		objs = v.listObjects(t, "hints", "size/")
+		if len(objs) != 3 {
+			t.Fatalf("%d objects after flush, want 3", len(objs))
+		}
+		n := 0
+		for _, o := range objs {
+			n += len(o.Body)
+		}
+		if n != len(all)*1024 {
+			t.Fatalf("%d bytes delivered, want %d", n, len(all)*1024)
+		}
+	})
+	t.Run("flush-beyond-size", func(t *testing.T) {
+		// Flush right after the puts, with more than one size-full of data:
+		// every acknowledged record is delivered when Flush returns.
+		s3Stream(t, c, "fbs", fhtypes.ExtendedS3DestinationConfiguration{
+			BucketARN: aws.String("arn:aws:s3:::hints"), Prefix: aws.String("fbs/"),
+			BufferingHints: &fhtypes.BufferingHints{SizeInMBs: aws.Int32(1), IntervalInSeconds: aws.Int32(900)},
+		})
+		all := recs("fbs", 3000, 1024)
+		for i := 0; i < len(all); i += 500 {
+			putBatch(t, c, "fbs", all[i:min(i+500, len(all))])
+		}
+		srv.flush("fbs")
+		n := 0
+		for _, o := range v.listObjects(t, "hints", "fbs/") {
+			n += len(o.Body)
+		}
+		if n != len(all)*1024 {
+			t.Fatalf("%d bytes delivered when Flush returned, want %d", n, len(all)*1024)
+		}
 	})
 
 	t.Run("interval", func(t *testing.T) {
