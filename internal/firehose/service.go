@@ -20,6 +20,23 @@
 //   - Metadata for all streams of all accounts is one JSON blob saved with
 //     Backend.SaveMeta("firehose") after every change, including checkpoints.
 //
+// Persisted metadata (namespace "firehose", JSON, written atomically by the
+// backend):
+//
+//	{"version": 1,                      // bumped on any incompatible change
+//	 "streams": [{
+//	   "account", "region", "name",      // identity; "id" names the buffer log fh-<id>
+//	   "type", "status", "version",      // DeliveryStreamType, status, VersionId
+//	   "createdMs", "updatedMs",
+//	   "dest": {…}, "extended": bool,    // the S3Config (API member names), ExtendedS3 or S3
+//	   "directPut", "kinesisSource", "startMs",
+//	   "encKeyType", "encKeyArn", "encStatus", "tags": [{Key, Value}],
+//	   "delivered": N,                   // first buffer-log position not yet delivered
+//	   "shards": {"shardId-…": {"seq": "…", "done": bool}}}]}  // Kinesis source progress
+//
+// The buffer log's records hold the raw record bytes (no partition key); their
+// arrival time is the backend's.
+//
 // Lock order: Service.saveMu, then Service.mu. Metrics use atomics.
 package firehose
 
