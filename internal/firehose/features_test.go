@@ -141,3 +141,27 @@ func TestKinesisSourceResume(t *testing.T) {
 		}
 	}
 }
+
+// TestEndpointTag: the eddy:s3-endpoint tag sends one stream's objects to
+// another S3 server than the server-wide endpoint.
+func TestEndpointTag(t *testing.T) {
+	v := startVersity(t, "tagged")
+	srv := startServer(t, nil, "http://127.0.0.1:1") // server-wide endpoint: nowhere
+	c := srv.Firehose()
+	ctx := context.Background()
+	_, err := c.CreateDeliveryStream(ctx, &fh.CreateDeliveryStreamInput{
+		DeliveryStreamName: aws.String("tg"),
+		ExtendedS3DestinationConfiguration: &fhtypes.ExtendedS3DestinationConfiguration{
+			BucketARN: aws.String("arn:aws:s3:::tagged"), RoleARN: aws.String("arn:aws:iam::000000000000:role/r"), Prefix: aws.String("t/"),
+			BufferingHints: &fhtypes.BufferingHints{SizeInMBs: aws.Int32(1), IntervalInSeconds: aws.Int32(0)}},
+		Tags: []fhtypes.Tag{{Key: aws.String("eddy:s3-endpoint"), Value: aws.String(v.URL)}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	putBatch(t, c, "tg", recs("tg", 3, 10))
+	srv.flush("tg")
+	if objs := v.listObjects(t, "tagged", "t/"); len(objs) != 1 {
+		t.Fatalf("%d objects via the tagged endpoint", len(objs))
+	}
+}
