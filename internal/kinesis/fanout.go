@@ -13,8 +13,14 @@ package kinesis
 //   - Push without polling: when caught up, a subscription waits on
 //     Backend.Watch(shard, next), closed as soon as position next is
 //     durable, so a record is sent as soon as a reader could see it.
+//   - Subscriptions of one shard share encoded events (eventCache below):
+//     they usually wake together on an append, the first encodes, the
+//     others write the same frame. JSON events reuse GetRecords' direct
+//     writer, CBOR events have their own (fanout_cbor.go); neither copies
+//     record data or allocates per record.
 //   - An idle subscription sends an empty event every Heartbeat (default
-//     5 s) carrying ContinuationSequenceNumber, as AWS does.
+//     5 s) carrying ContinuationSequenceNumber, as AWS does, after checking
+//     that its consumer is still ACTIVE.
 //   - The fanout hub (one per Service) maps (consumer, shard) to the live
 //     subscription for the 5-second takeover rule, ends subscriptions whose
 //     consumer is deregistered or whose stream is deleted (the service's
