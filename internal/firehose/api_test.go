@@ -315,3 +315,36 @@ func TestPutValidation(t *testing.T) {
 		seen[aws.ToString(r.RecordId)] = true
 	}
 }
+
+// TestPlainS3Destination: a stream made with the (deprecated) S3 destination
+// describes only S3DestinationDescription and delivers like ExtendedS3.
+func TestPlainS3Destination(t *testing.T) {
+	v := startVersity(t, "plain-bucket")
+	srv := startServer(t, nil, v.URL)
+	c := srv.Firehose()
+	ctx := context.Background()
+	_, err := c.CreateDeliveryStream(ctx, &fh.CreateDeliveryStreamInput{DeliveryStreamName: aws.String("plain"),
+		S3DestinationConfiguration: &fhtypes.S3DestinationConfiguration{BucketARN: aws.String("arn:aws:s3:::plain-bucket"),
+			RoleARN: aws.String("arn:aws:iam::000000000000:role/r"), Prefix: aws.String("p/"), CompressionFormat: fhtypes.CompressionFormatGzip}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := c.DescribeDeliveryStream(ctx, &fh.DescribeDeliveryStreamInput{DeliveryStreamName: aws.String("plain")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dst := d.DeliveryStreamDescription.Destinations[0]
+	if dst.S3DestinationDescription == nil || dst.ExtendedS3DestinationDescription != nil ||
+		dst.S3DestinationDescription.CompressionFormat != fhtypes.CompressionFormatGzip {
+		t.Fatalf("destination %+v", dst)
+	}
+	putBatch(t, c, "plain", [][]byte{[]byte("a"), []byte("b")})
+	srv.flush("plain")
+	objs := v.listObjects(t, "plain-bucket", "p/")
+	if len(objs) != 1 {
+		t.Fatalf("%d objects", len(objs))
+	}
+	if b, err := decompressGzip(objs[0].Body); err != nil || string(b) != "ab" {
+		t.Fatalf("body %q %v", b, err)
+	}
+}
