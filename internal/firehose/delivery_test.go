@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	fh "github.com/aws/aws-sdk-go-v2/service/firehose"
 	fhtypes "github.com/aws/aws-sdk-go-v2/service/firehose/types"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/eddy-streams/eddy/internal/firehose/s3dest"
 )
@@ -229,6 +230,13 @@ func TestMultipart(t *testing.T) {
 	objs := v.listObjects(t, "mpbucket", "mp/")
 	if len(objs) != 1 || !bytes.Equal(objs[0].Body, bytes.Join(all, nil)) {
 		t.Fatalf("%d objects; want one holding all 12 MiB", len(objs))
+	}
+	head, err := v.Client().HeadObject(context.Background(), &s3.HeadObjectInput{Bucket: aws.String("mpbucket"), Key: aws.String(objs[0].Key)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if etag := aws.ToString(head.ETag); !strings.HasSuffix(strings.Trim(etag, `"`), "-3") {
+		t.Fatalf("ETag %s: want a 3-part multipart upload", etag)
 	}
 	describe := func() string {
 		out, err := c.DescribeDeliveryStream(context.Background(), &fh.DescribeDeliveryStreamInput{DeliveryStreamName: aws.String("mp")})

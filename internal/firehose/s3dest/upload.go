@@ -101,8 +101,11 @@ func (u *Uploader) Put(ctx context.Context, bucket, key string, body []byte, con
 		}
 		return nil
 	}
+	// Parts carry CRC32 checksums (the SDK default); the upload declares the
+	// same algorithm so that S3 accepts them in CompleteMultipartUpload.
 	mp, err := u.client.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{
 		Bucket: aws.String(bucket), Key: aws.String(key), ContentEncoding: enc, ContentType: ctype,
+		ChecksumAlgorithm: types.ChecksumAlgorithmCrc32,
 	})
 	if err != nil {
 		return fmt.Errorf("create multipart upload s3://%s/%s: %w", bucket, key, err)
@@ -119,13 +122,12 @@ func (u *Uploader) Put(ctx context.Context, bucket, key string, body []byte, con
 		out, err := u.client.UploadPart(ctx, &s3.UploadPartInput{
 			Bucket: aws.String(bucket), Key: aws.String(key), UploadId: mp.UploadId,
 			PartNumber: aws.Int32(n), Body: bytes.NewReader(chunk), ContentLength: aws.Int64(int64(len(chunk))),
+			ChecksumAlgorithm: types.ChecksumAlgorithmCrc32,
 		})
 		if err != nil {
 			return abort(fmt.Errorf("upload part %d of s3://%s/%s: %w", n, bucket, key, err))
 		}
-		parts = append(parts, types.CompletedPart{ETag: out.ETag, PartNumber: aws.Int32(n),
-			ChecksumCRC32: out.ChecksumCRC32, ChecksumCRC32C: out.ChecksumCRC32C, ChecksumCRC64NVME: out.ChecksumCRC64NVME,
-			ChecksumSHA1: out.ChecksumSHA1, ChecksumSHA256: out.ChecksumSHA256})
+		parts = append(parts, types.CompletedPart{ETag: out.ETag, PartNumber: aws.Int32(n), ChecksumCRC32: out.ChecksumCRC32})
 	}
 	if _, err := u.client.CompleteMultipartUpload(ctx, &s3.CompleteMultipartUploadInput{
 		Bucket: aws.String(bucket), Key: aws.String(key), UploadId: mp.UploadId,
