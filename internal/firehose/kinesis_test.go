@@ -40,8 +40,8 @@ func putKinesis(t testing.TB, c *kinesis.Client, stream string, data [][]byte) {
 }
 
 // TestKinesisSource reads an Eddy data stream through the SDK: it starts at
-// the delivery stream's creation, splits KPL aggregates, follows a split, and
-// refuses direct puts.
+// the delivery stream's creation, splits KPL aggregates, follows a split and
+// a merge, and refuses direct puts.
 func TestKinesisSource(t *testing.T) {
 	for _, mode := range []string{"loopback-http", "in-process"} {
 		t.Run(mode, func(t *testing.T) { testKinesisSource(t, mode) })
@@ -126,6 +126,38 @@ func testKinesisSource(t *testing.T, mode string) {
 	batch = nil
 	for i := 0; i < 200; i++ {
 		s := fmt.Sprintf("after-split-%04d", i)
+		want[s] = true
+		batch = append(batch, []byte(s))
+	}
+	putKinesis(t, kc, "src", batch)
+
+	// Merge the upper child of the split with its neighbour; records after
+	// that land in a shard with two parents.
+	ls, err = kc.ListShards(ctx, &kinesis.ListShardsInput{StreamName: aws.String("src"),
+		ShardFilter: &ktypes.ShardFilter{Type: ktypes.ShardFilterTypeAtLatest}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var upperChild, neighbour *string
+	for _, s := range ls.Shards {
+		start, _ := new(big.Int).SetString(aws.ToString(s.HashKeyRange.StartingHashKey), 10)
+		if start.Cmp(mid) == 0 {
+			upperChild = s.ShardId
+		}
+		if start.Cmp(new(big.Int).Add(hi, big.NewInt(1))) == 0 {
+			neighbour = s.ShardId
+		}
+	}
+	if upperChild == nil || neighbour == nil {
+		t.Fatalf("shards after split: %+v", ls.Shards)
+	}
+	if _, err := kc.MergeShards(ctx, &kinesis.MergeShardsInput{StreamName: aws.String("src"), ShardToMerge: upperChild, AdjacentShardToMerge: neighbour}); err != nil {
+		t.Fatal(err)
+	}
+	waitStreamActive(t, kc, "src")
+	batch = nil
+	for i := 0; i < 200; i++ {
+		s := fmt.Sprintf("after-merge-%04d", i)
 		want[s] = true
 		batch = append(batch, []byte(s))
 	}
