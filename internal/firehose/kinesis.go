@@ -109,6 +109,8 @@ func (s *Service) pollKinesis(ctx context.Context, st *stream, client KinesisSou
 	for _, sh := range shards {
 		known[deref(sh.ShardId)] = true
 	}
+	var behind int64
+	defer func() { st.m.kdsBehindMs.Store(behind) }()
 	for _, sh := range shards {
 		shardID := deref(sh.ShardId)
 		s.mu.Lock()
@@ -154,6 +156,7 @@ func (s *Service) pollKinesis(ctx context.Context, st *stream, client KinesisSou
 			}
 			return busy, fmt.Errorf("get records %s: %w", shardID, err)
 		}
+		behind = max(behind, deref(out.MillisBehindLatest))
 		if len(out.Records) > 0 {
 			var recs []storage.Record
 			nbytes := 0

@@ -27,6 +27,7 @@ type streamMetrics struct {
 	errorOutputRecords atomic.Int64 // records written to the error output
 	kdsRecords         atomic.Int64 // DataReadFromKinesisStream.Records
 	kdsBytes           atomic.Int64 // DataReadFromKinesisStream.Bytes
+	kdsBehindMs        atomic.Int64 // KinesisMillisBehindLatest (largest over the shards of the last poll)
 	oldestPendingMs    atomic.Int64 // arrival of the oldest undelivered record; 0 when none
 }
 
@@ -98,6 +99,7 @@ func (s *Service) WriteMetrics(w io.Writer) {
 		{"eddy_firehose_expired_records_total", "counter", "Records dropped after 24 hours without successful delivery.", func(m *streamMetrics) float64 { return float64(m.expiredRecords.Load()) }},
 		{"eddy_firehose_data_read_from_kinesis_stream_records_total", "counter", "Records read from the source data stream (DataReadFromKinesisStream.Records).", func(m *streamMetrics) float64 { return float64(m.kdsRecords.Load()) }},
 		{"eddy_firehose_data_read_from_kinesis_stream_bytes_total", "counter", "Bytes read from the source data stream (DataReadFromKinesisStream.Bytes).", func(m *streamMetrics) float64 { return float64(m.kdsBytes.Load()) }},
+		{"eddy_firehose_kinesis_millis_behind_latest", "gauge", "How far the source reader is behind the tip of the data stream (KinesisMillisBehindLatest), largest over its shards.", func(m *streamMetrics) float64 { return float64(m.kdsBehindMs.Load()) }},
 		{"eddy_firehose_delivery_to_s3_data_freshness_seconds", "gauge", "Age of the oldest record not yet delivered to S3 (DeliveryToS3.DataFreshness); 0 when none is pending.", func(m *streamMetrics) float64 {
 			o := m.oldestPendingMs.Load()
 			if o == 0 || nowMs < o {
