@@ -29,10 +29,14 @@ type tailCache struct {
 	bytes  int64    // sum of chunk capacities
 }
 
-// tailRef is a reader's snapshot of one chunk.
+// tailRef is a reader's snapshot of one chunk. buf is the chunk's slice
+// header as it was at snapshot time: appends after it rewrite c.buf (the
+// header) but never the bytes below len(buf), so the reader uses buf and
+// never reads c.buf without the lock.
 type tailRef struct {
-	c *chunk
-	n int // bytes valid at snapshot time
+	c     *chunk
+	buf   []byte
+	start int64
 }
 
 func (sh *shard) chunkSize() int { return min(tailChunkSize, sh.st.o.TailCacheBytes) }
@@ -117,7 +121,7 @@ func (sh *shard) snapshotTailLocked() []tailRef {
 	refs := make([]tailRef, len(sh.tail.chunks))
 	for i, c := range sh.tail.chunks {
 		c.refs++
-		refs[i] = tailRef{c, len(c.buf)}
+		refs[i] = tailRef{c: c, buf: c.buf[:len(c.buf):len(c.buf)], start: c.start}
 	}
 	return refs
 }
@@ -133,11 +137,11 @@ func (sh *shard) releaseTailLocked(refs []tailRef) {
 func tailFrame(refs []tailRef, off int64) ([]byte, bool) {
 	for i := len(refs) - 1; i >= 0; i-- {
 		r := refs[i]
-		if off >= r.c.start {
-			if off >= r.c.start+int64(r.n) {
+		if off >= r.start {
+			if off >= r.start+int64(len(r.buf)) {
 				return nil, false
 			}
-			b := r.c.buf[off-r.c.start : r.n]
+			b := r.buf[off-r.start:]
 			sz, err := peekFrameSize(b)
 			if err != nil || sz > len(b) {
 				return nil, false
