@@ -558,7 +558,7 @@ func (p *pusher) heartbeat() error {
 func (p *pusher) continuationBefore(ctx context.Context, pos uint64) string {
 	sh := p.sub.sh
 	if pos == 0 {
-		return beforeFirstSeq(sh)
+		return startSeq(sh)
 	}
 	arrivalMs := sh.CreatedMs
 	_, _ = p.s.backend.Read(ctx, p.sub.id, pos-1, storage.ReadLimits{MaxRecords: 1}, func(rec storage.StoredRecord) bool {

@@ -70,7 +70,7 @@ func (e *cborEvent) add(r storage.StoredRecord) {
 	b = appendCBORHead(b, cborMap, n)
 	b = appendCBORText(b, "SequenceNumber")
 	var seq [64]byte
-	s := shardmap.AppendSeq(seq[:0], shardmap.SeqFields{ShardCreateSecs: uint64(e.sh.CreatedMs / 1000), ShardIndex: e.sh.Index, Pos: r.Pos, ArrivalSecs: uint64(r.ArrivalMs / 1000)})
+	s := shardmap.AppendSeq(seq[:0], recordSeqFields(e.sh, r.Pos, r.ArrivalMs))
 	b = appendCBORHead(b, cborText, uint64(len(s)))
 	b = append(b, s...)
 	b = appendCBORText(b, "ApproximateArrivalTimestamp")

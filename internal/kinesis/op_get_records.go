@@ -180,7 +180,7 @@ func (e *shapeRecords) add(r storage.StoredRecord) {
 	rs := recordShape{
 		SequenceNumber:              recordSeq(e.sh, r.Pos, r.ArrivalMs),
 		ApproximateArrivalTimestamp: awsproto.TSMillis(r.ArrivalMs),
-		Data:                        append([]byte(nil), r.Data...),
+		Data:                        append(make([]byte, 0, len(r.Data)), r.Data...), // empty, never null
 		PartitionKey:                string(r.PartitionKey),
 	}
 	if e.enc == "KMS" {
@@ -218,7 +218,7 @@ func (e *jsonRecords) add(r storage.StoredRecord) {
 	e.count++
 	b := e.buf
 	b = append(b, `{"SequenceNumber":"`...)
-	b = shardmap.AppendSeq(b, shardmap.SeqFields{ShardCreateSecs: uint64(e.sh.CreatedMs / 1000), ShardIndex: e.sh.Index, Pos: r.Pos, ArrivalSecs: uint64(r.ArrivalMs / 1000)})
+	b = shardmap.AppendSeq(b, recordSeqFields(e.sh, r.Pos, r.ArrivalMs))
 	b = append(b, `","ApproximateArrivalTimestamp":`...)
 	b = awsproto.AppendEpochSeconds(b, r.ArrivalMs)
 	b = append(b, `,"Data":"`...)

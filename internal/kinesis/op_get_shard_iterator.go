@@ -123,10 +123,7 @@ func (s *Service) getShardIterator(r *awsproto.Request) (any, error) {
 		if f.ShardCreateSecs != uint64(sh.CreatedMs/1000) {
 			return nil, awserr.InvalidArgument("StartingSequenceNumber %s used in GetShardIterator on shard %s in stream %s under account %s is invalid because it did not come from this stream.", *in.StartingSequenceNumber, sh.id, st.Name, st.Account)
 		}
-		pos = f.Pos
-		if typ == "AFTER_SEQUENCE_NUMBER" && pos < shardmap.EndPos {
-			pos++
-		}
+		pos = seqPosition(f, typ == "AFTER_SEQUENCE_NUMBER")
 	}
 	it := s.iters.Encode(shardmap.Iterator{Account: st.Account, Region: st.Region, StreamName: st.Name, StreamCreated: st.CreatedMs, ShardIndex: sh.Index, Pos: pos, IssuedMs: nowMs})
 	return getShardIteratorOutput{ShardIterator: it}, nil

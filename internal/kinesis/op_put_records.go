@@ -292,7 +292,7 @@ func (s *Service) appendBatch(ctx context.Context, st *stream, b *shardBatch, re
 	buf := make([]byte, 0, 57*len(b.idx))
 	for j, i := range b.idx {
 		start := len(buf)
-		buf = shardmap.AppendSeq(buf, shardmap.SeqFields{ShardCreateSecs: create, ShardIndex: b.sh.Index, Pos: ar.FirstPos + uint64(j), ArrivalSecs: secs})
+		buf = shardmap.AppendSeq(buf, shardmap.SeqFields{ShardCreateSecs: create, ShardIndex: b.sh.Index, Pos: ar.FirstPos + uint64(j) + 1, ArrivalSecs: secs})
 		seq := string(buf[start:])
 		res[i] = putRecordsResultEntry{SequenceNumber: &seq, ShardId: &id}
 	}

@@ -201,23 +201,7 @@ func (s *Service) subscribePos(r *awsproto.Request, st *stream, sh *shard, id st
 	if f.ShardCreateSecs != uint64(sh.CreatedMs/1000) {
 		return 0, awserr.InvalidArgument("StartingSequenceNumber %s used in SubscribeToShard on shard %s in stream %s under account %s is invalid because it did not come from this stream.", seq, sh.id, st.Name, st.Account)
 	}
-	pos := f.Pos
-	if typ == "AFTER_SEQUENCE_NUMBER" && pos < shardmap.EndPos && !beforeFirst(f) {
-		pos++
-	}
-	return pos, nil
-}
-
-// beforeFirst reports whether f is the "before the first record" number
-// this server sends as ContinuationSequenceNumber before any record: position
-// 0 with an arrival time before the shard existed, which no record has.
-func beforeFirst(f shardmap.SeqFields) bool {
-	return f.Pos == 0 && f.ArrivalSecs < f.ShardCreateSecs
-}
-
-// beforeFirstSeq is that number for sh.
-func beforeFirstSeq(sh *shard) string {
-	return shardmap.EncodeSeq(shardmap.SeqFields{ShardCreateSecs: uint64(sh.CreatedMs / 1000), ShardIndex: sh.Index, Pos: 0, ArrivalSecs: 0})
+	return seqPosition(f, typ == "AFTER_SEQUENCE_NUMBER"), nil
 }
 
 // subscriptionTakeover is how old a subscription must be before another of

@@ -58,9 +58,31 @@ func endSeq(sh *shard) string {
 	return shardmap.EncodeSeq(shardmap.SeqFields{ShardCreateSecs: secs, ShardIndex: sh.Index, Pos: shardmap.EndPos, ArrivalSecs: uint64(sh.ClosedMs / 1000)})
 }
 
+// A record's sequence number carries its log position + 1, so that the
+// shard's StartingSequenceNumber (position field 0) sorts before every
+// record: AFTER_SEQUENCE_NUMBER with it reads the first record, as on AWS.
+
 // recordSeq is the sequence number of the record at pos.
 func recordSeq(sh *shard, pos uint64, arrivalMs int64) string {
-	return shardmap.EncodeSeq(shardmap.SeqFields{ShardCreateSecs: uint64(sh.CreatedMs / 1000), ShardIndex: sh.Index, Pos: pos, ArrivalSecs: uint64(arrivalMs / 1000)})
+	return shardmap.EncodeSeq(recordSeqFields(sh, pos, arrivalMs))
+}
+
+func recordSeqFields(sh *shard, pos uint64, arrivalMs int64) shardmap.SeqFields {
+	return shardmap.SeqFields{ShardCreateSecs: uint64(sh.CreatedMs / 1000), ShardIndex: sh.Index, Pos: pos + 1, ArrivalSecs: uint64(arrivalMs / 1000)}
+}
+
+// seqPosition is the log position AT_ (after=false) or AFTER_SEQUENCE_NUMBER
+// (after=true) a sequence number starts reading from.
+func seqPosition(f shardmap.SeqFields, after bool) uint64 {
+	switch {
+	case f.Pos == 0: // the shard's StartingSequenceNumber
+		return 0
+	case f.Pos >= shardmap.EndPos: // a closed shard's EndingSequenceNumber
+		return shardmap.EndPos
+	case after:
+		return f.Pos
+	}
+	return f.Pos - 1
 }
 
 func (sh *shard) shape() shardShape {
