@@ -34,6 +34,7 @@ package tail
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -56,6 +57,11 @@ type Position struct {
 	FPLen   int    `json:"fingerprintLength"`
 	Offset  int64  `json:"offset"`
 	ModTime int64  `json:"modTimeUnixNano"`
+	// Next names a file to read after this one even if the pattern does not
+	// match it: the truncated original while its copytruncate copy is read.
+	NextPath string `json:"nextPath,omitempty"`
+	NextDev  uint64 `json:"nextDev,omitempty"`
+	NextIno  uint64 `json:"nextIno,omitempty"`
 }
 
 // Record is one record read from a file. Data (nil for Skip records) is only
@@ -110,6 +116,7 @@ type file struct {
 	readOff int64
 	modTime int64
 	footer  bool // footer seen: nothing more is read
+	next    *candidate
 }
 
 type key struct{ dev, ino uint64 }
@@ -117,8 +124,10 @@ type key struct{ dev, ino uint64 }
 // doneFile remembers a finished file's fingerprint, so that a new file that
 // reuses its inode is not mistaken for it.
 type doneFile struct {
-	fp uint64
-	n  int
+	fp   uint64
+	n    int
+	off  int64  // read up to here; growth beyond it is read later
+	path string // where it was last seen
 }
 
 // Tailer follows one pattern.
@@ -131,8 +140,10 @@ type Tailer struct {
 	done    map[key]doneFile // files finished (or history at first start)
 	pending []candidate      // newer files to read after cur, oldest first
 	seenFP  map[key]doneFile // first-bytes fingerprint of pending files when last seen intact
+	after   []candidate      // files to read before the pending ones, even if the pattern no longer matches them
 
 	lastGrowth time.Time
+	rotSeen    time.Time // when a successor (or the name's loss) was first seen for cur
 	lastData   time.Time
 	buf        []byte
 
@@ -230,7 +241,7 @@ func (t *Tailer) Poll(emit func(Record) error) (int, error) {
 	}
 	if t.cur == nil {
 		t.scan()
-		if len(t.pending) == 0 {
+		if len(t.pending) == 0 && len(t.after) == 0 {
 			return 0, nil
 		}
 		if err := t.next(emit); err != nil {
@@ -277,12 +288,48 @@ func (t *Tailer) idle(now time.Time, emit func(Record) error) error {
 		}
 	}
 	t.scan()
-	quiet := now.Sub(t.lastGrowth) >= t.opt.RotateWait || t.cur.footer
-	if len(t.pending) > 0 && quiet {
+	// A newer file takes over once it has content, or once the current file
+	// lost its name; an empty newcomer next to a file still in place (say,
+	// the copy of an empty file) is not a reason to stop reading.
+	successor := len(t.after) > 0
+	for _, c := range t.pending {
+		if c.size > 0 {
+			successor = true
+		}
+	}
+	gone := false
+	if !successor {
+		gone = t.gone()
+		successor = gone && len(t.pending) > 0
+		gone = gone && !successor
+	}
+	if !successor && !gone {
+		t.rotSeen = time.Time{}
+		return nil
+	}
+	// The wait runs from the later of the file's last growth and the moment
+	// the rotation was first seen: a program keeps writing to a renamed
+	// file until it reopens its log, even if it was idle before.
+	if t.rotSeen.IsZero() {
+		t.rotSeen = now
+	}
+	since := t.lastGrowth
+	if t.rotSeen.After(since) {
+		since = t.rotSeen
+	}
+	quiet := now.Sub(since) >= t.opt.RotateWait || t.cur.footer
+	if successor && quiet {
+		if t.log.Enabled(context.Background(), slog.LevelDebug) {
+			var names []string
+			for _, c := range t.pending {
+				names = append(names, filepath.Base(c.path))
+			}
+			t.log.Debug("switching", "now", now, "lastGrowth", t.lastGrowth, "rotSeen", t.rotSeen, "pending", names, "after", len(t.after))
+		}
 		t.stats.Rotations.Add(1)
 		return t.next(emit)
 	}
-	if len(t.pending) == 0 && quiet && t.gone() {
+	if gone && quiet {
 		// Renamed away or deleted with no successor yet: finish it and
 		// wait for a new file.
 		t.stats.Rotations.Add(1)
@@ -335,6 +382,20 @@ func (t *Tailer) start(emit func(Record) error) error {
 				}
 			}
 			delete(t.done, key{f.dev, f.ino})
+			if f.dev != r.Dev || f.ino != r.Ino {
+				// Resuming from a copy: the checkpointed file itself was
+				// truncated and may hold newer lines, under any name.
+				if c, ok := t.findInode(filepath.Dir(r.Path), r.Dev, r.Ino); ok {
+					t.after = append(t.after, c)
+					f.next = &c
+				}
+			} else if r.NextIno != 0 {
+				// Resuming in a copy whose original is still to be read.
+				if c, ok := t.findInode(filepath.Dir(r.NextPath), r.NextDev, r.NextIno); ok {
+					t.after = append(t.after, c)
+					f.next = &c
+				}
+			}
 			t.open(f, off)
 			t.log.Info("resuming from checkpoint", "path", f.path, "offset", off)
 			t.scan()
@@ -428,6 +489,34 @@ func (t *Tailer) findCheckpointed(r *Position) (*file, int64) {
 	return nil, 0
 }
 
+// findInode looks in dir for the file with the given identity.
+func (t *Tailer) findInode(dir string, dev, ino uint64) (candidate, bool) {
+	for _, path := range t.dirFiles(dir) {
+		fi, err := os.Stat(path)
+		if err != nil {
+			continue
+		}
+		if d, i := fileID(fi); d == dev && i == ino {
+			return candidate{path: path, dev: d, ino: i, size: fi.Size(), modTime: fi.ModTime().UnixNano()}, true
+		}
+	}
+	return candidate{}, false
+}
+
+// dirIndex maps the identities of the regular files of dir to candidates.
+func (t *Tailer) dirIndex(dir string) map[key]candidate {
+	out := map[key]candidate{}
+	for _, path := range t.dirFiles(dir) {
+		fi, err := os.Stat(path)
+		if err != nil {
+			continue
+		}
+		d, i := fileID(fi)
+		out[key{d, i}] = candidate{path: path, dev: d, ino: i, size: fi.Size(), modTime: fi.ModTime().UnixNano()}
+	}
+	return out
+}
+
 // dirFiles lists the regular, uncompressed files of dir.
 func (t *Tailer) dirFiles(dir string) []string {
 	ents, err := os.ReadDir(dir)
@@ -485,6 +574,7 @@ func (t *Tailer) list() []candidate {
 // scan refreshes the pending list: matching files neither current nor done
 // nor a copy of the current file.
 func (t *Tailer) scan() {
+	prev := append([]candidate(nil), t.pending...)
 	t.pending = t.pending[:0]
 	live := map[key]bool{}
 	for _, c := range t.list() {
@@ -499,6 +589,56 @@ func (t *Tailer) scan() {
 		}
 		t.pending = append(t.pending, c)
 		t.rememberFP(c)
+	}
+	// Files renamed out of the pattern are still followed by identity in
+	// their directory: a pending file renamed again before it was read (two
+	// rotations in quick succession), and a finished file that grew after
+	// it was let go (a program still writing its rotated log).
+	var missing []candidate
+	for _, p := range prev {
+		if k := (key{p.dev, p.ino}); !live[k] {
+			missing = append(missing, p)
+		}
+	}
+	for k, d := range t.done {
+		if !live[k] && d.path != "" {
+			missing = append(missing, candidate{path: d.path, dev: k.dev, ino: k.ino})
+		}
+	}
+	moved := false
+	if len(missing) > 0 {
+		byDir := map[string]map[key]candidate{}
+		for _, m := range missing {
+			k := key{m.dev, m.ino}
+			if live[k] || (t.cur != nil && k == (key{t.cur.dev, t.cur.ino})) {
+				continue
+			}
+			dir := filepath.Dir(m.path)
+			if byDir[dir] == nil {
+				byDir[dir] = t.dirIndex(dir)
+			}
+			c, ok := byDir[dir][k]
+			if !ok {
+				continue
+			}
+			live[k] = true
+			if d, ok := t.done[k]; ok {
+				d.path = c.path
+				t.done[k] = d
+			}
+			if !t.isDone(c) {
+				t.pending = append(t.pending, c)
+				moved = true
+			}
+		}
+	}
+	if moved {
+		sort.SliceStable(t.pending, func(i, j int) bool {
+			if t.pending[i].modTime != t.pending[j].modTime {
+				return t.pending[i].modTime < t.pending[j].modTime
+			}
+			return t.pending[i].size > t.pending[j].size
+		})
 	}
 	for k := range t.seenFP {
 		if !live[k] {
@@ -530,7 +670,7 @@ func (t *Tailer) rememberFP(c candidate) {
 		return // truncated since seen: keep the old content's fingerprint
 	}
 	if fp, n, err := fingerprint(f, t.opt.FingerprintBytes); err == nil {
-		t.seenFP[k] = doneFile{fp, n}
+		t.seenFP[k] = doneFile{fp: fp, n: n}
 	}
 }
 
@@ -566,24 +706,42 @@ func (t *Tailer) markDone(c candidate) {
 	}
 	defer f.Close()
 	if fp, n, err := fingerprint(f, t.opt.FingerprintBytes); err == nil {
-		t.done[key{c.dev, c.ino}] = doneFile{fp, n}
+		t.done[key{c.dev, c.ino}] = doneFile{fp: fp, n: n, off: c.size, path: c.path}
 	}
 }
 
-// isDone reports whether c is a finished file: same identity and same first
-// bytes. A finished file that was empty never matches, so content written
-// to it later (or to a new file reusing its inode) is read.
+// isDone reports whether c is a finished file with nothing new: same
+// identity, same first bytes, not longer than what was read. A finished file
+// that grew (a program still writing a rotated file, or a file reusing its
+// inode) is not done; resumeOffset says where to continue.
 func (t *Tailer) isDone(c candidate) bool {
+	_, done := t.resumeOffset(c)
+	return done
+}
+
+// resumeOffset returns where to read a candidate that was finished before
+// (0 if it was not, or if its first bytes changed) and whether there is
+// nothing new in it.
+func (t *Tailer) resumeOffset(c candidate) (int64, bool) {
 	d, ok := t.done[key{c.dev, c.ino}]
-	if !ok || d.n == 0 || c.size < int64(d.n) {
-		return false
+	if !ok {
+		return 0, false
+	}
+	if d.n == 0 {
+		return 0, c.size == 0 // finished while empty: read from 0 once it has content
+	}
+	if c.size < int64(d.n) {
+		return 0, false
 	}
 	f, err := os.Open(c.path)
 	if err != nil {
-		return false
+		return 0, false
 	}
 	defer f.Close()
-	return matchesFingerprint(f, d.fp, d.n)
+	if !matchesFingerprint(f, d.fp, d.n) {
+		return 0, false
+	}
+	return d.off, c.size <= d.off
 }
 
 // isCopyOf reports whether candidate c starts with the same bytes as f
@@ -629,6 +787,7 @@ func (t *Tailer) open(f *file, off int64) {
 	}
 	t.lastGrowth = t.opt.Now()
 	t.lastData = t.lastGrowth
+	t.rotSeen = time.Time{}
 }
 
 // next lets the current file go and opens the oldest pending file at 0.
@@ -638,9 +797,13 @@ func (t *Tailer) next(emit func(Record) error) error {
 			return err
 		}
 	}
-	for len(t.pending) > 0 {
-		c := t.pending[0]
-		t.pending = t.pending[1:]
+	for len(t.after) > 0 || len(t.pending) > 0 {
+		var c candidate
+		if len(t.after) > 0 {
+			c, t.after = t.after[0], t.after[1:]
+		} else {
+			c, t.pending = t.pending[0], t.pending[1:]
+		}
 		f, err := os.Open(c.path)
 		if err != nil {
 			continue // gone already
@@ -659,16 +822,19 @@ func (t *Tailer) next(emit func(Record) error) error {
 				f.Close()
 				t.stats.Copytruncates.Add(1)
 				t.log.Info("file truncated before it was read; reading its copy first", "path", c.path, "copy", cp.path)
-				t.pending = append([]candidate{c}, t.pending...)
+				t.after = append([]candidate{c}, t.after...)
+				cp.next = &c
 				t.open(cp, 0)
 				return emit(Record{End: t.pos(0), Skip: true})
 			}
 			t.stats.TruncatedNoCopy.Add(1)
 			t.log.Warn("file truncated before it was read and no copy found; its earlier lines may be missing", "path", c.path)
 		}
-		t.open(fl, 0)
-		t.log.Info("reading next file", "path", c.path)
-		return emit(Record{End: t.pos(0), Skip: true})
+		off, _ := t.resumeOffset(c)
+		delete(t.done, k)
+		t.open(fl, off)
+		t.log.Info("reading next file", "path", c.path, "offset", off)
+		return emit(Record{End: t.pos(off), Skip: true})
 	}
 	return nil
 }
@@ -697,7 +863,7 @@ func (t *Tailer) letGo(emit func(Record) error) error {
 	if err := t.flushRec(emit); err != nil {
 		return err
 	}
-	t.done[key{c.dev, c.ino}] = doneFile{c.fp, c.fpLen}
+	t.done[key{c.dev, c.ino}] = doneFile{fp: c.fp, n: c.fpLen, off: c.readOff, path: c.path}
 	c.f.Close()
 	t.cur = nil
 	t.log.Info("finished file", "path", c.path, "offset", c.readOff)
@@ -709,7 +875,7 @@ func (t *Tailer) truncated(emit func(Record) error) error {
 	c := t.cur
 	var copyFile *file
 	if c.fpLen > 0 {
-		copyFile = t.findCopy(filepath.Dir(c.path), key{c.dev, c.ino}, doneFile{c.fp, c.fpLen}, c.readOff)
+		copyFile = t.findCopy(filepath.Dir(c.path), key{c.dev, c.ino}, doneFile{fp: c.fp, n: c.fpLen}, c.readOff)
 	}
 	if copyFile != nil {
 		t.stats.Copytruncates.Add(1)
@@ -718,6 +884,7 @@ func (t *Tailer) truncated(emit func(Record) error) error {
 		// original from 0.
 		origFile := c
 		copyFile.readOff = c.readOff
+		copyFile.next = &candidate{path: c.path, dev: c.dev, ino: c.ino}
 		t.cur = copyFile
 		for {
 			n, err := t.drain(emit)
@@ -774,7 +941,11 @@ func (t *Tailer) drain(emit func(Record) error) (int, error) {
 
 func (t *Tailer) pos(off int64) Position {
 	c := t.cur
-	return Position{Path: c.path, Dev: c.dev, Ino: c.ino, FP: c.fp, FPLen: c.fpLen, Offset: off, ModTime: c.modTime}
+	p := Position{Path: c.path, Dev: c.dev, Ino: c.ino, FP: c.fp, FPLen: c.fpLen, Offset: off, ModTime: c.modTime}
+	if c.next != nil {
+		p.NextPath, p.NextDev, p.NextIno = c.next.path, c.next.dev, c.next.ino
+	}
+	return p
 }
 
 // feed cuts buf, read at file offset off, into lines.
