@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"strings"
 	"text/tabwriter"
 )
 
@@ -44,8 +45,12 @@ func Write(w io.Writer, rep Report, asJSON bool) error {
 			continue
 		}
 		e := p.EndToEnd
-		fmt.Fprintf(w, "put→get latency (%s, %.0f records/s, %d samples, %d polls): p50 %.3f ms  p90 %.3f ms  p99 %.3f ms  max %.3f ms\n",
-			p.Target, p.RecordsPerSec, e.Count, p.ConsumerCalls, e.P50, e.P90, e.P99, e.Max)
+		what, calls := "put→get", "polls"
+		if strings.HasPrefix(p.Phase, "fanout") {
+			what, calls = "put→delivered", "events"
+		}
+		fmt.Fprintf(w, "%s latency (%s %s, %.0f records/s, %d samples, %d %s): p50 %.3f ms  p90 %.3f ms  p99 %.3f ms  max %.3f ms\n",
+			what, p.Phase, p.Target, p.RecordsPerSec, e.Count, p.ConsumerCalls, calls, e.P50, e.P90, e.P99, e.Max)
 	}
 	for _, p := range rep.Phases {
 		if p.Records == 0 {
