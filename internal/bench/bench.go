@@ -43,7 +43,7 @@
 // since a retry is invisible in a call's result but costs latency and, for
 // a PutRecords whose first attempt was stored, writes its records twice.
 // The HTTP client hands the transport its own copy of each request body to
-// keep a known SDK race from causing such retries (ownBody).
+// keep a known SDK race from causing such retries (awsclient.OwnBody).
 //
 // Payload layout (big-endian): bytes 0-7 phase tag, 8-15 nanoseconds since
 // the run's monotonic base at call start, the rest random filler.
@@ -54,6 +54,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"github.com/eddy-streams/eddy/internal/awsclient"
 	"log/slog"
 	"net/http"
 	"os"
@@ -377,7 +378,7 @@ func newTarget(name, endpoint string, o Options) *target {
 
 // newClient is a Kinesis client for endpoint with static dummy credentials,
 // the SDK's default retryer and a transport that keeps a connection per
-// concurrent caller (and owns its request bodies: see ownBody). retryer, when not nil, wraps the default retryer.
+// concurrent caller (and owns its request bodies: see awsclient.OwnBody). retryer, when not nil, wraps the default retryer.
 func newClient(endpoint string, o Options, retryer aws.Retryer) *kinesis.Client {
 	conns := o.Producers + o.Shards + 8
 	httpClient := awshttp.NewBuildableClient().WithTransportOptions(func(tr *http.Transport) {
@@ -389,7 +390,7 @@ func newClient(endpoint string, o Options, retryer aws.Retryer) *kinesis.Client 
 		Region:       o.Region,
 		BaseEndpoint: aws.String(endpoint),
 		Credentials:  credentials.NewStaticCredentialsProvider("eddybench", "eddybench", ""),
-		HTTPClient:   ownBody{httpClient},
+		HTTPClient:   awsclient.OwnBody{Next: httpClient},
 		Retryer:      retryer,
 	})
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 
 	"github.com/eddy-streams/eddy/internal/app"
+	"github.com/eddy-streams/eddy/internal/awsclient"
 	"github.com/eddy-streams/eddy/internal/config"
 )
 
@@ -86,7 +87,7 @@ func AWSConfig(endpoint, region, accessKey string) aws.Config {
 		Region:       region,
 		Credentials:  credentials.NewStaticCredentialsProvider(accessKey, "secret", ""),
 		BaseEndpoint: aws.String(endpoint),
-		HTTPClient:   &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}},
+		HTTPClient:   awsclient.OwnBody{Next: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}},
 	}
 }
 

@@ -29,6 +29,7 @@ import (
 	"github.com/fxamacker/cbor/v2"
 
 	"github.com/eddy-streams/eddy/internal/app"
+	"github.com/eddy-streams/eddy/internal/awsclient"
 	"github.com/eddy-streams/eddy/internal/awsproto/eventstream"
 	"github.com/eddy-streams/eddy/internal/config"
 	"github.com/eddy-streams/eddy/internal/eddytest"
@@ -85,27 +86,6 @@ func (e *efo) put(data ...string) []string {
 	return seqs
 }
 
-// ownBody gives the transport its own copy of each request body. smithy-go
-// closes the request body once the response arrives, while net/http's
-// HTTP/1.1 transport may still be making its final EOF-check read of it;
-// that read fails and the transport closes the connection under the open
-// event stream ("use of closed network connection", aws/aws-sdk-go-v2#2737).
-type ownBody struct{ next *http.Client }
-
-func (c ownBody) Do(req *http.Request) (*http.Response, error) {
-	if req.Body != nil && req.Body != http.NoBody {
-		b, err := io.ReadAll(req.Body)
-		req.Body.Close()
-		if err != nil {
-			return nil, err
-		}
-		req.Body = io.NopCloser(bytes.NewReader(b))
-		req.ContentLength = int64(len(b))
-		req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(b)), nil }
-	}
-	return c.next.Do(req)
-}
-
 // efoClient is a Go SDK client for SubscribeToShard over HTTP/1.1, or
 // HTTP/2 (h2c with prior knowledge over http://, ALPN h2 over https://).
 func efoClient(srv *app.Server, h2 bool) *kinesis.Client {
@@ -125,7 +105,7 @@ func efoConfig(srv *app.Server, h2 bool, protos *protoLog) aws.Config {
 	if protos != nil {
 		rt = protos.wrap(tr)
 	}
-	cfg.HTTPClient = ownBody{&http.Client{Transport: rt}}
+	cfg.HTTPClient = awsclient.OwnBody{Next: &http.Client{Transport: rt}}
 	return cfg
 }
 

@@ -1,4 +1,6 @@
-package bench
+// Package awsclient holds what Eddy's own AWS SDK clients (the bench load
+// generator, the agent's senders, test clients) share.
+package awsclient
 
 import (
 	"bytes"
@@ -9,7 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 )
 
-// ownBody is an aws.HTTPClient that gives the transport its own copy of
+// OwnBody is an aws.HTTPClient that gives the transport its own copy of
 // each request body.
 //
 // Why: smithy-go closes the request body it built as soon as the HTTP
@@ -20,14 +22,13 @@ import (
 // SDK sees "use of closed network connection" on a 200 response and
 // retries it (aws/aws-sdk-go-v2#2737, retried by default since #2949). A
 // retried PutRecords whose first attempt was stored writes its records
-// twice, which the get phase's exact read-back check would report and
-// which has nothing to do with the server. The copy costs one memmove of
-// the request per call, against the baseline and the server alike.
-type ownBody struct{ next aws.HTTPClient }
+// twice. The copy costs one memmove of the request per call.
+type OwnBody struct{ Next aws.HTTPClient }
 
-func (c ownBody) Do(req *http.Request) (*http.Response, error) {
+// Do sends req with a private copy of its body.
+func (c OwnBody) Do(req *http.Request) (*http.Response, error) {
 	if req.Body == nil || req.Body == http.NoBody {
-		return c.next.Do(req)
+		return c.Next.Do(req)
 	}
 	var b []byte
 	var err error
@@ -44,5 +45,5 @@ func (c ownBody) Do(req *http.Request) (*http.Response, error) {
 	req.Body = io.NopCloser(bytes.NewReader(b))
 	req.ContentLength = int64(len(b))
 	req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(b)), nil }
-	return c.next.Do(req)
+	return c.Next.Do(req)
 }
