@@ -1,9 +1,9 @@
 package kinesis
 
-// DescribeStream is the legacy description with a page of shards (Limit,
-// default and max 100 here as on AWS... AWS caps at 100 when larger values
-// are given; ExclusiveStartShardId pages on). Closed shards within retention
-// are listed.
+// DescribeStream is the legacy description with a page of shards: Limit
+// (default 100; larger values are capped at 100, as AWS does) and
+// ExclusiveStartShardId page through them, HasMoreShards says more remain.
+// Closed shards within retention are listed.
 
 import (
 	"github.com/eddy-streams/eddy/internal/awserr"

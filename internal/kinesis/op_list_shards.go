@@ -1,8 +1,7 @@
 package kinesis
 
 // ListShards pages through a stream's shards in index order. MaxResults
-// defaults to 1000 (larger values are capped to 1000 per call... AWS returns at
-// most 1000). NextToken (300 s) cannot be combined with StreamName,
+// defaults to 1000; larger values are capped at 1000 per call. NextToken (300 s) cannot be combined with StreamName,
 // ExclusiveStartShardId or StreamCreationTimestamp. ShardFilter:
 // AFTER_SHARD_ID, AT_TRIM_HORIZON (shards open at the oldest retained
 // moment), FROM_TRIM_HORIZON (default: every shard within retention),

@@ -2,8 +2,7 @@ package kinesis
 
 // ListStreams lists the caller's streams (account and region) in name order,
 // with the legacy ExclusiveStartStreamName and the opaque NextToken (300 s).
-// Limit defaults to 100... AWS's default page is 100 and values above are
-// capped to 100 per call.
+// Limit defaults to 100; larger values are capped at 100 per call.
 
 import (
 	"sort"
