@@ -28,24 +28,26 @@ func TestRandomRotations(t *testing.T) {
 	type variant struct {
 		name, pattern               string
 		rename, copytruncate, stops bool
+		allowDups                   bool // restarts: at least once
 	}
-	// Known gaps, not run here (TAIL_VARIANT selects one to investigate):
-	// stopping the tailer in the middle of rotations ("stops": the list of
-	// finished and pending files is not persisted, only the position), and
-	// mixing rename and copytruncate on one file ("mixed").
+	// Restarts ("-stops") may repeat lines but must not lose any. Known
+	// gaps, run only with TAIL_VARIANT set: a literal pattern with several
+	// rotations while stopped (rotated names outside the pattern that the
+	// tailer never saw cannot be found), and mixing rename and copytruncate
+	// on one file ("mixed").
 	variants := []variant{
-		{"rename", "app.log*", true, false, false},
-		{"rename-literal", "app.log", true, false, false},
-		{"copytruncate", "app.log*", false, true, false},
-		{"copytruncate-literal", "app.log", false, true, false},
+		{"rename", "app.log*", true, false, false, false},
+		{"rename-literal", "app.log", true, false, false, false},
+		{"copytruncate", "app.log*", false, true, false, false},
+		{"copytruncate-literal", "app.log", false, true, false, false},
+		{"rename-stops", "app.log*", true, false, true, true},
+		{"copytruncate-stops", "app.log*", false, true, true, true},
 	}
 	if os.Getenv("TAIL_VARIANT") != "" {
 		variants = append(variants,
-			variant{"mixed", "app.log*", true, true, false},
-			variant{"rename-stops", "app.log*", true, false, true},
-			variant{"rename-literal-stops", "app.log", true, false, true},
-			variant{"copytruncate-stops", "app.log*", false, true, true},
-			variant{"copytruncate-literal-stops", "app.log", false, true, true})
+			variant{"mixed", "app.log*", true, true, false, false},
+			variant{"rename-literal-stops", "app.log", true, false, true, true},
+			variant{"copytruncate-literal-stops", "app.log", false, true, true, true})
 	}
 	if v := os.Getenv("TAIL_VARIANT"); v != "" {
 		for _, x := range variants {
@@ -58,13 +60,13 @@ func TestRandomRotations(t *testing.T) {
 	for _, v := range variants {
 		for seed := 0; seed < seeds; seed++ {
 			t.Run(fmt.Sprintf("%s/seed%d", v.name, seed), func(t *testing.T) {
-				runRandom(t, v.pattern, uint64(seed), v.rename, v.copytruncate, v.stops)
+				runRandom(t, v.pattern, uint64(seed), v.rename, v.copytruncate, v.stops, v.allowDups)
 			})
 		}
 	}
 }
 
-func runRandom(t *testing.T, pattern string, seed uint64, withRename, withCopytruncate, withStops bool) {
+func runRandom(t *testing.T, pattern string, seed uint64, withRename, withCopytruncate, withStops, allowDups bool) {
 	rng := rand.New(rand.NewPCG(seed, 42))
 	dir := t.TempDir()
 	now := time.Unix(1_800_000_000, 0)
@@ -219,7 +221,14 @@ func runRandom(t *testing.T, pattern string, seed uint64, withRename, withCopytr
 	// Drain: time passes until every file has been read (each switch to a
 	// newer file waits for RotateWait of quiet).
 	writeTo = cur
-	for i := 0; i < 300 && len(got) < next; i++ {
+	distinct := func() int {
+		m := map[string]bool{}
+		for _, g := range got {
+			m[g[:11]] = true
+		}
+		return len(m)
+	}
+	for i := 0; i < 300 && distinct() < next; i++ {
 		now = now.Add(2 * time.Second)
 		poll()
 	}
@@ -242,11 +251,11 @@ func runRandom(t *testing.T, pattern string, seed uint64, withRename, withCopytr
 		counts[g[:11]]++
 	}
 	for i := 0; i < next; i++ {
-		if c := counts[fmt.Sprintf("line %05d ", i)]; c != 1 {
+		if c := counts[fmt.Sprintf("line %05d ", i)]; c == 0 || (c > 1 && !allowDups) {
 			t.Fatalf("line %d read %d times (%d records for %d lines)\nops %v", i, c, len(got), next, ops)
 		}
 	}
-	if len(got) != next {
+	if len(got) != next && !allowDups {
 		t.Fatalf("%d records for %d lines\nops %v", len(got), next, ops)
 	}
 }

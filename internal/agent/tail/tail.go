@@ -62,6 +62,29 @@ type Position struct {
 	NextPath string `json:"nextPath,omitempty"`
 	NextDev  uint64 `json:"nextDev,omitempty"`
 	NextIno  uint64 `json:"nextIno,omitempty"`
+	// Tracker is what the tailer knew about the other files when the
+	// record was read: finished files (with how far they were read) and
+	// files waiting to be read. A restart from the position carries on from
+	// it instead of guessing from modification times. Shared, read-only.
+	Tracker *TrackerState `json:"tracker,omitempty"`
+}
+
+// TrackerState is the tailer's knowledge of the files besides the current
+// one.
+type TrackerState struct {
+	Done    []FileState `json:"done,omitempty"`
+	Pending []FileState `json:"pending,omitempty"`
+}
+
+// FileState identifies a file (device, inode, fingerprint of its first
+// bytes, last seen path) and, for finished files, how far it was read.
+type FileState struct {
+	Path   string `json:"path"`
+	Dev    uint64 `json:"dev"`
+	Ino    uint64 `json:"ino"`
+	FP     uint64 `json:"fingerprint"`
+	FPLen  int    `json:"fingerprintLength"`
+	Offset int64  `json:"offset,omitempty"`
 }
 
 // Record is one record read from a file. Data (nil for Skip records) is only
@@ -141,6 +164,7 @@ type Tailer struct {
 	pending []candidate      // newer files to read after cur, oldest first
 	seenFP  map[key]doneFile // first-bytes fingerprint of pending files when last seen intact
 	after   []candidate      // files to read before the pending ones, even if the pattern no longer matches them
+	snap    *TrackerState    // attached to positions; replaced when the state changes
 
 	lastGrowth time.Time
 	rotSeen    time.Time // when a successor (or the name's loss) was first seen for cur
@@ -396,6 +420,9 @@ func (t *Tailer) start(emit func(Record) error) error {
 					f.next = &c
 				}
 			}
+			if r.Tracker != nil {
+				t.restore(r.Tracker, f)
+			}
 			t.open(f, off)
 			t.log.Info("resuming from checkpoint", "path", f.path, "offset", off)
 			t.scan()
@@ -433,6 +460,70 @@ func (t *Tailer) start(emit func(Record) error) error {
 	}
 	t.open(fl, off)
 	return nil
+}
+
+// restore replaces what start guessed from modification times by the
+// tracker state saved with the checkpoint: finished files (found by
+// identity in their directory; gone ones are dropped) and files waiting to
+// be read, which scan then follows by identity.
+func (t *Tailer) restore(st *TrackerState, cur *file) {
+	idx := map[string]map[key]candidate{}
+	lookup := func(fs FileState) (candidate, bool) {
+		dir := filepath.Dir(fs.Path)
+		if idx[dir] == nil {
+			idx[dir] = t.dirIndex(dir)
+		}
+		c, ok := idx[dir][key{fs.Dev, fs.Ino}]
+		return c, ok
+	}
+	curKey := key{cur.dev, cur.ino}
+	done := map[key]doneFile{}
+	for _, d := range st.Done {
+		k := key{d.Dev, d.Ino}
+		if k == curKey {
+			continue
+		}
+		if c, ok := lookup(d); ok {
+			done[k] = doneFile{fp: d.FP, n: d.FPLen, off: d.Offset, path: c.path}
+		}
+	}
+	// Keep what start decided for files the saved state does not know
+	// (copies made while stopped are recognised by isCopyOf there).
+	for k, d := range t.done {
+		if _, ok := done[k]; !ok && !t.knows(st, k) {
+			done[k] = d
+		}
+	}
+	t.done = done
+	t.pending = t.pending[:0]
+	for _, p := range st.Pending {
+		k := key{p.Dev, p.Ino}
+		if k == curKey {
+			continue
+		}
+		if c, ok := lookup(p); ok {
+			t.pending = append(t.pending, c)
+			if p.FPLen > 0 {
+				t.seenFP[k] = doneFile{fp: p.FP, n: p.FPLen}
+			}
+			delete(t.done, k)
+		}
+	}
+}
+
+// knows reports whether the saved state mentions file k.
+func (t *Tailer) knows(st *TrackerState, k key) bool {
+	for _, d := range st.Done {
+		if (key{d.Dev, d.Ino}) == k {
+			return true
+		}
+	}
+	for _, p := range st.Pending {
+		if (key{p.Dev, p.Ino}) == k {
+			return true
+		}
+	}
+	return false
 }
 
 // lastLineEnd is the offset just after the last '\n' of f (0 if none in the
@@ -945,7 +1036,56 @@ func (t *Tailer) pos(off int64) Position {
 	if c.next != nil {
 		p.NextPath, p.NextDev, p.NextIno = c.next.path, c.next.dev, c.next.ino
 	}
+	p.Tracker = t.snapshot()
 	return p
+}
+
+// snapshot returns the tracker state, reusing the previous one when
+// nothing changed.
+func (t *Tailer) snapshot() *TrackerState {
+	st := &TrackerState{}
+	keys := make([]key, 0, len(t.done))
+	for k := range t.done {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		if keys[i].dev != keys[j].dev {
+			return keys[i].dev < keys[j].dev
+		}
+		return keys[i].ino < keys[j].ino
+	})
+	for _, k := range keys {
+		d := t.done[k]
+		st.Done = append(st.Done, FileState{Path: d.path, Dev: k.dev, Ino: k.ino, FP: d.fp, FPLen: d.n, Offset: d.off})
+	}
+	for _, list := range [][]candidate{t.after, t.pending} {
+		for _, c := range list {
+			seen := t.seenFP[key{c.dev, c.ino}]
+			st.Pending = append(st.Pending, FileState{Path: c.path, Dev: c.dev, Ino: c.ino, FP: seen.fp, FPLen: seen.n})
+		}
+	}
+	if t.snap != nil && equalStates(t.snap, st) {
+		return t.snap
+	}
+	t.snap = st
+	return st
+}
+
+func equalStates(a, b *TrackerState) bool {
+	if len(a.Done) != len(b.Done) || len(a.Pending) != len(b.Pending) {
+		return false
+	}
+	for i := range a.Done {
+		if a.Done[i] != b.Done[i] {
+			return false
+		}
+	}
+	for i := range a.Pending {
+		if a.Pending[i] != b.Pending[i] {
+			return false
+		}
+	}
+	return true
 }
 
 // feed cuts buf, read at file offset off, into lines.
