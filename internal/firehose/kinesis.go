@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -12,6 +13,7 @@ import (
 	ktypes "github.com/aws/aws-sdk-go-v2/service/kinesis/types"
 
 	"github.com/eddy-streams/eddy/internal/firehose/kpl"
+	"github.com/eddy-streams/eddy/internal/firehose/s3dest"
 	"github.com/eddy-streams/eddy/internal/storage"
 )
 
@@ -42,6 +44,7 @@ func (s *Service) kinesisClient(region, account string) KinesisSource {
 		Region:           region,
 		BaseEndpoint:     aws.String(endpoint),
 		Credentials:      credentials.NewStaticCredentialsProvider(ak, sk, ""),
+		HTTPClient:       s3dest.BufferedBodyClient{Client: &http.Client{Timeout: time.Minute}},
 		RetryMaxAttempts: 3,
 	})
 }

@@ -47,7 +47,7 @@ func NewUploader(ep Endpoint) *Uploader {
 	cfg := aws.Config{
 		Region:           region,
 		Credentials:      credentials.NewStaticCredentialsProvider(ep.AccessKey, ep.SecretKey, ""),
-		HTTPClient:       &http.Client{Timeout: 5 * time.Minute},
+		HTTPClient:       BufferedBodyClient{&http.Client{Timeout: 5 * time.Minute}},
 		RetryMaxAttempts: 1,
 	}
 	if ep.AccessKey == "" {
