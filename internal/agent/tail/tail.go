@@ -165,6 +165,7 @@ type Tailer struct {
 	seenFP  map[key]doneFile // first-bytes fingerprint of pending files when last seen intact
 	after   []candidate      // files to read before the pending ones, even if the pattern no longer matches them
 	snap    *TrackerState    // attached to positions; replaced when the state changes
+	dirty   bool             // snap must be rebuilt
 
 	lastGrowth time.Time
 	rotSeen    time.Time // when a successor (or the name's loss) was first seen for cur
@@ -467,6 +468,7 @@ func (t *Tailer) start(emit func(Record) error) error {
 // identity in their directory; gone ones are dropped) and files waiting to
 // be read, which scan then follows by identity.
 func (t *Tailer) restore(st *TrackerState, cur *file) {
+	t.dirty = true
 	idx := map[string]map[key]candidate{}
 	lookup := func(fs FileState) (candidate, bool) {
 		dir := filepath.Dir(fs.Path)
@@ -665,6 +667,7 @@ func (t *Tailer) list() []candidate {
 // scan refreshes the pending list: matching files neither current nor done
 // nor a copy of the current file.
 func (t *Tailer) scan() {
+	t.dirty = true
 	prev := append([]candidate(nil), t.pending...)
 	t.pending = t.pending[:0]
 	live := map[key]bool{}
@@ -791,6 +794,7 @@ func (t *Tailer) findCopy(dir string, skip key, want doneFile, minSize int64) *f
 
 // markDone records candidate c as finished.
 func (t *Tailer) markDone(c candidate) {
+	t.dirty = true
 	f, err := os.Open(c.path)
 	if err != nil {
 		return
@@ -869,6 +873,7 @@ func (t *Tailer) refreshFingerprint() {
 }
 
 func (t *Tailer) open(f *file, off int64) {
+	t.dirty = true
 	t.cur = f
 	f.readOff = off
 	t.partial, t.rec, t.dropping, t.recTrunc = t.partial[:0], t.rec[:0], false, false
@@ -883,6 +888,7 @@ func (t *Tailer) open(f *file, off int64) {
 
 // next lets the current file go and opens the oldest pending file at 0.
 func (t *Tailer) next(emit func(Record) error) error {
+	t.dirty = true
 	if t.cur != nil {
 		if err := t.letGo(emit); err != nil {
 			return err
@@ -933,6 +939,7 @@ func (t *Tailer) next(emit func(Record) error) error {
 // letGo finishes the current file: its unterminated last line and pending
 // multi-line record are emitted, and it is marked done.
 func (t *Tailer) letGo(emit func(Record) error) error {
+	t.dirty = true
 	c := t.cur
 	if len(t.partial) > 0 && !t.dropping {
 		t.partial = append(t.partial, '\n')
@@ -1036,7 +1043,11 @@ func (t *Tailer) pos(off int64) Position {
 	if c.next != nil {
 		p.NextPath, p.NextDev, p.NextIno = c.next.path, c.next.dev, c.next.ino
 	}
-	p.Tracker = t.snapshot()
+	if t.dirty || t.snap == nil {
+		t.snap = t.snapshot()
+		t.dirty = false
+	}
+	p.Tracker = t.snap
 	return p
 }
 
@@ -1067,7 +1078,6 @@ func (t *Tailer) snapshot() *TrackerState {
 	if t.snap != nil && equalStates(t.snap, st) {
 		return t.snap
 	}
-	t.snap = st
 	return st
 }
 
