@@ -9,6 +9,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"github.com/eddy-streams/eddy/internal/awsclient"
 	"go/build"
 	"io"
 	"net"
@@ -28,8 +29,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	ktypes "github.com/aws/aws-sdk-go-v2/service/kinesis/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-
-	"github.com/eddy-streams/eddy/internal/firehose/s3dest"
 )
 
 var eddyBin string
@@ -185,7 +184,7 @@ func sdkConfig(url string) aws.Config {
 		Credentials: credentials.NewStaticCredentialsProvider("AKIDEXAMPLE", "secret", ""),
 		// aws/aws-sdk-go-v2#2737: without it a fast 200 can come back as "use of
 		// closed network connection" and the SDK retries a stored batch.
-		HTTPClient: s3dest.BufferedBodyClient{Client: &http.Client{}}}
+		HTTPClient: awsclient.OwnBody{Next: &http.Client{}}}
 }
 
 func metrics(t *testing.T, url string) string {

@@ -33,23 +33,15 @@ func sigv4Authenticator(cfg config.Config) (gateway.Authenticator, error) {
 }
 
 // startExtraServices starts the services beyond Data Streams: Firehose,
-// which reads KinesisStreamAsSource streams from this server's own URL.
+// which reads its KinesisStreamAsSource streams in process.
 func startExtraServices(s *Server, cfg config.Config, o Options, selfURL string) ([]awsproto.Service, []gateway.MetricsWriter, error) {
 	fo := firehose.Options{
 		Backend: s.Backend, Now: o.Now, Logger: s.log.With("service", "firehose"),
 		S3Endpoint: cfg.S3Endpoint, S3AccessKey: cfg.S3AccessKey, S3SecretKey: cfg.S3SecretKey, S3Region: cfg.S3Region,
 		KinesisEndpoint: selfURL, DefaultAccount: cfg.Account, DefaultRegion: cfg.Region,
-	}
-	if cfg.Auth == "sigv4" {
-		// sign the source reads with a configured key
-		keys, err := sigv4.LoadCredentials(cfg.Credentials)
-		if err != nil {
-			return nil, nil, err
-		}
-		for k, v := range keys {
-			fo.KinesisAccessKey, fo.KinesisSecretKey = k, v
-			break
-		}
+		// Kinesis sources are read in process, in the stream ARN's account:
+		// no credentials, whatever --auth says
+		KinesisClient: firehose.InProcessKinesis(s.Kinesis),
 	}
 	fh, err := firehose.New(fo)
 	if err != nil {

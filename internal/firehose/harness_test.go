@@ -3,6 +3,7 @@ package firehose_test
 import (
 	"context"
 	"fmt"
+	"github.com/eddy-streams/eddy/internal/awsclient"
 	"go/build"
 	"io"
 	"log/slog"
@@ -247,7 +248,7 @@ func (s *server) awsConfig() aws.Config {
 		RetryMaxAttempts: 1,
 		// Without this, aws/aws-sdk-go-v2#2737 fails ~1 in 500 fast loopback
 		// calls with "use of closed network connection" under a 200.
-		HTTPClient: s3dest.BufferedBodyClient{Client: &http.Client{}},
+		HTTPClient: awsclient.OwnBody{Next: &http.Client{}},
 	}
 }
 

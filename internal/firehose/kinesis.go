@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/eddy-streams/eddy/internal/awsclient"
 	"net/http"
 	"time"
 
@@ -13,7 +14,6 @@ import (
 	ktypes "github.com/aws/aws-sdk-go-v2/service/kinesis/types"
 
 	"github.com/eddy-streams/eddy/internal/firehose/kpl"
-	"github.com/eddy-streams/eddy/internal/firehose/s3dest"
 	"github.com/eddy-streams/eddy/internal/storage"
 )
 
@@ -44,7 +44,7 @@ func (s *Service) kinesisClient(region, account string) KinesisSource {
 		Region:           region,
 		BaseEndpoint:     aws.String(endpoint),
 		Credentials:      credentials.NewStaticCredentialsProvider(ak, sk, ""),
-		HTTPClient:       s3dest.BufferedBodyClient{Client: &http.Client{Timeout: time.Minute}},
+		HTTPClient:       awsclient.OwnBody{Next: &http.Client{Timeout: time.Minute}},
 		RetryMaxAttempts: 3,
 	})
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"github.com/eddy-streams/eddy/internal/awsclient"
 	"net/http"
 	"strings"
 	"time"
@@ -47,7 +48,7 @@ func NewUploader(ep Endpoint) *Uploader {
 	cfg := aws.Config{
 		Region:           region,
 		Credentials:      credentials.NewStaticCredentialsProvider(ep.AccessKey, ep.SecretKey, ""),
-		HTTPClient:       BufferedBodyClient{&http.Client{Timeout: 5 * time.Minute}},
+		HTTPClient:       awsclient.OwnBody{Next: &http.Client{Timeout: 5 * time.Minute}},
 		RetryMaxAttempts: 1,
 	}
 	if ep.AccessKey == "" {
