@@ -7,10 +7,9 @@
 package send
 
 import (
-	"bytes"
 	"context"
 	"fmt"
-	"io"
+	"github.com/eddy-streams/eddy/internal/awsclient"
 	"net"
 	"net/http"
 	"strings"
@@ -99,7 +98,9 @@ func AWSConfig(ctx context.Context, o ClientOptions) (aws.Config, error) {
 	}
 	// Wrapped after loading: the loader configures AWS_CA_BUNDLE on the
 	// buildable client itself.
-	cfg.HTTPClient = bufferedBody{cfg.HTTPClient}
+	// own request bodies: see awsclient.OwnBody (a retried, already stored
+	// batch would be sent twice)
+	cfg.HTTPClient = awsclient.OwnBody{Next: cfg.HTTPClient}
 	if cfg.Region == "" {
 		cfg.Region = o.DefaultRegionHint
 	}
@@ -124,29 +125,6 @@ func AWSConfig(ctx context.Context, o ClientOptions) (aws.Config, error) {
 			}))
 	}
 	return cfg, nil
-}
-
-// bufferedBody hands the transport a request body that is a plain
-// in-memory reader whose Close does nothing. The SDK's own body can report
-// an error from Close when the response arrives before the transport's
-// write loop has finished; the transport then closes the connection under
-// the response being read, the call fails although the service accepted
-// it, and the retry duplicates the batch (aws/aws-sdk-go-v2 issues 1825,
-// 2737). Batches are at most 5 MiB, so one copy is cheap.
-type bufferedBody struct{ c aws.HTTPClient }
-
-func (b bufferedBody) Do(req *http.Request) (*http.Response, error) {
-	if req.Body != nil && req.Body != http.NoBody {
-		data, err := io.ReadAll(req.Body)
-		req.Body.Close()
-		if err != nil {
-			return nil, fmt.Errorf("buffer request body: %w", err)
-		}
-		req.Body = io.NopCloser(bytes.NewReader(data))
-		req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(data)), nil }
-		req.ContentLength = int64(len(data))
-	}
-	return b.c.Do(req)
 }
 
 // withScheme adds https:// to an endpoint given as a bare host, as the AWS
