@@ -3,6 +3,7 @@
 # loads 1,000,000 × 1 KiB records, stops the server (SIGTERM, or SIGKILL with
 # "kill"), and times a new server until /healthz answers.
 # Usage: go build -o eddy ./cmd/eddy && scripts/bench-restart.sh term|kill
+set -e
 D=${DATA:-/tmp/eddy-restart}; A=127.0.0.1:4621
 rm -rf $D
 ${EDDY:-./eddy} server --addr $A --data-dir $D --durability always --log-level warn & P=$!
