@@ -19,68 +19,22 @@ func decodePutRecordBatch(req *awsproto.Request, in *putRecordBatchInput) error 
 	return awsproto.Decode(req.Codec, req.Body, in)
 }
 
-type scan struct {
-	b []byte
-	i int
-}
-
-func (s *scan) ws() {
-	for s.i < len(s.b) {
-		switch s.b[s.i] {
-		case ' ', '\t', '\n', '\r':
-			s.i++
-		default:
-			return
-		}
-	}
-}
-
-func (s *scan) eat(c byte) bool {
-	s.ws()
-	if s.i < len(s.b) && s.b[s.i] == c {
-		s.i++
-		return true
-	}
-	return false
-}
-
-// str returns a string's raw bytes; ok is false for escapes, control
-// characters and non-ASCII (left to the generic decoder).
-func (s *scan) str() ([]byte, bool) {
-	if !s.eat('"') {
-		return nil, false
-	}
-	start := s.i
-	for s.i < len(s.b) {
-		c := s.b[s.i]
-		switch {
-		case c == '"':
-			s.i++
-			return s.b[start : s.i-1], true
-		case c == '\\' || c < 0x20 || c >= 0x80:
-			return nil, false
-		}
-		s.i++
-	}
-	return nil, false
-}
-
 func fastPutRecordBatch(b []byte, in *putRecordBatchInput) bool {
-	s := &scan{b: b}
-	if !s.eat('{') {
+	s := &awsproto.Scanner{B: b}
+	if !s.Eat('{') {
 		return false
 	}
 	var raw [][]byte // base64 text of each record; nil when the record has no Data
 	var haveRecords, haveName bool
-	if !s.eat('}') {
+	if !s.Eat('}') {
 		for {
-			key, ok := s.str()
-			if !ok || !s.eat(':') {
+			key, ok := s.Str()
+			if !ok || !s.Eat(':') {
 				return false
 			}
 			switch string(key) {
 			case "DeliveryStreamName":
-				v, ok := s.str()
+				v, ok := s.Str()
 				if !ok || haveName {
 					return false
 				}
@@ -88,23 +42,23 @@ func fastPutRecordBatch(b []byte, in *putRecordBatchInput) bool {
 				in.DeliveryStreamName = &name
 				haveName = true
 			case "Records":
-				if haveRecords || !s.eat('[') {
+				if haveRecords || !s.Eat('[') {
 					return false
 				}
 				haveRecords = true
 				raw = make([][]byte, 0, 500)
-				if !s.eat(']') {
+				if !s.Eat(']') {
 					for {
-						if !s.eat('{') {
+						if !s.Eat('{') {
 							return false
 						}
 						var data []byte
-						if !s.eat('}') {
-							k, ok := s.str()
-							if !ok || string(k) != "Data" || !s.eat(':') {
+						if !s.Eat('}') {
+							k, ok := s.Str()
+							if !ok || string(k) != "Data" || !s.Eat(':') {
 								return false
 							}
-							if data, ok = s.str(); !ok || !s.eat('}') {
+							if data, ok = s.Str(); !ok || !s.Eat('}') {
 								return false
 							}
 							if data == nil {
@@ -112,10 +66,10 @@ func fastPutRecordBatch(b []byte, in *putRecordBatchInput) bool {
 							}
 						}
 						raw = append(raw, data)
-						if s.eat(']') {
+						if s.Eat(']') {
 							break
 						}
-						if !s.eat(',') {
+						if !s.Eat(',') {
 							return false
 						}
 					}
@@ -123,16 +77,15 @@ func fastPutRecordBatch(b []byte, in *putRecordBatchInput) bool {
 			default:
 				return false
 			}
-			if s.eat('}') {
+			if s.Eat('}') {
 				break
 			}
-			if !s.eat(',') {
+			if !s.Eat(',') {
 				return false
 			}
 		}
 	}
-	s.ws()
-	if s.i != len(s.b) {
+	if !s.End() {
 		return false
 	}
 	if !haveRecords {

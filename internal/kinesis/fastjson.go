@@ -25,73 +25,9 @@ func decodePutRecords(r *awsproto.Request, in *putRecordsInput) error {
 	return decode(r, in)
 }
 
-type scanner struct {
-	b []byte
-	i int
-}
-
-func (s *scanner) ws() {
-	for s.i < len(s.b) {
-		switch s.b[s.i] {
-		case ' ', '\t', '\n', '\r':
-			s.i++
-		default:
-			return
-		}
-	}
-}
-
-func (s *scanner) eat(c byte) bool {
-	s.ws()
-	if s.i < len(s.b) && s.b[s.i] == c {
-		s.i++
-		return true
-	}
-	return false
-}
-
-func (s *scanner) peek() byte {
-	s.ws()
-	if s.i < len(s.b) {
-		return s.b[s.i]
-	}
-	return 0
-}
-
-// null consumes a literal null.
-func (s *scanner) null() bool {
-	s.ws()
-	if len(s.b)-s.i >= 4 && string(s.b[s.i:s.i+4]) == "null" {
-		s.i += 4
-		return true
-	}
-	return false
-}
-
-// str returns the raw bytes of a string without escapes.
-func (s *scanner) str() ([]byte, bool) {
-	if !s.eat('"') {
-		return nil, false
-	}
-	start := s.i
-	for s.i < len(s.b) {
-		c := s.b[s.i]
-		if c == '"' {
-			v := s.b[start:s.i]
-			s.i++
-			return v, true
-		}
-		if c == '\\' || c < 0x20 {
-			return nil, false
-		}
-		s.i++
-	}
-	return nil, false
-}
-
 func fastPutRecords(body []byte, in *putRecordsInput) bool {
-	s := &scanner{b: body}
-	if !s.eat('{') {
+	s := &awsproto.Scanner{B: body}
+	if !s.Eat('{') {
 		return false
 	}
 	// arenas: one buffer for all data, one string for all partition keys
@@ -100,18 +36,18 @@ func fastPutRecords(body []byte, in *putRecordsInput) bool {
 	type span struct{ ds, de, ks, ke, hs, he int }
 	var spans []span
 	sawRecords := false
-	if s.peek() != '}' {
+	if s.Peek() != '}' {
 		for {
-			key, ok := s.str()
-			if !ok || !s.eat(':') {
+			key, ok := s.Str()
+			if !ok || !s.Eat(':') {
 				return false
 			}
 			switch string(key) {
 			case "StreamName", "StreamARN":
-				if s.null() {
+				if s.Null() {
 					break
 				}
-				v, ok := s.str()
+				v, ok := s.Str()
 				if !ok {
 					return false
 				}
@@ -122,7 +58,7 @@ func fastPutRecords(body []byte, in *putRecordsInput) bool {
 					in.StreamARN = &str
 				}
 			case "Records":
-				if !s.eat('[') || sawRecords {
+				if !s.Eat('[') || sawRecords {
 					return false
 				}
 				sawRecords = true
@@ -131,32 +67,32 @@ func fastPutRecords(body []byte, in *putRecordsInput) bool {
 					keys = make([]byte, 0, len(body)/8)
 					spans = make([]span, 0, 500)
 				}
-				if s.peek() != ']' {
+				if s.Peek() != ']' {
 					for {
-						if !s.eat('{') {
+						if !s.Eat('{') {
 							return false
 						}
 						sp := span{ds: -1, ks: -1, hs: -1}
-						if s.peek() != '}' {
+						if s.Peek() != '}' {
 							for {
-								k, ok := s.str()
-								if !ok || !s.eat(':') {
+								k, ok := s.Str()
+								if !ok || !s.Eat(':') {
 									return false
 								}
-								if s.null() {
+								if s.Null() {
 									// null leaves the member unset, as encoding/json does
 									if string(k) != "Data" && string(k) != "PartitionKey" && string(k) != "ExplicitHashKey" {
 										return false
 									}
-									if s.eat(',') {
+									if s.Eat(',') {
 										continue
 									}
-									if s.eat('}') {
+									if s.Eat('}') {
 										break
 									}
 									return false
 								}
-								v, ok := s.str()
+								v, ok := s.Str()
 								if !ok {
 									return false
 								}
@@ -192,45 +128,44 @@ func fastPutRecords(body []byte, in *putRecordsInput) bool {
 								default:
 									return false
 								}
-								if s.eat(',') {
+								if s.Eat(',') {
 									continue
 								}
-								if s.eat('}') {
+								if s.Eat('}') {
 									break
 								}
 								return false
 							}
 						} else {
-							s.i++
+							s.I++
 						}
 						spans = append(spans, sp)
-						if s.eat(',') {
+						if s.Eat(',') {
 							continue
 						}
-						if s.eat(']') {
+						if s.Eat(']') {
 							break
 						}
 						return false
 					}
 				} else {
-					s.i++
+					s.I++
 				}
 			default:
 				return false
 			}
-			if s.eat(',') {
+			if s.Eat(',') {
 				continue
 			}
-			if s.eat('}') {
+			if s.Eat('}') {
 				break
 			}
 			return false
 		}
 	} else {
-		s.i++
+		s.I++
 	}
-	s.ws()
-	if s.i != len(s.b) {
+	if !s.End() {
 		return false
 	}
 	if !sawRecords {
@@ -270,9 +205,9 @@ func encodePutRecordsJSON(out *putRecordsOutput) awsproto.Raw {
 		}
 		if e.ErrorCode != nil {
 			b = append(b, `{"ErrorCode":`...)
-			b = appendJSONString(b, unsafe.Slice(unsafe.StringData(*e.ErrorCode), len(*e.ErrorCode)))
+			b = awsproto.AppendJSONString(b, unsafe.Slice(unsafe.StringData(*e.ErrorCode), len(*e.ErrorCode)))
 			b = append(b, `,"ErrorMessage":`...)
-			b = appendJSONString(b, unsafe.Slice(unsafe.StringData(*e.ErrorMessage), len(*e.ErrorMessage)))
+			b = awsproto.AppendJSONString(b, unsafe.Slice(unsafe.StringData(*e.ErrorMessage), len(*e.ErrorMessage)))
 			b = append(b, '}')
 			continue
 		}

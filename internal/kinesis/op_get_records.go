@@ -14,7 +14,6 @@ package kinesis
 import (
 	"encoding/base64"
 	"strconv"
-	"unicode/utf8"
 
 	"github.com/eddy-streams/eddy/internal/awserr"
 	"github.com/eddy-streams/eddy/internal/awsproto"
@@ -226,7 +225,7 @@ func (e *jsonRecords) add(r storage.StoredRecord) {
 	b = growBy(b, n)
 	base64.StdEncoding.Encode(b[len(b)-n:], r.Data)
 	b = append(b, `","PartitionKey":`...)
-	b = appendJSONString(b, r.PartitionKey)
+	b = awsproto.AppendJSONString(b, r.PartitionKey)
 	if e.kms {
 		b = append(b, `,"EncryptionType":"KMS"`...)
 	}
@@ -262,49 +261,4 @@ func (e *jsonRecords) finish(c awsproto.Codec, next *string, behind int64, child
 	}
 	b = append(b, '}')
 	return awsproto.Raw(b), nil
-}
-
-const hexDigits = "0123456789abcdef"
-
-// appendJSONString appends s as a JSON string (invalid UTF-8 becomes U+FFFD,
-// as encoding/json does).
-func appendJSONString(b []byte, s []byte) []byte {
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
-				i++
-				continue
-			}
-			b = append(b, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				b = append(b, '\\', c)
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			default:
-				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRune(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			b = append(b, s[start:i]...)
-			b = append(b, `\ufffd`...)
-			i++
-			start = i
-			continue
-		}
-		i += size
-	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
 }

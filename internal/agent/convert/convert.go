@@ -25,6 +25,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/eddy-streams/eddy/internal/awsproto"
 	"strings"
 	"time"
 )
@@ -316,7 +317,7 @@ func (c *addMetadata) Convert(dst, rec []byte) ([]byte, error) {
 	dst = append(dst, `"metadata":`...)
 	dst = append(dst, c.metadata...)
 	dst = append(dst, `,"data":`...)
-	dst = appendJSONString(dst, trimNL(rec))
+	dst = awsproto.AppendJSONString(dst, trimNL(rec))
 	dst = append(dst, '}')
 	return finish(dst, start, c.pretty), nil
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/eddy-streams/eddy/internal/awsproto"
 	"regexp"
 )
 
@@ -52,7 +53,7 @@ func parseCSV(raw map[string]json.RawMessage) (Converter, error) {
 		c.re = re
 	}
 	for _, f := range fields {
-		c.keys = append(c.keys, append(appendJSONString(nil, []byte(f)), ':'))
+		c.keys = append(c.keys, append(awsproto.AppendJSONString(nil, []byte(f)), ':'))
 	}
 	c.vals = make([][]byte, len(fields))
 	c.present = make([]bool, len(fields))
@@ -98,7 +99,7 @@ func (c *csvToJSON) Convert(dst, rec []byte) ([]byte, error) {
 		}
 		dst = append(dst, k...)
 		if i < n {
-			dst = appendJSONString(dst, c.vals[i])
+			dst = awsproto.AppendJSONString(dst, c.vals[i])
 		} else {
 			dst = append(dst, "null"...)
 		}

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/eddy-streams/eddy/internal/awsproto"
 	"regexp"
 	"strings"
 )
@@ -100,7 +101,7 @@ func parseLog(raw map[string]json.RawMessage) (Converter, error) {
 		}
 	}
 	for _, f := range fields {
-		c.fields = append(c.fields, append(appendJSONString(nil, []byte(f)), ':'))
+		c.fields = append(c.fields, append(awsproto.AppendJSONString(nil, []byte(f)), ':'))
 	}
 	c.vals = make([][]byte, len(fields))
 	c.present = make([]bool, len(fields))
@@ -139,7 +140,7 @@ func (c *logToJSON) Convert(dst, rec []byte) ([]byte, error) {
 		if !c.present[i] || (c.dashNil && len(v) == 1 && v[0] == '-') {
 			dst = append(dst, "null"...)
 		} else {
-			dst = appendJSONString(dst, v)
+			dst = awsproto.AppendJSONString(dst, v)
 		}
 	}
 	dst = append(dst, '}')
