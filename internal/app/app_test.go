@@ -3,8 +3,11 @@ package app_test
 import (
 	"context"
 	"errors"
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -108,5 +111,30 @@ func TestRestartKeepsEverything(t *testing.T) {
 	tags, err := c2.ListTagsForStream(ctx, &kinesis.ListTagsForStreamInput{StreamName: aws.String("keep")})
 	if err != nil || len(tags.Tags) != 1 || aws.ToString(tags.Tags[0].Value) != "core" {
 		t.Fatalf("tags after restart: %v %v", tags, err)
+	}
+}
+
+func TestStorageMetrics(t *testing.T) {
+	srv := eddytest.Start(t, eddytest.WithConfig(func(c *config.Config) { c.Durability = "always" }))
+	c := eddytest.Kinesis(srv)
+	if _, err := c.CreateStream(ctx, &kinesis.CreateStreamInput{StreamName: aws.String("m"), ShardCount: aws.Int32(1)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.PutRecord(ctx, &kinesis.PutRecordInput{StreamName: aws.String("m"), PartitionKey: aws.String("p"), Data: []byte("x")}); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.Get(srv.URL() + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, want := range []string{"eddy_storage_shards 1\n", "eddy_storage_records 1\n"} {
+		if !strings.Contains(string(body), want) {
+			t.Fatalf("metrics lack %q:\n%s", want, body)
+		}
+	}
+	if strings.Contains(string(body), "eddy_storage_syncs_total 0\n") {
+		t.Fatal("an always-mode write made no fsync")
 	}
 }
