@@ -45,6 +45,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.BoolVar(&o.JSON, "json", false, "print the report as JSON")
 	fs.BoolVar(&o.Keep, "keep", false, "keep the stream this run created")
 	fs.BoolVar(&quiet, "quiet", false, "no progress messages on stderr")
+	serveNoop := fs.String("serve-noop", "", "only serve the no-op endpoint on this address until interrupted (an out-of-process baseline for --baseline-endpoint)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
@@ -53,6 +54,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("bench: unexpected arguments %q", fs.Args())
+	}
+	if *serveNoop != "" {
+		n, err := NoopServerAt(*serveNoop)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "no-op Kinesis endpoint at %s\n", n.URL)
+		<-ctx.Done()
+		return n.Close()
 	}
 	if !quiet {
 		o.Logger = slog.New(slog.NewTextHandler(stderr, nil))

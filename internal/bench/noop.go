@@ -38,8 +38,11 @@ type Noop struct {
 
 // NoopServer starts a no-op endpoint on a free loopback port. Close it when
 // done.
-func NoopServer() (*Noop, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+func NoopServer() (*Noop, error) { return NoopServerAt("127.0.0.1:0") }
+
+// NoopServerAt starts a no-op endpoint listening on addr.
+func NoopServerAt(addr string) (*Noop, error) {
+	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("listen for no-op server: %w", err)
 	}
