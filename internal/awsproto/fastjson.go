@@ -1,6 +1,10 @@
 package awsproto
 
-import "unicode/utf8"
+import (
+	"bytes"
+	"encoding/base64"
+	"unicode/utf8"
+)
 
 // The hot operations (Kinesis PutRecords, Firehose PutRecordBatch) decode
 // their JSON bodies with a small Scanner that understands only the plain
@@ -74,6 +78,44 @@ func (s *Scanner) Str() (b []byte, ok bool) {
 		s.I++
 	}
 	return nil, false
+}
+
+// RawStr returns the bytes up to the next quote without looking at them,
+// for values the caller checks byte by byte anyway (base64 text: a
+// backslash, control character or non-ASCII byte fails its decoding).
+func (s *Scanner) RawStr() (b []byte, ok bool) {
+	if !s.Eat('"') {
+		return nil, false
+	}
+	j := bytes.IndexByte(s.B[s.I:], '"')
+	if j < 0 {
+		return nil, false
+	}
+	b = s.B[s.I : s.I+j]
+	s.I += j + 1
+	return b, true
+}
+
+// DecodeBase64 decodes standard padded base64 text into dst (which must
+// have room for base64.StdEncoding.DecodedLen(len(src)) bytes), refusing the
+// line breaks base64.StdEncoding would skip: they are not valid inside a JSON
+// string.
+func DecodeBase64(dst, src []byte) (int, bool) {
+	if len(src)%4 != 0 {
+		return 0, false
+	}
+	n, err := base64.StdEncoding.Decode(dst, src)
+	pad := 0
+	if len(src) > 0 && src[len(src)-1] == '=' {
+		pad++
+		if src[len(src)-2] == '=' {
+			pad++
+		}
+	}
+	if err != nil || n != len(src)/4*3-pad {
+		return 0, false
+	}
+	return n, true
 }
 
 // End reports whether only white space is left.

@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"strconv"
 	"strings"
+	"sync"
 	"unsafe"
 
 	"github.com/eddy-streams/eddy/internal/awsproto"
@@ -23,6 +24,28 @@ func decodePutRecords(r *awsproto.Request, in *putRecordsInput) error {
 		*in = putRecordsInput{}
 	}
 	return decode(r, in)
+}
+
+// arenas holds decoded-data buffers between PutRecords calls: the records
+// are copied by the storage append, so a buffer is free again once the
+// call has answered.
+var arenas sync.Pool
+
+func getArena(n int) *[]byte {
+	if p, _ := arenas.Get().(*[]byte); p != nil && cap(*p) >= n {
+		*p = (*p)[:0]
+		return p
+	}
+	b := make([]byte, 0, max(n, 64<<10))
+	return &b
+}
+
+// release returns the decode buffer (call when the records are no longer used).
+func (in *putRecordsInput) release() {
+	if in.arena != nil && cap(*in.arena) <= 16<<20 {
+		arenas.Put(in.arena)
+	}
+	in.arena = nil
 }
 
 func fastPutRecords(body []byte, in *putRecordsInput) bool {
@@ -63,7 +86,8 @@ func fastPutRecords(body []byte, in *putRecordsInput) bool {
 				}
 				sawRecords = true
 				if data == nil {
-					data = make([]byte, 0, len(body)*3/4)
+					in.arena = getArena(len(body) * 3 / 4)
+					data = *in.arena
 					keys = make([]byte, 0, len(body)/8)
 					spans = make([]span, 0, 500)
 				}
@@ -92,7 +116,12 @@ func fastPutRecords(body []byte, in *putRecordsInput) bool {
 									}
 									return false
 								}
-								v, ok := s.Str()
+								var v []byte
+								if string(k) == "Data" {
+									v, ok = s.RawStr() // checked by the base64 decoding
+								} else {
+									v, ok = s.Str()
+								}
 								if !ok {
 									return false
 								}
@@ -105,8 +134,8 @@ func fastPutRecords(body []byte, in *putRecordsInput) bool {
 									if cap(data)-len(data) < n {
 										return false
 									}
-									m, err := base64.StdEncoding.Decode(data[len(data):len(data)+n], v)
-									if err != nil {
+									m, ok := awsproto.DecodeBase64(data[len(data):len(data)+n], v)
+									if !ok {
 										return false
 									}
 									sp.ds, sp.de = len(data), len(data)+m

@@ -16,6 +16,9 @@ func FuzzFastPutRecords(f *testing.F) {
 	f.Add([]byte(`{"Records":[{"Data":"AA==","PartitionKey":"k\"q"}]}`))
 	f.Add([]byte(`{"Records":[{}]}`))
 	f.Add([]byte(`{}`))
+	f.Add([]byte("{\"Records\":[{\"Data\":\"QU\nJD\",\"PartitionKey\":\"k\"}]}"))
+	f.Add([]byte(`{"Records":[{"Data":"QUJD\"","PartitionKey":"k"}]}`))
+	f.Add([]byte(`{"Records":[{"Data":"QUI=","PartitionKey":"k"},{"Data":"QQ==","PartitionKey":"k"}]}`))
 	f.Fuzz(func(t *testing.T, body []byte) {
 		var fast putRecordsInput
 		if !fastPutRecords(body, &fast) {

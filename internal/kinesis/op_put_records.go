@@ -37,6 +37,8 @@ type putRecordsInput struct {
 	StreamName *string           `json:"StreamName"`
 	StreamARN  *string           `json:"StreamARN"`
 	Records    []putRecordsEntry `json:"Records"`
+
+	arena *[]byte // pooled buffer the fast decoder put Data in
 }
 
 type putRecordsResultEntry struct {
@@ -56,6 +58,7 @@ func init() { register("PutRecords", (*Service).putRecords) }
 
 func (s *Service) putRecords(r *awsproto.Request) (any, error) {
 	var in putRecordsInput
+	defer in.release()
 	if err := decodePutRecords(r, &in); err != nil {
 		return nil, err
 	}
