@@ -45,17 +45,11 @@ func (s *Service) createDeliveryStream(req *awsproto.Request) (any, error) {
 	name := *in.DeliveryStreamName
 
 	// Exactly one destination.
-	dests := 0
-	for _, ok := range []bool{in.S3DestinationConfiguration != nil, in.ExtendedS3DestinationConfiguration != nil,
+	if countSet(in.S3DestinationConfiguration != nil, in.ExtendedS3DestinationConfiguration != nil,
 		in.RedshiftDestinationConfiguration != nil, in.ElasticsearchDestinationConfiguration != nil,
 		in.AmazonopensearchserviceDestinationConfiguration != nil, in.AmazonOpenSearchServerlessDestinationConfiguration != nil,
 		in.SplunkDestinationConfiguration != nil, in.HttpEndpointDestinationConfiguration != nil,
-		in.SnowflakeDestinationConfiguration != nil, in.IcebergDestinationConfiguration != nil} {
-		if ok {
-			dests++
-		}
-	}
-	if dests != 1 {
+		in.SnowflakeDestinationConfiguration != nil, in.IcebergDestinationConfiguration != nil) != 1 {
 		return nil, awserr.InvalidArgument("Exactly one destination configuration is supported for a Firehose")
 	}
 	if in.S3DestinationConfiguration == nil && in.ExtendedS3DestinationConfiguration == nil {
@@ -383,17 +377,11 @@ func (s *Service) updateDestination(req *awsproto.Request) (any, error) {
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
-	updates := 0
-	for _, ok := range []bool{in.S3DestinationUpdate != nil, in.ExtendedS3DestinationUpdate != nil,
+	if countSet(in.S3DestinationUpdate != nil, in.ExtendedS3DestinationUpdate != nil,
 		in.RedshiftDestinationUpdate != nil, in.ElasticsearchDestinationUpdate != nil,
 		in.AmazonopensearchserviceDestinationUpdate != nil, in.AmazonOpenSearchServerlessDestinationUpdate != nil,
 		in.SplunkDestinationUpdate != nil, in.HttpEndpointDestinationUpdate != nil,
-		in.SnowflakeDestinationUpdate != nil, in.IcebergDestinationUpdate != nil} {
-		if ok {
-			updates++
-		}
-	}
-	if updates != 1 {
+		in.SnowflakeDestinationUpdate != nil, in.IcebergDestinationUpdate != nil) != 1 {
 		return nil, awserr.InvalidArgument("Exactly one destination update is supported for a Firehose")
 	}
 	if in.S3DestinationUpdate == nil && in.ExtendedS3DestinationUpdate == nil {
@@ -639,4 +627,15 @@ func (s *Service) listTags(req *awsproto.Request) (any, error) {
 		out.Tags = append(out.Tags, t)
 	}
 	return out, nil
+}
+
+// countSet counts the true values (destinations present in a request).
+func countSet(oks ...bool) int {
+	n := 0
+	for _, ok := range oks {
+		if ok {
+			n++
+		}
+	}
+	return n
 }

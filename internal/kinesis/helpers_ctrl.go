@@ -383,3 +383,25 @@ func (s *Service) commitmentOnLocked(account string) bool {
 	}
 	return false
 }
+
+// readResource decodes a {ResourceARN} request, resolves the stream or
+// consumer it names and calls f with them under the read lock (c is nil for
+// a stream ARN).
+func (s *Service) readResource(r *awsproto.Request, f func(st *stream, c *consumer) (any, error)) (any, error) {
+	var in resourceARNInput
+	if err := decode(r, &in); err != nil {
+		return nil, err
+	}
+	var v awserr.Validation
+	checkResourceARN(&v, in.ResourceARN, "resourceARN")
+	if err := v.Err(); err != nil {
+		return nil, err
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	st, c, err := s.resourceLocked(*in.ResourceARN)
+	if err != nil {
+		return nil, err
+	}
+	return f(st, c)
+}
