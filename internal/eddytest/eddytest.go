@@ -18,6 +18,7 @@ import (
 	"github.com/eddy-streams/eddy/internal/app"
 	"github.com/eddy-streams/eddy/internal/awsclient"
 	"github.com/eddy-streams/eddy/internal/config"
+	"github.com/eddy-streams/eddy/internal/storage"
 )
 
 // Option changes the test server's config or start options.
@@ -31,6 +32,12 @@ func WithConfig(f func(*config.Config)) Option {
 // WithDataDir makes the server durable in dir (default: a fresh temp dir).
 func WithDataDir(dir string) Option {
 	return func(c *config.Config, _ *app.Options) { c.DataDir = dir }
+}
+
+// WithBackend makes the server use be (e.g. a fault-injecting wrapper)
+// instead of opening its data directory.
+func WithBackend(be storage.Backend) Option {
+	return func(_ *config.Config, o *app.Options) { o.Backend = be }
 }
 
 // WithClock injects a clock.
