@@ -140,26 +140,21 @@ type fanout struct {
 	cache eventCache
 }
 
-// hubs holds each Service's fanout (Service has no field for it).
-var hubs sync.Map // *Service → *fanout
-
+// fanout returns the Service's subscription registry, making it on first
+// use: it hooks consumer removal and ends every subscription when the
+// Service closes.
 func (s *Service) fanout() *fanout {
-	if h, ok := hubs.Load(s); ok {
-		return h.(*fanout)
-	}
-	h := &fanout{s: s, opts: FanoutOptions{}.withDefaults(), subs: map[subKey]*subscription{}, readers: map[storage.ShardID]*atomic.Int32{}, servers: map[*http.Server]bool{}}
-	h.cache.m = map[cacheKey]*cacheEntry{}
-	actual, loaded := hubs.LoadOrStore(s, h)
-	if loaded {
-		return actual.(*fanout)
-	}
-	s.OnConsumerGone(h.consumerGone)
-	go func() {
-		<-s.stop
-		h.shutdown()
-		hubs.Delete(s)
-	}()
-	return h
+	s.hubOnce.Do(func() {
+		h := &fanout{s: s, opts: FanoutOptions{}.withDefaults(), subs: map[subKey]*subscription{}, readers: map[storage.ShardID]*atomic.Int32{}, servers: map[*http.Server]bool{}}
+		h.cache.m = map[cacheKey]*cacheEntry{}
+		s.hub = h
+		s.OnConsumerGone(h.consumerGone)
+		go func() {
+			<-s.stop
+			h.shutdown()
+		}()
+	})
+	return s.hub
 }
 
 // register adds sub, applying the one-subscription-per-consumer-shard rule.

@@ -79,6 +79,9 @@ type Service struct {
 	stop chan struct{}
 	wg   sync.WaitGroup
 
+	hubOnce sync.Once
+	hub     *fanout // enhanced fan-out subscriptions (fanout.go)
+
 	hooks hooks
 }
 
