@@ -256,6 +256,10 @@ func (g *Gateway) servePost(w http.ResponseWriter, r *http.Request) {
 	h.Set("x-amz-id-2", newID2())
 
 	target := r.Header.Get("X-Amz-Target")
+	if target == "" && r.URL.RawQuery != "" {
+		// a presigned request carries its X-Amz-* headers in the query
+		target = r.URL.Query().Get("X-Amz-Target")
+	}
 	prefix, op, _ := strings.Cut(target, ".")
 	codec, okCT := awsproto.CodecFor(r.Header.Get("Content-Type"))
 	svc := g.services[prefix]

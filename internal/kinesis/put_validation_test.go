@@ -117,3 +117,18 @@ func TestUnknownOperationAndProtocol(t *testing.T) {
 		t.Fatalf("metrics: %s", body)
 	}
 }
+
+func TestTargetInQuery(t *testing.T) {
+	srv := eddytest.Start(t)
+	req, _ := http.NewRequest("POST", srv.URL()+"/?X-Amz-Target=Kinesis_20131202.ListStreams", strings.NewReader(`{}`))
+	req.Header.Set("Content-Type", "application/x-amz-json-1.1")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(body), `"StreamNames":[]`) {
+		t.Fatalf("%d %s", resp.StatusCode, body)
+	}
+}
