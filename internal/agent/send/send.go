@@ -179,22 +179,8 @@ func (k *Kinesis) Send(ctx context.Context, entries []Entry) (Result, error) {
 	if err != nil {
 		return Result{}, fmt.Errorf("PutRecords %s: %w", k.stream, err)
 	}
-	var res Result
-	if aws.ToInt32(out.FailedRecordCount) == 0 {
-		return res, nil
-	}
-	if len(out.Records) != len(entries) {
-		return Result{}, fmt.Errorf("PutRecords %s: %d results for %d records", k.stream, len(out.Records), len(entries))
-	}
-	for i, r := range out.Records {
-		if r.ErrorCode != nil {
-			if res.ErrorCode == "" {
-				res.ErrorCode, res.ErrorMsg = aws.ToString(r.ErrorCode), aws.ToString(r.ErrorMessage)
-			}
-			res.Failed = append(res.Failed, i)
-		}
-	}
-	return res, nil
+	return failures("PutRecords "+k.stream, len(entries), aws.ToInt32(out.FailedRecordCount), out.Records,
+		func(r kintypes.PutRecordsResultEntry) (*string, *string) { return r.ErrorCode, r.ErrorMessage })
 }
 
 // Firehose sends to a delivery stream with PutRecordBatch.
@@ -223,17 +209,24 @@ func (f *Firehose) Send(ctx context.Context, entries []Entry) (Result, error) {
 	if err != nil {
 		return Result{}, fmt.Errorf("PutRecordBatch %s: %w", f.stream, err)
 	}
+	return failures("PutRecordBatch "+f.stream, len(entries), aws.ToInt32(out.FailedPutCount), out.RequestResponses,
+		func(r fhtypes.PutRecordBatchResponseEntry) (*string, *string) { return r.ErrorCode, r.ErrorMessage })
+}
+
+// failures turns a batch call's per-entry results into a Result: the
+// indexes that failed and the first failure's code and message.
+func failures[R any](call string, n int, failed int32, results []R, errOf func(R) (code, msg *string)) (Result, error) {
 	var res Result
-	if aws.ToInt32(out.FailedPutCount) == 0 {
+	if failed == 0 {
 		return res, nil
 	}
-	if len(out.RequestResponses) != len(entries) {
-		return Result{}, fmt.Errorf("PutRecordBatch %s: %d results for %d records", f.stream, len(out.RequestResponses), len(entries))
+	if len(results) != n {
+		return Result{}, fmt.Errorf("%s: %d results for %d records", call, len(results), n)
 	}
-	for i, r := range out.RequestResponses {
-		if r.ErrorCode != nil {
+	for i, r := range results {
+		if code, msg := errOf(r); code != nil {
 			if res.ErrorCode == "" {
-				res.ErrorCode, res.ErrorMsg = aws.ToString(r.ErrorCode), aws.ToString(r.ErrorMessage)
+				res.ErrorCode, res.ErrorMsg = aws.ToString(code), aws.ToString(msg)
 			}
 			res.Failed = append(res.Failed, i)
 		}
