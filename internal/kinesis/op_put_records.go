@@ -13,6 +13,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 
 	"github.com/eddy-streams/eddy/internal/awserr"
@@ -196,6 +197,7 @@ func (s *Service) freshRoutes(st *stream) []*shard {
 
 type shardBatch struct {
 	sh   *shard
+	n    int // records routed here
 	idx  []int
 	recs []storage.Record
 }
@@ -213,9 +215,11 @@ func (s *Service) appendRouted(ctx context.Context, st *stream, routes []*shard,
 		if attempt > 0 {
 			routes = s.freshRoutes(st)
 		}
+		// route every record, then fill batches sized exactly
 		var batches []*shardBatch
 		byShard := map[*shard]*shardBatch{}
-		for _, i := range pending {
+		dest := make([]*shardBatch, len(pending))
+		for j, i := range pending {
 			sh := route(routes, keys[i])
 			if sh == nil {
 				setErr(&res[i], awserr.TInternalFailure, "Internal service failure.")
@@ -227,8 +231,18 @@ func (s *Service) appendRouted(ctx context.Context, st *stream, routes []*shard,
 				byShard[sh] = b
 				batches = append(batches, b)
 			}
-			b.idx = append(b.idx, i)
-			b.recs = append(b.recs, storage.Record{PartitionKey: *entries[i].PartitionKey, Data: entries[i].Data})
+			dest[j] = b
+			b.n++
+		}
+		for _, b := range batches {
+			b.idx = make([]int, 0, b.n)
+			b.recs = make([]storage.Record, 0, b.n)
+		}
+		for j, i := range pending {
+			if b := dest[j]; b != nil {
+				b.idx = append(b.idx, i)
+				b.recs = append(b.recs, storage.Record{PartitionKey: *entries[i].PartitionKey, Data: entries[i].Data})
+			}
 		}
 		var mu sync.Mutex
 		var retry []int
@@ -292,11 +306,12 @@ func (s *Service) appendBatch(ctx context.Context, st *stream, b *shardBatch, re
 	id := b.sh.id
 	secs := uint64(ar.ArrivalMs / 1000)
 	create := uint64(b.sh.CreatedMs / 1000)
-	buf := make([]byte, 0, 57*len(b.idx))
-	for j, i := range b.idx {
-		start := len(buf)
-		buf = shardmap.AppendSeq(buf, shardmap.SeqFields{ShardCreateSecs: create, ShardIndex: b.sh.Index, Pos: ar.FirstPos + uint64(j) + 1, ArrivalSecs: secs})
-		seq := string(buf[start:])
+	seqs := shardmap.AppendSeqRun(make([]byte, 0, 58*len(b.idx)), shardmap.SeqFields{ShardCreateSecs: create, ShardIndex: b.sh.Index, Pos: ar.FirstPos + 1, ArrivalSecs: secs}, len(b.idx))
+	all := string(seqs) // one allocation for the batch's numbers
+	for _, i := range b.idx {
+		end := strings.IndexByte(all, ' ')
+		seq := all[:end]
+		all = all[end+1:]
 		res[i] = putRecordsResultEntry{SequenceNumber: &seq, ShardId: &id}
 	}
 	return false

@@ -79,6 +79,59 @@ func AppendSeq(dst []byte, f SeqFields) []byte {
 	return appendDecimal(dst, v)
 }
 
+// pos1 is 2^80 in decimal: the step between the sequence numbers of
+// consecutive positions (the position field starts at bit 80).
+const pos1 = "1208925819614629174706176"
+
+// AppendSeqRun appends the sequence numbers of n consecutive positions from
+// f.Pos (same shard and arrival second), each followed by a space. The
+// first is formatted in full; each next one adds 2^80 in decimal, which is
+// far cheaper than a 188-bit division chain.
+func AppendSeqRun(dst []byte, f SeqFields, n int) []byte {
+	if n <= 0 {
+		return dst
+	}
+	var cur [60]byte
+	d := AppendSeq(cur[:0], f)
+	for k := 0; k < n; k++ {
+		if k > 0 {
+			d = addDecimal(d, pos1)
+		}
+		dst = append(dst, d...)
+		dst = append(dst, ' ')
+	}
+	return dst
+}
+
+// addDecimal adds the decimal c to the decimal d in place (d has spare
+// capacity for one more digit).
+func addDecimal(d []byte, c string) []byte {
+	carry := byte(0)
+	i, j := len(d)-1, len(c)-1
+	for ; i >= 0; i-- {
+		x := d[i] - '0' + carry
+		if j >= 0 {
+			x += c[j] - '0'
+			j--
+		}
+		if x >= 10 {
+			x -= 10
+			carry = 1
+		} else {
+			carry = 0
+		}
+		d[i] = '0' + x
+		if j < 0 && carry == 0 {
+			return d
+		}
+	}
+	if carry == 1 {
+		d = append(d[:1], d...)
+		d[0] = '1'
+	}
+	return d
+}
+
 func appendDecimal(dst []byte, v u192) []byte {
 	const p = 10000000000000000000 // 10^19
 	var chunks [4]uint64

@@ -183,3 +183,46 @@ func FuzzParseHashKey(f *testing.F) {
 		}
 	})
 }
+
+func TestAppendSeqRunMatchesAppendSeq(t *testing.T) {
+	for _, start := range []uint64{1, 9, 99999, 1<<48 - 3, 1<<63 - 5} {
+		f := SeqFields{ShardCreateSecs: 1764000000, ShardIndex: 7, Pos: start, ArrivalSecs: 1764000100}
+		got := strings.Fields(string(AppendSeqRun(nil, f, 5)))
+		if len(got) != 5 {
+			t.Fatalf("%d numbers", len(got))
+		}
+		for k, s := range got {
+			g := f
+			g.Pos = start + uint64(k)
+			if want := EncodeSeq(g); s != want {
+				t.Fatalf("pos %d: %s, want %s", g.Pos, s, want)
+			}
+		}
+	}
+	// a carry that lengthens the number
+	if got := string(addDecimal(append(make([]byte, 0, 8), "999"...), "1")); got != "1000" {
+		t.Fatalf("999+1 = %s", got)
+	}
+}
+
+func FuzzAppendSeqRun(f *testing.F) {
+	f.Add(uint64(1764000000), uint32(3), uint64(1), uint64(1764000001), uint8(7))
+	f.Add(uint64(1<<36-1), uint32(1<<31), uint64(1<<48-2), uint64(1<<36-1), uint8(4))
+	f.Fuzz(func(t *testing.T, create uint64, ix uint32, pos, arr uint64, n uint8) {
+		fs := SeqFields{ShardCreateSecs: create & mask36, ShardIndex: ix, Pos: pos % EndPos, ArrivalSecs: arr & mask36}
+		if fs.Pos+uint64(n) >= EndPos {
+			return
+		}
+		got := strings.Fields(string(AppendSeqRun(nil, fs, int(n))))
+		if len(got) != int(n) {
+			t.Fatalf("%d numbers, want %d", len(got), n)
+		}
+		for k, s := range got {
+			g := fs
+			g.Pos += uint64(k)
+			if want := EncodeSeq(g); s != want {
+				t.Fatalf("%+v: %s, want %s", g, s, want)
+			}
+		}
+	})
+}
