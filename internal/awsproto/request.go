@@ -25,3 +25,26 @@ type Service interface {
 
 // Raw is a response body that is already encoded in the request's codec.
 type Raw []byte
+
+// Pooled is a response body already encoded in the request's codec whose
+// buffer goes back to its owner (Release) once the gateway has written it.
+type Pooled struct {
+	B       []byte
+	Release func()
+}
+
+// EncodeResult turns a Service's result into response bytes: Raw and []byte
+// as they are, Pooled with its release function (call it once the bytes are
+// written), anything else encoded in the codec. release is never nil.
+func EncodeResult(c Codec, out any) (payload []byte, release func(), err error) {
+	switch v := out.(type) {
+	case Raw:
+		return v, func() {}, nil
+	case []byte:
+		return v, func() {}, nil
+	case Pooled:
+		return v.B, v.Release, nil
+	}
+	payload, err = Encode(c, out)
+	return payload, func() {}, err
+}

@@ -63,12 +63,16 @@ func (t inProcessTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 		}
 		status = ae.Status
 		payload = awsproto.EncodeError(codec, ae)
-	} else if raw, ok := out.(awsproto.Raw); ok {
-		payload = raw
-	} else if b, ok := out.([]byte); ok {
+	} else {
+		b, release, err := awsproto.EncodeResult(codec, out)
+		if err != nil {
+			return nil, fmt.Errorf("in-process kinesis: encode %s: %w", op, err)
+		}
 		payload = b
-	} else if payload, err = awsproto.Encode(codec, out); err != nil {
-		return nil, fmt.Errorf("in-process kinesis: encode %s: %w", op, err)
+		if _, pooled := out.(awsproto.Pooled); pooled {
+			payload = append([]byte(nil), b...) // the body outlives the pooled buffer
+		}
+		release()
 	}
 	h := http.Header{}
 	h.Set("Content-Type", codec.ContentType())

@@ -324,18 +324,13 @@ func (g *Gateway) servePost(w http.ResponseWriter, r *http.Request) {
 		g.writeError(w, codec, ae, prefix, op)
 		return
 	}
-	var payload []byte
-	switch v := out.(type) {
-	case awsproto.Raw:
-		payload = v
-	default:
-		payload, err = awsproto.Encode(codec, v)
-		if err != nil {
-			g.log.Error("encode response", "target", target, "err", err)
-			g.writeError(w, codec, awserr.Internal(), prefix, op)
-			return
-		}
+	payload, release, err := awsproto.EncodeResult(codec, out)
+	if err != nil {
+		g.log.Error("encode response", "target", target, "err", err)
+		g.writeError(w, codec, awserr.Internal(), prefix, op)
+		return
 	}
+	defer release()
 	h.Set("Content-Type", codec.ContentType())
 	h.Set("Content-Length", fmt.Sprint(len(payload)))
 	w.WriteHeader(http.StatusOK)

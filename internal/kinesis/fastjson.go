@@ -220,9 +220,19 @@ func fastPutRecords(body []byte, in *putRecordsInput) bool {
 	return true
 }
 
-// encodePutRecordsJSON writes the PutRecords response without reflection.
-func encodePutRecordsJSON(out *putRecordsOutput) awsproto.Raw {
-	b := make([]byte, 0, 64+len(out.Records)*110)
+var respBufs sync.Pool // *[]byte
+
+// encodePutRecordsJSON writes the PutRecords response without reflection,
+// into a pooled buffer the gateway hands back after writing it.
+func encodePutRecordsJSON(out *putRecordsOutput) awsproto.Pooled {
+	bp, _ := respBufs.Get().(*[]byte)
+	if bp == nil {
+		bp = new([]byte)
+	}
+	b := (*bp)[:0]
+	if need := 64 + len(out.Records)*110; cap(b) < need {
+		b = make([]byte, 0, need)
+	}
 	b = append(b, `{"EncryptionType":"`...)
 	b = append(b, out.EncryptionType...)
 	b = append(b, `","FailedRecordCount":`...)
@@ -247,7 +257,12 @@ func encodePutRecordsJSON(out *putRecordsOutput) awsproto.Raw {
 		b = append(b, `"}`...)
 	}
 	b = append(b, `]}`...)
-	return awsproto.Raw(b)
+	*bp = b
+	return awsproto.Pooled{B: b, Release: func() {
+		if cap(*bp) <= 1<<20 {
+			respBufs.Put(bp)
+		}
+	}}
 }
 
 func replaceAll(s, old, new string) string { return strings.ReplaceAll(s, old, new) }
