@@ -92,11 +92,8 @@ func (s *Service) updateMetrics(r *awsproto.Request, add bool) (any, error) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	st, err := s.lookupLocked(r, in.StreamName, in.StreamARN)
+	st, err := s.activeLocked(r, in.StreamName, in.StreamARN)
 	if err != nil {
-		return nil, err
-	}
-	if err := requireActive(st); err != nil {
 		return nil, err
 	}
 	cur := map[string]bool{}

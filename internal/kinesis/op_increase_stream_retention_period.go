@@ -55,11 +55,8 @@ func (s *Service) increaseStreamRetentionPeriod(r *awsproto.Request) (any, error
 	h := int(*in.RetentionPeriodHours)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	st, err := s.lookupLocked(r, in.StreamName, in.StreamARN)
+	st, err := s.activeLocked(r, in.StreamName, in.StreamARN)
 	if err != nil {
-		return nil, err
-	}
-	if err := requireActive(st); err != nil {
 		return nil, err
 	}
 	if h < st.RetentionHours {

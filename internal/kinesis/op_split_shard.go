@@ -47,11 +47,8 @@ func (s *Service) splitShard(r *awsproto.Request) (any, error) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	st, err := s.lookupLocked(r, in.StreamName, in.StreamARN)
+	st, err := s.activeLocked(r, in.StreamName, in.StreamARN)
 	if err != nil {
-		return nil, err
-	}
-	if err := requireActive(st); err != nil {
 		return nil, err
 	}
 	if st.Mode == "ON_DEMAND" {

@@ -38,11 +38,8 @@ func (s *Service) updateMaxRecordSize(r *awsproto.Request) (any, error) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	st, err := s.lookupLocked(r, nil, in.StreamARN)
+	st, err := s.activeLocked(r, nil, in.StreamARN)
 	if err != nil {
-		return nil, err
-	}
-	if err := requireActive(st); err != nil {
 		return nil, err
 	}
 	st.MaxRecordKiB = int(*in.MaxRecordSizeInKiB)

@@ -386,6 +386,19 @@ func checkRange(v *awserr.Validation, n *int64, path string, lo, hi int64) {
 	}
 }
 
+// activeLocked resolves a stream for a control call, which needs it ACTIVE.
+// Caller holds s.mu.
+func (s *Service) activeLocked(r *awsproto.Request, name, arn *string) (*stream, error) {
+	st, err := s.lookupLocked(r, name, arn)
+	if err != nil {
+		return nil, err
+	}
+	if err := requireActive(st); err != nil {
+		return nil, err
+	}
+	return st, nil
+}
+
 func requireActive(st *stream) error {
 	if st.Status != stateActive {
 		return awserr.ResourceInUse("Stream %s under account %s not ACTIVE, instead in state %s", st.Name, st.Account, st.Status)
