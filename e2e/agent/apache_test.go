@@ -262,16 +262,16 @@ func TestApacheAccessLogWithLogrotate(t *testing.T) {
 	if bad := non200.Load(); bad > 0 {
 		t.Errorf("%d of %d requests were not answered 200 (Apache set-up)", bad, want)
 	}
-	r := &streamReader{c: kc, stream: "weblogs"}
+	r := &eddytest.StreamReader{Client: kc, Stream: "weblogs"}
 	requests := map[string]int{}
 	deadline := time.Now().Add(60 * time.Second)
 	matched := 0
 	for {
-		r.poll(t)
+		r.Poll(t)
 		for k := range requests {
 			delete(requests, k)
 		}
-		for _, rec := range r.got {
+		for _, rec := range r.Got() {
 			var m map[string]*string
 			if err := json.Unmarshal([]byte(rec), &m); err != nil || m["request"] == nil {
 				t.Fatalf("record is not a LOGTOJSON combined record: %q", rec)
@@ -304,7 +304,7 @@ func TestApacheAccessLogWithLogrotate(t *testing.T) {
 			logs := logBuf.String()
 			logMu.Unlock()
 			t.Fatalf("%d of %d answered requests in the stream (%d records, %d lines in files); missing e.g. %v\nfiles %v\nlines read %d sent %d\nagent log:\n%s",
-				matched, want, len(r.got), h.linesInLogs(t), missing, sizes, st.Tail.Lines.Load(), st.RecordsSent.Load(), logs)
+				matched, want, len(r.Got()), h.linesInLogs(t), missing, sizes, st.Tail.Lines.Load(), st.RecordsSent.Load(), logs)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
@@ -318,7 +318,7 @@ func TestApacheAccessLogWithLogrotate(t *testing.T) {
 	}
 	stats := a.Stats(cfg.Flows[0].ID())
 	t.Logf("%d requests answered, %d records, rotations %d, copytruncates %d, truncations without copy %d, unparsed %d",
-		want, len(r.got), stats.Tail.Rotations.Load(), stats.Tail.Copytruncates.Load(), stats.Tail.TruncatedNoCopy.Load(), stats.RecordsUnparsed.Load())
+		want, len(r.Got()), stats.Tail.Rotations.Load(), stats.Tail.Copytruncates.Load(), stats.Tail.TruncatedNoCopy.Load(), stats.RecordsUnparsed.Load())
 	if stats.Tail.Copytruncates.Load() != 1 || stats.Tail.TruncatedNoCopy.Load() != 0 {
 		t.Errorf("copytruncate not resolved through its copy")
 	}

@@ -121,27 +121,27 @@ func TestSIGKILLMidFileLosesNothing(t *testing.T) {
 		}
 	}()
 
-	r := &streamReader{c: kc, stream: "kill"}
+	r := &eddytest.StreamReader{Client: kc, Stream: "kill"}
 	p := startAgentProcess(t, cfgPath)
 	allStderr := ""
 	const kills = 3
 	for k := 1; k <= kills; k++ {
 		// Kill once the stream holds a new share of the lines.
 		eventually(t, 60*time.Second, fmt.Sprintf("progress before kill %d", k), func() bool {
-			return len(r.poll(t)) >= k*total/(kills+2)
+			return len(r.Poll(t)) >= k*total/(kills+2)
 		})
 		p.kill(t)
 		allStderr += p.stderr.String()
 		mu.Lock()
 		at := written
 		mu.Unlock()
-		t.Logf("kill %d: %d lines written, %d records in the stream", k, at, len(r.poll(t)))
+		t.Logf("kill %d: %d lines written, %d records in the stream", k, at, len(r.Poll(t)))
 		p = startAgentProcess(t, cfgPath)
 	}
 	<-writerDone
 	eventually(t, 60*time.Second, "every line in the stream", func() bool {
 		seen := map[string]bool{}
-		for _, g := range r.poll(t) {
+		for _, g := range r.Poll(t) {
 			seen[g] = true
 		}
 		return len(seen) == total
@@ -150,7 +150,7 @@ func TestSIGKILLMidFileLosesNothing(t *testing.T) {
 	allStderr += p.stderr.String()
 
 	counts := map[string]int{}
-	for _, g := range r.poll(t) {
+	for _, g := range r.Poll(t) {
 		counts[g]++
 	}
 	for i := 0; i < total; i++ {
@@ -185,8 +185,8 @@ func TestSIGKILLMidFileLosesNothing(t *testing.T) {
 	if ambiguous > 0 {
 		t.Logf("agent logs:\n%s", allStderr)
 	}
-	dups := len(r.got) - total
-	t.Logf("%d records for %d lines: %d duplicates after %d kills", len(r.got), total, dups, kills)
+	dups := len(r.Got()) - total
+	t.Logf("%d records for %d lines: %d duplicates after %d kills", len(r.Got()), total, dups, kills)
 	if dups > (kills+ambiguous)*batch {
 		t.Errorf("%d duplicates after %d kills and %d failed sends: more than one batch (%d records) per kill or failed send", dups, kills, ambiguous, batch)
 	}

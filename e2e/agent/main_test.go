@@ -8,16 +8,11 @@
 package agent_test
 
 import (
-	"context"
 	"fmt"
 	"os"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/kinesis"
-	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
 
 	"github.com/eddy-streams/eddy/internal/agent"
 )
@@ -33,52 +28,6 @@ func TestMain(m *testing.M) {
 		os.Exit(0)
 	}
 	os.Exit(m.Run())
-}
-
-// streamReader reads every shard of a stream from TRIM_HORIZON, keeping its
-// iterators between calls.
-type streamReader struct {
-	c      *kinesis.Client
-	stream string
-	iters  map[string]*string
-	got    []string
-}
-
-func (r *streamReader) poll(t *testing.T) []string {
-	t.Helper()
-	ctx := context.Background()
-	if r.iters == nil {
-		r.iters = map[string]*string{}
-		out, err := r.c.ListShards(ctx, &kinesis.ListShardsInput{StreamName: aws.String(r.stream)})
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, s := range out.Shards {
-			it, err := r.c.GetShardIterator(ctx, &kinesis.GetShardIteratorInput{StreamName: aws.String(r.stream),
-				ShardId: s.ShardId, ShardIteratorType: types.ShardIteratorTypeTrimHorizon})
-			if err != nil {
-				t.Fatal(err)
-			}
-			r.iters[*s.ShardId] = it.ShardIterator
-		}
-	}
-	for id, it := range r.iters {
-		for it != nil {
-			out, err := r.c.GetRecords(ctx, &kinesis.GetRecordsInput{ShardIterator: it})
-			if err != nil {
-				t.Fatal(err)
-			}
-			for _, rec := range out.Records {
-				r.got = append(r.got, string(rec.Data))
-			}
-			it = out.NextShardIterator
-			if len(out.Records) == 0 {
-				break
-			}
-		}
-		r.iters[id] = it
-	}
-	return r.got
 }
 
 // eventually polls cond until it holds or the deadline passes.

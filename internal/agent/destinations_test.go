@@ -14,58 +14,9 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
-	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
 
 	"github.com/eddy-streams/eddy/internal/eddytest"
 )
-
-// streamReader reads every shard of a stream from TRIM_HORIZON, keeping its
-// iterators between calls.
-type streamReader struct {
-	c      *kinesis.Client
-	stream string
-	iters  map[string]*string
-	got    []string
-	keys   map[string]bool
-}
-
-func (r *streamReader) poll(t *testing.T) []string {
-	t.Helper()
-	ctx := context.Background()
-	if r.iters == nil {
-		r.iters, r.keys = map[string]*string{}, map[string]bool{}
-		out, err := r.c.ListShards(ctx, &kinesis.ListShardsInput{StreamName: aws.String(r.stream)})
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, s := range out.Shards {
-			it, err := r.c.GetShardIterator(ctx, &kinesis.GetShardIteratorInput{StreamName: aws.String(r.stream),
-				ShardId: s.ShardId, ShardIteratorType: types.ShardIteratorTypeTrimHorizon})
-			if err != nil {
-				t.Fatal(err)
-			}
-			r.iters[*s.ShardId] = it.ShardIterator
-		}
-	}
-	for id, it := range r.iters {
-		for it != nil {
-			out, err := r.c.GetRecords(ctx, &kinesis.GetRecordsInput{ShardIterator: it})
-			if err != nil {
-				t.Fatal(err)
-			}
-			for _, rec := range out.Records {
-				r.got = append(r.got, string(rec.Data))
-				r.keys[aws.ToString(rec.PartitionKey)] = true
-			}
-			it = out.NextShardIterator
-			if len(out.Records) == 0 {
-				break
-			}
-		}
-		r.iters[id] = it
-	}
-	return r.got
-}
 
 func TestShipsApacheLogToEddyStream(t *testing.T) {
 	srv := eddytest.Start(t)
@@ -107,10 +58,10 @@ func TestShipsApacheLogToEddyStream(t *testing.T) {
 			t.Error(err)
 		}
 	}()
-	r := &streamReader{c: kc, stream: "web"}
-	eventually(t, "all records in the stream", func() bool { return len(r.poll(t)) >= n })
+	r := &eddytest.StreamReader{Client: kc, Stream: "web"}
+	eventually(t, "all records in the stream", func() bool { return len(r.Poll(t)) >= n })
 	seen := map[string]bool{}
-	for _, rec := range r.got {
+	for _, rec := range r.Poll(t) {
 		var m map[string]*string
 		if err := json.Unmarshal([]byte(rec), &m); err != nil {
 			t.Fatalf("record is not JSON: %q", rec)
@@ -125,11 +76,11 @@ func TestShipsApacheLogToEddyStream(t *testing.T) {
 			t.Fatalf("request %d missing", i)
 		}
 	}
-	if len(r.got) != n {
-		t.Errorf("%d records, want %d", len(r.got), n)
+	if got := len(r.Poll(t)); got != n {
+		t.Errorf("%d records, want %d", got, n)
 	}
-	if len(r.keys) < n/2 {
-		t.Errorf("only %d distinct partition keys for %d distinct records (DETERMINISTIC = MD5 of each record)", len(r.keys), n)
+	if r.Keys() < n/2 {
+		t.Errorf("only %d distinct partition keys for %d distinct records (DETERMINISTIC = MD5 of each record)", r.Keys(), n)
 	}
 }
 
