@@ -3,7 +3,6 @@ package kinesis
 import (
 	"encoding/base64"
 	"strconv"
-	"strings"
 	"sync"
 	"unsafe"
 
@@ -264,5 +263,3 @@ func encodePutRecordsJSON(out *putRecordsOutput) awsproto.Pooled {
 		}
 	}}
 }
-
-func replaceAll(s, old, new string) string { return strings.ReplaceAll(s, old, new) }

@@ -41,7 +41,7 @@ func (s *Service) putRecord(r *awsproto.Request) (any, error) {
 		v.Add(*in.SequenceNumberForOrdering, "sequenceNumberForOrdering", "Member must satisfy regular expression pattern: 0|([1-9]\\d{0,128})")
 	}
 	if err := v.Err(); err != nil {
-		return nil, fixTopLevelPaths(err)
+		return nil, err
 	}
 	if (in.StreamName == nil || *in.StreamName == "") && (in.StreamARN == nil || *in.StreamARN == "") {
 		return nil, awserr.InvalidArgument("Either StreamName or StreamARN should be provided.")
@@ -81,15 +81,4 @@ func seqPattern(s string) bool {
 		}
 	}
 	return true
-}
-
-// fixTopLevelPaths turns ".data" paths into "data" for single-record calls.
-func fixTopLevelPaths(err error) error {
-	ae, ok := awserr.As(err)
-	if !ok {
-		return err
-	}
-	out := *ae
-	out.Message = replaceAll(out.Message, "at '.", "at '")
-	return &out
 }

@@ -77,7 +77,7 @@ func (s *Service) putRecords(r *awsproto.Request) (any, error) {
 		e := &in.Records[i]
 		if !entryValid(e.PartitionKey, e.Data, e.ExplicitHashKey) {
 			// the member path is built only for records that break a rule
-			checkEntry(&v, fmt.Sprintf("records.%d.member", i+1), e.PartitionKey, e.Data, e.ExplicitHashKey)
+			checkEntry(&v, fmt.Sprintf("records.%d.member.", i+1), e.PartitionKey, e.Data, e.ExplicitHashKey)
 		}
 		total += len(e.Data)
 		if e.PartitionKey != nil {
@@ -130,20 +130,21 @@ func entryValid(pk *string, data []byte, ehk *string) bool {
 		(len(*pk) <= 256 || len([]rune(*pk)) <= 256) && (ehk == nil || hashKeyPattern(*ehk))
 }
 
-// checkEntry validates one record's members.
+// checkEntry validates one record's members; p prefixes their paths
+// ("records.N.member." in PutRecords, "" in PutRecord).
 func checkEntry(v *awserr.Validation, p string, pk *string, data []byte, ehk *string) {
 	if data == nil {
-		v.Add(nil, p+".data", "Member must not be null")
+		v.Add(nil, p+"data", "Member must not be null")
 	} else if len(data) > maxModelDataBytes {
-		v.Add(fmt.Sprintf("java.nio.HeapByteBuffer[pos=0 lim=%d cap=%d]", len(data), len(data)), p+".data", "Member must have length less than or equal to 10485760")
+		v.Add(fmt.Sprintf("java.nio.HeapByteBuffer[pos=0 lim=%d cap=%d]", len(data), len(data)), p+"data", "Member must have length less than or equal to 10485760")
 	}
 	if pk == nil {
-		v.Add(nil, p+".partitionKey", "Member must not be null")
+		v.Add(nil, p+"partitionKey", "Member must not be null")
 	} else {
-		checkLen(v, *pk, p+".partitionKey", 1, 256)
+		checkLen(v, *pk, p+"partitionKey", 1, 256)
 	}
 	if ehk != nil && !hashKeyPattern(*ehk) {
-		v.Add(*ehk, p+".explicitHashKey", "Member must satisfy regular expression pattern: 0|([1-9]\\d{0,38})")
+		v.Add(*ehk, p+"explicitHashKey", "Member must satisfy regular expression pattern: 0|([1-9]\\d{0,38})")
 	}
 }
 
