@@ -3,6 +3,8 @@ package gateway
 import (
 	"net/http"
 	"strings"
+
+	"github.com/eddy-streams/eddy/internal/sigv4"
 )
 
 // ScopeAuth is the `--auth none` authenticator: no signature is checked; the
@@ -31,22 +33,7 @@ func ScopeAuth(defaultAccount, defaultRegion string) Authenticator {
 			id.Region = parts[2]
 		}
 		id.AccessKey = parts[0]
-		if IsAccountID(parts[0]) {
-			id.Account = parts[0]
-		}
+		id.Account = sigv4.AccountFor(parts[0], defaultAccount)
 		return id, nil
 	}
-}
-
-// IsAccountID reports whether s is 12 decimal digits.
-func IsAccountID(s string) bool {
-	if len(s) != 12 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return true
 }
