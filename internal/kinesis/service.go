@@ -420,7 +420,7 @@ func (s *Service) transitionLocked(st *stream, state string) {
 
 func (s *Service) scheduleActivate(st *stream) {
 	id := st.ID
-	time.AfterFunc(s.opt.TransitionDelay, func() {
+	s.schedule(s.opt.TransitionDelay, func() {
 		s.mu.Lock()
 		defer s.mu.Unlock()
 		cur := s.streams[nsKey{st.Account, st.Region, st.Name}]
@@ -537,14 +537,13 @@ func (s *Service) storageErr(op string, err error) error {
 
 // schedule runs f after d unless the service is closed first.
 func (s *Service) schedule(d time.Duration, f func()) {
-	t := time.AfterFunc(d, func() {
+	time.AfterFunc(d, func() {
 		select {
 		case <-s.stop:
 		default:
 			f()
 		}
 	})
-	_ = t
 }
 
 // EnsureStream creates a PROVISIONED stream with n shards unless it exists
