@@ -88,11 +88,14 @@ type Options struct {
 	// endpoint (e.g. a second server with --durability none, to measure
 	// what durability costs in one run). It implies Baseline.
 	BaselineEndpoint string
-	Rounds           int          // with Baseline: alternate baseline and endpoint put rounds this many times (1)
-	JSON             bool         // Write prints JSON instead of tables
-	Keep             bool         // keep a stream this run created
-	ServerPID        int          // if > 0, a local server process whose CPU time each phase reports (Linux)
-	Logger           *slog.Logger // progress messages (discarded when nil)
+	Rounds           int  // with Baseline: alternate baseline and endpoint put rounds this many times (1)
+	JSON             bool // Write prints JSON instead of tables
+	Keep             bool // keep a stream this run created
+	ServerPID        int  // if > 0, a local server process whose CPU time each phase reports (Linux)
+	// Subscribers are the subscriber counts of the fanout-put phases
+	// (0, 5, 20).
+	Subscribers []int
+	Logger      *slog.Logger // progress messages (discarded when nil)
 }
 
 // Report is what a run measured.
@@ -259,6 +262,9 @@ func Run(ctx context.Context, o Options) (Report, error) {
 		}
 	}
 	names := modes[o.Mode]
+	if o.Mode == "fanout" {
+		names = fanoutPhases(o.Subscribers)
+	}
 
 	var baseline *target
 	if (o.Baseline || o.BaselineEndpoint != "") && slices.Contains(names, "put") {

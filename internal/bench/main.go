@@ -9,6 +9,8 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime/pprof"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -45,6 +47,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.BoolVar(&o.JSON, "json", false, "print the report as JSON")
 	fs.BoolVar(&o.Keep, "keep", false, "keep the stream this run created")
 	fs.BoolVar(&quiet, "quiet", false, "no progress messages on stderr")
+	cpuprofile := fs.String("cpuprofile", "", "write the bench process's CPU profile to this file")
+	subs := fs.String("subscribers", "0,5,20", "with --mode fanout: subscriber counts of the fanout-put phases, comma-separated (empty: the latency phase only)")
 	serveNoop := fs.String("serve-noop", "", "only serve the no-op endpoint on this address until interrupted (an out-of-process baseline for --baseline-endpoint)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -55,6 +59,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if fs.NArg() > 0 {
 		return fmt.Errorf("bench: unexpected arguments %q", fs.Args())
 	}
+	counts, err := parseCounts(*subs)
+	if err != nil {
+		return fmt.Errorf("bench: --subscribers: %w", err)
+	}
+	o.Subscribers = counts
 	if *serveNoop != "" {
 		n, err := NoopServerAt(*serveNoop)
 		if err != nil {
@@ -63,6 +72,17 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stdout, "no-op Kinesis endpoint at %s\n", n.URL)
 		<-ctx.Done()
 		return n.Close()
+	}
+	if *cpuprofile != "" {
+		f, err := os.Create(*cpuprofile)
+		if err != nil {
+			return fmt.Errorf("bench: %w", err)
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return fmt.Errorf("bench: %w", err)
+		}
+		defer pprof.StopCPUProfile()
 	}
 	if !quiet {
 		o.Logger = slog.New(slog.NewTextHandler(stderr, nil))
@@ -74,4 +94,20 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	return err
+}
+
+// parseCounts parses a comma-separated list of counts >= 0.
+func parseCounts(s string) ([]int, error) {
+	out := []int{}
+	for f := range strings.SplitSeq(s, ",") {
+		if f = strings.TrimSpace(f); f == "" {
+			continue
+		}
+		n, err := strconv.Atoi(f)
+		if err != nil || n < 0 {
+			return nil, fmt.Errorf("%q is not a count", f)
+		}
+		out = append(out, n)
+	}
+	return out, nil
 }

@@ -302,7 +302,17 @@ func (g *Gateway) servePost(w http.ResponseWriter, r *http.Request) {
 	}
 	req := &awsproto.Request{Ctx: r.Context(), Operation: op, Codec: codec, Body: body, Account: id.Account, Region: id.Region, RequestID: reqID}
 	if st, ok := svc.(Streamer); ok && st.Streams(op) {
+		if r.ProtoMajor == 1 {
+			// An HTTP/1.1 stream is delimited by closing the connection
+			// rather than chunked: net/http writes each chunk as a header,
+			// the data and a CRLF, three TCP segments per event where this
+			// sends one (fan-out throughput is bound by these writes). The
+			// connection is not reused, and clients reconnect per
+			// subscription anyway.
+			w.Header().Set("Transfer-Encoding", "identity")
+		}
 		if err := st.Stream(req, w); err != nil {
+			w.Header().Del("Transfer-Encoding")
 			ae, ok := awserr.As(err)
 			if !ok {
 				g.log.Error("stream failed", "target", target, "err", err)

@@ -181,12 +181,20 @@ func headerSize(b []byte) (int, error) {
 	return p + vl, nil
 }
 
-// Decoder reads messages from a stream.
+// Decoder reads messages from a stream. It reads ahead in large blocks
+// into a window of its own and parses frames where they lie, so a busy
+// stream costs one read call per many messages and one copy of its bytes.
 type Decoder struct {
-	r   io.Reader
-	max int
-	pre [preludeLen]byte
+	r    io.Reader
+	max  int
+	win  []byte // read-ahead window; win[lo:hi] is unread
+	lo   int
+	hi   int
+	rerr error // sticky read error, reported once the window is drained
 }
+
+// decoderBlock is the smallest window, and so the smallest read.
+const decoderBlock = 64 << 10
 
 // NewDecoder reads from r with the DefaultMaxMessageSize limit.
 func NewDecoder(r io.Reader) *Decoder {
@@ -206,23 +214,72 @@ func (d *Decoder) SetMaxMessageSize(n int) {
 // cleanly between messages and an error wrapping io.ErrUnexpectedEOF when it
 // ends inside one. The message owns its memory.
 func (d *Decoder) Decode() (Message, error) {
-	if _, err := io.ReadFull(d.r, d.pre[:]); err != nil {
-		if errors.Is(err, io.EOF) {
-			return Message{}, io.EOF
-		}
-		return Message{}, fmt.Errorf("eventstream: read prelude: %w", err)
-	}
-	pr, err := readPrelude(d.pre[:], d.max)
+	f, pr, err := d.frame()
 	if err != nil {
 		return Message{}, err
 	}
-	f := make([]byte, pr.total)
-	copy(f, d.pre[:])
-	if _, err := io.ReadFull(d.r, f[preludeLen:]); err != nil {
-		if errors.Is(err, io.EOF) {
-			err = io.ErrUnexpectedEOF
-		}
-		return Message{}, fmt.Errorf("eventstream: read frame of %d bytes: %w", pr.total, err)
+	return parseFrame(append([]byte(nil), f...), pr)
+}
+
+// Next is Decode without a copy or an allocation per message: the message
+// aliases the decoder's window and is valid until the next call.
+func (d *Decoder) Next() (Message, error) {
+	f, pr, err := d.frame()
+	if err != nil {
+		return Message{}, err
 	}
 	return parseFrame(f, pr)
+}
+
+// frame returns the next whole frame, in the window, and its prelude.
+func (d *Decoder) frame() ([]byte, prelude, error) {
+	if err := d.fill(preludeLen); err != nil {
+		if errors.Is(err, io.EOF) && d.hi == d.lo {
+			return nil, prelude{}, io.EOF
+		}
+		return nil, prelude{}, fmt.Errorf("eventstream: read prelude: %w", unexpected(err))
+	}
+	pr, err := readPrelude(d.win[d.lo:d.lo+preludeLen], d.max)
+	if err != nil {
+		return nil, pr, err
+	}
+	if err := d.fill(int(pr.total)); err != nil {
+		return nil, pr, fmt.Errorf("eventstream: read frame of %d bytes: %w", pr.total, unexpected(err))
+	}
+	f := d.win[d.lo : d.lo+int(pr.total) : d.lo+int(pr.total)]
+	d.lo += int(pr.total)
+	return f, pr, nil
+}
+
+// unexpected turns a plain EOF inside a message into io.ErrUnexpectedEOF.
+func unexpected(err error) error {
+	if err == io.EOF {
+		return io.ErrUnexpectedEOF
+	}
+	return err
+}
+
+// fill reads until n bytes are unread in the window, moving the unread
+// part to the front or growing the window when n would not fit.
+func (d *Decoder) fill(n int) error {
+	for d.hi-d.lo < n {
+		if d.rerr != nil {
+			return d.rerr
+		}
+		if d.lo+n > len(d.win) {
+			w := d.win
+			if n > len(w) {
+				w = make([]byte, max(n, decoderBlock))
+			}
+			d.hi = copy(w, d.win[d.lo:d.hi])
+			d.lo = 0
+			d.win = w
+		}
+		m, err := d.r.Read(d.win[d.hi:])
+		d.hi += m
+		if err != nil {
+			d.rerr = err
+		}
+	}
+	return nil
 }

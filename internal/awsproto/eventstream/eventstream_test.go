@@ -261,6 +261,21 @@ func TestDecoderStream(t *testing.T) {
 	if _, err := d.Decode(); err != io.EOF {
 		t.Fatalf("after the last message: %v, want io.EOF", err)
 	}
+	// Next reuses one buffer: each message is right while it is current,
+	// whether it is longer or shorter than the one before.
+	d = NewDecoder(bytes.NewReader(stream))
+	for i, want := range cases {
+		got, err := d.Next()
+		if err != nil {
+			t.Fatalf("Next message %d: %v", i, err)
+		}
+		if !equalMessages(want, got) {
+			t.Fatalf("Next message %d differs", i)
+		}
+	}
+	if _, err := d.Next(); err != io.EOF {
+		t.Fatalf("Next after the last message: %v, want io.EOF", err)
+	}
 	// A stream cut inside a message is an unexpected EOF, at every cut.
 	one := mustAppend(t, allTypes())
 	for cut := 1; cut < len(one); cut++ {
