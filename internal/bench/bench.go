@@ -326,7 +326,11 @@ func Run(ctx context.Context, o Options) (Report, error) {
 			}
 			continue
 		}
-		res, err := measured(ctx, t, phases[name])
+		run := phases[name]
+		if fp, ok := fanoutPutPhase(name); ok {
+			run = fp
+		}
+		res, err := measured(ctx, t, run)
 		res.Phase, res.Target = name, t.name
 		rep.Phases = append(rep.Phases, res)
 		if err != nil {

@@ -61,20 +61,25 @@ func init() {
 }
 
 // fanoutPhases names the phases of --mode fanout for these subscriber
-// counts (nil: the defaults), registering the put phases they need.
+// counts (nil: the defaults).
 func fanoutPhases(counts []int) []string {
 	if counts == nil {
 		counts = defaultSubscribers
 	}
 	names := []string{"fanout-latency"}
 	for _, n := range counts {
-		name := fmt.Sprintf("fanout-put-%d", n)
-		if phases[name] == nil {
-			phases[name] = func(ctx context.Context, t *target) (PhaseResult, error) { return runFanoutPut(ctx, t, n) }
-		}
-		names = append(names, name)
+		names = append(names, fmt.Sprintf("fanout-put-%d", n))
 	}
 	return names
+}
+
+// fanoutPutPhase is the phase named fanout-put-N, if name is one.
+func fanoutPutPhase(name string) (phase, bool) {
+	var n int
+	if _, err := fmt.Sscanf(name, "fanout-put-%d", &n); err != nil || n < 0 {
+		return nil, false
+	}
+	return func(ctx context.Context, t *target) (PhaseResult, error) { return runFanoutPut(ctx, t, n) }, true
 }
 
 func runFanoutLatency(ctx context.Context, t *target) (PhaseResult, error) {
