@@ -273,7 +273,7 @@ func TestFirehoseBinary(t *testing.T) {
 	waitFor(t, 20*time.Second, "the data stream's records in S3", func() bool { return kdsLines() >= 100 })
 
 	m := metrics(t, url)
-	if !strings.Contains(m, `eddy_firehose_incoming_records_total{account="000000000000",region="us-east-1",delivery_stream="direct"} 300`) {
+	if !strings.Contains(m, `eddy_firehose_incoming_records_total{account="000000000000",delivery_stream="direct",region="us-east-1"} 300`) {
 		t.Fatalf("/metrics lacks the direct stream's incoming records:\n%s", m)
 	}
 	if len(objects(t, sc, "e2e-bucket", "direct/", true)) != 0 {
@@ -307,7 +307,7 @@ func TestFirehoseBinary(t *testing.T) {
 	if kdsLines() != 100 {
 		t.Fatalf("the data stream's records were delivered again after the restart: %d lines", kdsLines())
 	}
-	if m := metrics(t, url); !strings.Contains(m, `eddy_firehose_delivery_to_s3_records_total{account="000000000000",region="us-east-1",delivery_stream="direct"} 300`) {
+	if m := metrics(t, url); !strings.Contains(m, `eddy_firehose_delivery_to_s3_records_total{account="000000000000",delivery_stream="direct",region="us-east-1"} 300`) {
 		t.Fatalf("/metrics after delivery:\n%s", m)
 	}
 }

@@ -35,6 +35,7 @@ import (
 
 	"github.com/eddy-streams/eddy/internal/agent/checkpoint"
 	"github.com/eddy-streams/eddy/internal/agent/send"
+	"github.com/eddy-streams/eddy/internal/promtext"
 )
 
 // Options are the agent's non-file settings (mostly for tests).
@@ -127,8 +128,10 @@ func (a *Agent) Run(ctx context.Context) error {
 		a.metrics = l
 		mux := http.NewServeMux()
 		mux.HandleFunc("/metrics", func(w http.ResponseWriter, _ *http.Request) {
-			w.Header().Set("Content-Type", "text/plain; version=0.0.4")
-			_ = a.WriteMetrics(w)
+			w.Header().Set("Content-Type", promtext.ContentType)
+			if err := a.WriteMetrics(w); err != nil {
+				a.log.Warn("metrics", "err", err)
+			}
 		})
 		srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 		go func() { _ = srv.Serve(l) }()

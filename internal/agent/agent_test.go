@@ -377,12 +377,12 @@ func TestMetricsEndpointAndStatusLog(t *testing.T) {
 		defer resp.Body.Close()
 		b, _ := io.ReadAll(resp.Body)
 		body = string(b)
-		return strings.Contains(body, `eddy_agent_records_sent_total{flow="kinesis:s:`)
+		return strings.Contains(body, `eddy_agent_records_sent_total{destination="KinesisStream:s",flow="kinesis:s:`)
 	})
 	for _, want := range []string{
 		"# TYPE eddy_agent_lines_read_total counter",
-		`eddy_agent_lines_read_total{flow="` + cfg.Flows[0].ID() + `",destination="KinesisStream:s"} 20`,
-		`eddy_agent_records_sent_total{flow="` + cfg.Flows[0].ID() + `",destination="KinesisStream:s"} 20`,
+		`eddy_agent_lines_read_total{destination="KinesisStream:s",flow="` + cfg.Flows[0].ID() + `"} 20`,
+		`eddy_agent_records_sent_total{destination="KinesisStream:s",flow="` + cfg.Flows[0].ID() + `"} 20`,
 		"# TYPE eddy_agent_behind_bytes gauge",
 	} {
 		if !strings.Contains(body, want) {

@@ -55,7 +55,7 @@ func TestShipsToEddyFirehose(t *testing.T) {
 	}
 	done := make(chan error, 1)
 	go func() { done <- a.Run(runCtx) }()
-	want := fmt.Sprintf(`eddy_firehose_incoming_records_total{account="000000000000",region="us-east-1",delivery_stream="logs"} %d`, n)
+	want := fmt.Sprintf(`eddy_firehose_incoming_records_total{account="000000000000",delivery_stream="logs",region="us-east-1"} %d`, n)
 	var last string
 	eventually(t, "every line accepted by Eddy's Firehose", func() bool {
 		resp, err := http.Get(srv.URL() + "/metrics")

@@ -4,10 +4,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"sort"
 	"sync/atomic"
 
 	"github.com/eddy-streams/eddy/internal/agent/tail"
+	"github.com/eddy-streams/eddy/internal/promtext"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // FlowStats are one flow's counters and gauges.
@@ -61,25 +62,48 @@ var metrics = []metric{
 
 // WriteMetrics writes the Prometheus text exposition of every flow.
 func (a *Agent) WriteMetrics(w io.Writer) error {
-	ids := make([]string, 0, len(a.flows))
-	byID := map[string]*flow{}
-	for _, f := range a.flows {
-		ids = append(ids, f.id)
-		byID[f.id] = f
+	reg := prometheus.NewRegistry()
+	if err := reg.Register(flowCollector{a}); err != nil {
+		return fmt.Errorf("agent metrics: %w", err)
 	}
-	sort.Strings(ids)
-	for _, m := range metrics {
-		if _, err := fmt.Fprintf(w, "# HELP %s %s\n# TYPE %s %s\n", m.name, m.help, m.name, m.kind); err != nil {
-			return err
+	return promtext.Write(w, reg)
+}
+
+// flowCollector exposes every flow's FlowStats, labelled by flow and
+// destination (both from the agent's own configuration).
+type flowCollector struct{ a *Agent }
+
+var flowLabels = []string{"flow", "destination"}
+
+var metricDescs = func() []*prometheus.Desc {
+	d := make([]*prometheus.Desc, len(metrics))
+	for i, m := range metrics {
+		d[i] = prometheus.NewDesc(m.name, m.help, flowLabels, nil)
+	}
+	return d
+}()
+
+func (c flowCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range metricDescs {
+		ch <- d
+	}
+}
+
+func (c flowCollector) Collect(ch chan<- prometheus.Metric) {
+	for i, m := range metrics {
+		typ := prometheus.CounterValue
+		if m.kind == "gauge" {
+			typ = prometheus.GaugeValue
 		}
-		for _, id := range ids {
-			f := byID[id]
-			if _, err := fmt.Fprintf(w, "%s{flow=%q,destination=%q} %d\n", m.name, id, f.cfg.Destination(), m.value(f.stats)); err != nil {
-				return err
+		for _, f := range c.a.flows {
+			pm, err := prometheus.NewConstMetric(metricDescs[i], typ, float64(m.value(f.stats)), f.id, f.cfg.Destination())
+			if err != nil {
+				ch <- prometheus.NewInvalidMetric(metricDescs[i], err)
+				continue
 			}
+			ch <- pm
 		}
 	}
-	return nil
 }
 
 // logStatus writes one progress line per flow.

@@ -9,7 +9,6 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -119,7 +118,7 @@ func Start(cfg config.Config, o Options) (*Server, error) {
 	}
 	services = append(services, extra...)
 	if ls, ok := be.(*logstore.Store); ok {
-		metrics = append(metrics, storageMetrics(ls))
+		metrics = append(metrics, ls.Collector())
 	}
 	s.Gateway = gateway.New(gateway.Options{Auth: auth, Logger: log, Services: services, Metrics: metrics})
 
@@ -237,11 +236,6 @@ func authenticator(cfg config.Config) (gateway.Authenticator, error) {
 	return gateway.ScopeAuth(cfg.Account, cfg.Region), nil
 }
 
-// WriteMetricsFunc adapts a function to gateway.MetricsWriter.
-type WriteMetricsFunc func(io.Writer)
-
-func (f WriteMetricsFunc) WriteMetrics(w io.Writer) { f(w) }
-
 // OpenBackend opens the durable log store in cfg.DataDir with the
 // configured durability.
 func OpenBackend(cfg config.Config, log *slog.Logger, now func() time.Time) (storage.Backend, error) {
@@ -257,26 +251,4 @@ func OpenBackend(cfg config.Config, log *slog.Logger, now func() time.Time) (sto
 		return nil, fmt.Errorf("open data dir %s: %w", cfg.DataDir, err)
 	}
 	return st, nil
-}
-
-// storageMetrics exposes the log store's counters.
-func storageMetrics(ls *logstore.Store) gateway.MetricsWriter {
-	return WriteMetricsFunc(func(w io.Writer) {
-		st := ls.Stats()
-		for _, m := range []struct {
-			name, typ, help string
-			v               int64
-		}{
-			{"eddy_storage_shards", "gauge", "Shard logs open.", int64(st.Shards)},
-			{"eddy_storage_segments", "gauge", "Segment files.", int64(st.Segments)},
-			{"eddy_storage_bytes", "gauge", "Segment bytes on disk.", st.Bytes},
-			{"eddy_storage_records", "gauge", "Readable records over all shards.", int64(st.Records)},
-			{"eddy_storage_syncs_total", "counter", "fdatasync calls on segments.", st.Syncs},
-			{"eddy_storage_poisoned_shards", "gauge", "Shards refusing writes after an I/O error.", int64(st.Poisoned)},
-			{"eddy_storage_corrupt_shards", "gauge", "Shards with corruption found by recovery.", int64(st.Corrupt)},
-			{"eddy_storage_tail_cache_bytes", "gauge", "Memory held by tail caches.", st.TailCacheBytes},
-		} {
-			fmt.Fprintf(w, "# HELP %s %s\n# TYPE %s %s\n%s %d\n", m.name, m.help, m.name, m.typ, m.name, m.v)
-		}
-	})
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/eddy-streams/eddy/internal/firehose"
 	"github.com/eddy-streams/eddy/internal/gateway"
 	"github.com/eddy-streams/eddy/internal/sigv4"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // sigv4Authenticator verifies signatures against the keys in --credentials;
@@ -34,7 +35,7 @@ func sigv4Authenticator(cfg config.Config) (gateway.Authenticator, error) {
 
 // startExtraServices starts the services beyond Data Streams: Firehose,
 // which reads its KinesisStreamAsSource streams in process.
-func startExtraServices(s *Server, cfg config.Config, o Options, selfURL string) ([]awsproto.Service, []gateway.MetricsWriter, error) {
+func startExtraServices(s *Server, cfg config.Config, o Options, selfURL string) ([]awsproto.Service, []prometheus.Collector, error) {
 	fo := firehose.Options{
 		Backend: s.Backend, Now: o.Now, Logger: s.log.With("service", "firehose"),
 		S3Endpoint: cfg.S3Endpoint, S3AccessKey: cfg.S3AccessKey, S3SecretKey: cfg.S3SecretKey, S3Region: cfg.S3Region,
@@ -52,6 +53,6 @@ func startExtraServices(s *Server, cfg config.Config, o Options, selfURL string)
 	}
 	s.Firehose = fh
 	s.closers = append(s.closers, fh.Close)
-	// the gateway finds fh's WriteMetrics itself
+	// the gateway registers fh's metrics (a prometheus.Collector) itself
 	return []awsproto.Service{fh}, nil, nil
 }

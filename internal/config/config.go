@@ -5,11 +5,15 @@
 package config
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
+	"sort"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -127,11 +131,11 @@ func Parse(name string, args []string, env func(string) string) (Config, error) 
 		if err != nil {
 			return c, fmt.Errorf("config file: %w", err)
 		}
-		fileVals := map[string]any{}
-		if err := json.Unmarshal(b, &fileVals); err != nil {
+		fileVals, err := decodeFile(b)
+		if err != nil {
 			return c, fmt.Errorf("config file %s: %w", *file, err)
 		}
-		for k, v := range fileVals {
+		for _, k := range sortedKeys(fileVals) {
 			f := fs.Lookup(k)
 			if f == nil || k == "config" {
 				return c, fmt.Errorf("config file %s: unknown key %q", *file, k)
@@ -139,7 +143,7 @@ func Parse(name string, args []string, env func(string) string) (Config, error) 
 			if given[k] {
 				continue
 			}
-			if err := f.Value.Set(fmt.Sprint(v)); err != nil {
+			if err := f.Value.Set(fileVals[k]); err != nil {
 				return c, fmt.Errorf("config file %s: key %q: %w", *file, k, err)
 			}
 		}
@@ -160,4 +164,59 @@ func Parse(name string, args []string, env func(string) string) (Config, error) 
 		return c, err
 	}
 	return c, c.Validate()
+}
+
+// decodeFile reads a --config file: one JSON object whose values are
+// strings, numbers or booleans, returned as the text a flag would be given.
+// Numbers keep their exact text ({"shard-limit": 1000000} is "1000000",
+// not 1e+06).
+func decodeFile(b []byte) (map[string]string, error) {
+	d := json.NewDecoder(bytes.NewReader(b))
+	d.UseNumber()
+	var raw map[string]any
+	if err := d.Decode(&raw); err != nil {
+		return nil, err
+	}
+	if raw == nil {
+		return nil, errors.New("not a JSON object")
+	}
+	if _, err := d.Token(); !errors.Is(err, io.EOF) {
+		return nil, errors.New("data after the JSON object")
+	}
+	out := make(map[string]string, len(raw))
+	for k, v := range raw {
+		switch v := v.(type) {
+		case string:
+			out[k] = v
+		case json.Number:
+			out[k] = v.String()
+		case bool:
+			out[k] = strconv.FormatBool(v)
+		default:
+			return nil, fmt.Errorf("key %q: want a string, number or boolean, got %s", k, jsonKind(v))
+		}
+	}
+	return out, nil
+}
+
+func jsonKind(v any) string {
+	switch v.(type) {
+	case nil:
+		return "null"
+	case []any:
+		return "an array"
+	case map[string]any:
+		return "an object"
+	}
+	return fmt.Sprintf("%T", v)
+}
+
+// sortedKeys makes the first error in a file the same on every run.
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }

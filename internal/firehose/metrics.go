@@ -1,12 +1,10 @@
 package firehose
 
 import (
-	"fmt"
-	"io"
-	"sort"
-	"strings"
 	"sync"
 	"sync/atomic"
+
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // streamMetrics are the counters of one delivery stream, named after
@@ -63,60 +61,76 @@ func (ms *metricsSet) drop(account, region, name string) {
 	delete(ms.m, streamKey(account, region, name))
 }
 
-func escapeLabel(s string) string {
-	return strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`).Replace(s)
+// family is one metric family of a delivery stream.
+type family struct {
+	desc *prometheus.Desc
+	typ  prometheus.ValueType
+	val  func(m *streamMetrics, nowMs int64) float64
 }
 
-// WriteMetrics writes every delivery stream's metrics in the Prometheus text
-// exposition format, labelled by account, region and delivery_stream. It
-// satisfies gateway.MetricsWriter, so the gateway's /metrics includes them.
-func (s *Service) WriteMetrics(w io.Writer) {
+var streamLabels = []string{"account", "region", "delivery_stream"}
+
+func newFamily(name, help string, typ prometheus.ValueType, val func(*streamMetrics, int64) float64) family {
+	return family{desc: prometheus.NewDesc(name, help, streamLabels, nil), typ: typ, val: val}
+}
+
+func count(f func(*streamMetrics) *atomic.Int64) func(*streamMetrics, int64) float64 {
+	return func(m *streamMetrics, _ int64) float64 { return float64(f(m).Load()) }
+}
+
+// families are the per-stream metrics, named after Firehose's CloudWatch
+// metrics (docs/compat/firehose.md maps them).
+var families = []family{
+	newFamily("eddy_firehose_incoming_records_total", "Records accepted by PutRecord/PutRecordBatch or read from the source stream (IncomingRecords).", prometheus.CounterValue, count(func(m *streamMetrics) *atomic.Int64 { return &m.incomingRecords })),
+	newFamily("eddy_firehose_incoming_bytes_total", "Bytes accepted (IncomingBytes).", prometheus.CounterValue, count(func(m *streamMetrics) *atomic.Int64 { return &m.incomingBytes })),
+	newFamily("eddy_firehose_incoming_put_requests_total", "Successful put requests (IncomingPutRequests).", prometheus.CounterValue, count(func(m *streamMetrics) *atomic.Int64 { return &m.putRequests })),
+	newFamily("eddy_firehose_delivery_to_s3_records_total", "Records delivered to S3 (DeliveryToS3.Records).", prometheus.CounterValue, count(func(m *streamMetrics) *atomic.Int64 { return &m.deliveredRecords })),
+	newFamily("eddy_firehose_delivery_to_s3_bytes_total", "Uncompressed bytes delivered to S3 (DeliveryToS3.Bytes).", prometheus.CounterValue, count(func(m *streamMetrics) *atomic.Int64 { return &m.deliveredBytes })),
+	newFamily("eddy_firehose_delivery_to_s3_objects_total", "Objects written to S3 (DeliveryToS3.ObjectCount).", prometheus.CounterValue, count(func(m *streamMetrics) *atomic.Int64 { return &m.objects })),
+	newFamily("eddy_firehose_delivery_to_s3_success_total", "Successful S3 put attempts (DeliveryToS3.Success numerator).", prometheus.CounterValue, count(func(m *streamMetrics) *atomic.Int64 { return &m.success })),
+	newFamily("eddy_firehose_delivery_to_s3_failures_total", "Failed S3 put attempts (retried).", prometheus.CounterValue, count(func(m *streamMetrics) *atomic.Int64 { return &m.failures })),
+	newFamily("eddy_firehose_backup_to_s3_records_total", "Records written to the S3 backup (BackupToS3.Records).", prometheus.CounterValue, count(func(m *streamMetrics) *atomic.Int64 { return &m.backupRecords })),
+	newFamily("eddy_firehose_delivery_to_s3_error_output_records_total", "Records written under the ErrorOutputPrefix after RetryOptions.DurationInSeconds of failures.", prometheus.CounterValue, count(func(m *streamMetrics) *atomic.Int64 { return &m.errorOutputRecords })),
+	newFamily("eddy_firehose_expired_records_total", "Records dropped after 24 hours without successful delivery.", prometheus.CounterValue, count(func(m *streamMetrics) *atomic.Int64 { return &m.expiredRecords })),
+	newFamily("eddy_firehose_data_read_from_kinesis_stream_records_total", "Records read from the source data stream (DataReadFromKinesisStream.Records).", prometheus.CounterValue, count(func(m *streamMetrics) *atomic.Int64 { return &m.kdsRecords })),
+	newFamily("eddy_firehose_data_read_from_kinesis_stream_bytes_total", "Bytes read from the source data stream (DataReadFromKinesisStream.Bytes).", prometheus.CounterValue, count(func(m *streamMetrics) *atomic.Int64 { return &m.kdsBytes })),
+	newFamily("eddy_firehose_kinesis_millis_behind_latest", "How far the source reader is behind the tip of the data stream (KinesisMillisBehindLatest), largest over its shards.", prometheus.GaugeValue, count(func(m *streamMetrics) *atomic.Int64 { return &m.kdsBehindMs })),
+	newFamily("eddy_firehose_delivery_to_s3_data_freshness_seconds", "Age of the oldest record not yet delivered to S3 (DeliveryToS3.DataFreshness); 0 when none is pending.", prometheus.GaugeValue, func(m *streamMetrics, nowMs int64) float64 {
+		o := m.oldestPendingMs.Load()
+		if o == 0 || nowMs < o {
+			return 0
+		}
+		return float64(nowMs-o) / 1000
+	}),
+}
+
+// Describe implements prometheus.Collector, so the gateway's /metrics
+// includes every delivery stream's metrics.
+func (s *Service) Describe(ch chan<- *prometheus.Desc) {
+	for _, f := range families {
+		ch <- f.desc
+	}
+}
+
+// Collect implements prometheus.Collector: one sample per family and
+// delivery stream, labelled by account, region and delivery_stream. A
+// stream whose labels are not valid UTF-8 (a region taken from a client's
+// credential scope) is left out rather than breaking the exposition.
+func (s *Service) Collect(ch chan<- prometheus.Metric) {
 	s.metrics.mu.Lock()
 	all := make([]*streamMetrics, 0, len(s.metrics.m))
 	for _, m := range s.metrics.m {
 		all = append(all, m)
 	}
 	s.metrics.mu.Unlock()
-	sort.Slice(all, func(i, j int) bool {
-		return streamKey(all[i].account, all[i].region, all[i].name) < streamKey(all[j].account, all[j].region, all[j].name)
-	})
 	nowMs := s.now().UnixMilli()
-	type family struct {
-		name, typ, help string
-		val             func(*streamMetrics) float64
-	}
-	fams := []family{
-		{"eddy_firehose_incoming_records_total", "counter", "Records accepted by PutRecord/PutRecordBatch or read from the source stream (IncomingRecords).", func(m *streamMetrics) float64 { return float64(m.incomingRecords.Load()) }},
-		{"eddy_firehose_incoming_bytes_total", "counter", "Bytes accepted (IncomingBytes).", func(m *streamMetrics) float64 { return float64(m.incomingBytes.Load()) }},
-		{"eddy_firehose_incoming_put_requests_total", "counter", "Successful put requests (IncomingPutRequests).", func(m *streamMetrics) float64 { return float64(m.putRequests.Load()) }},
-		{"eddy_firehose_delivery_to_s3_records_total", "counter", "Records delivered to S3 (DeliveryToS3.Records).", func(m *streamMetrics) float64 { return float64(m.deliveredRecords.Load()) }},
-		{"eddy_firehose_delivery_to_s3_bytes_total", "counter", "Uncompressed bytes delivered to S3 (DeliveryToS3.Bytes).", func(m *streamMetrics) float64 { return float64(m.deliveredBytes.Load()) }},
-		{"eddy_firehose_delivery_to_s3_objects_total", "counter", "Objects written to S3 (DeliveryToS3.ObjectCount).", func(m *streamMetrics) float64 { return float64(m.objects.Load()) }},
-		{"eddy_firehose_delivery_to_s3_success_total", "counter", "Successful S3 put attempts (DeliveryToS3.Success numerator).", func(m *streamMetrics) float64 { return float64(m.success.Load()) }},
-		{"eddy_firehose_delivery_to_s3_failures_total", "counter", "Failed S3 put attempts (retried).", func(m *streamMetrics) float64 { return float64(m.failures.Load()) }},
-		{"eddy_firehose_backup_to_s3_records_total", "counter", "Records written to the S3 backup (BackupToS3.Records).", func(m *streamMetrics) float64 { return float64(m.backupRecords.Load()) }},
-		{"eddy_firehose_delivery_to_s3_error_output_records_total", "counter", "Records written under the ErrorOutputPrefix after RetryOptions.DurationInSeconds of failures.", func(m *streamMetrics) float64 { return float64(m.errorOutputRecords.Load()) }},
-		{"eddy_firehose_expired_records_total", "counter", "Records dropped after 24 hours without successful delivery.", func(m *streamMetrics) float64 { return float64(m.expiredRecords.Load()) }},
-		{"eddy_firehose_data_read_from_kinesis_stream_records_total", "counter", "Records read from the source data stream (DataReadFromKinesisStream.Records).", func(m *streamMetrics) float64 { return float64(m.kdsRecords.Load()) }},
-		{"eddy_firehose_data_read_from_kinesis_stream_bytes_total", "counter", "Bytes read from the source data stream (DataReadFromKinesisStream.Bytes).", func(m *streamMetrics) float64 { return float64(m.kdsBytes.Load()) }},
-		{"eddy_firehose_kinesis_millis_behind_latest", "gauge", "How far the source reader is behind the tip of the data stream (KinesisMillisBehindLatest), largest over its shards.", func(m *streamMetrics) float64 { return float64(m.kdsBehindMs.Load()) }},
-		{"eddy_firehose_delivery_to_s3_data_freshness_seconds", "gauge", "Age of the oldest record not yet delivered to S3 (DeliveryToS3.DataFreshness); 0 when none is pending.", func(m *streamMetrics) float64 {
-			o := m.oldestPendingMs.Load()
-			if o == 0 || nowMs < o {
-				return 0
-			}
-			return float64(nowMs-o) / 1000
-		}},
-	}
-	for _, f := range fams {
-		if _, err := fmt.Fprintf(w, "# HELP %s %s\n# TYPE %s %s\n", f.name, f.help, f.name, f.typ); err != nil {
-			return
-		}
+	for _, f := range families {
 		for _, m := range all {
-			if _, err := fmt.Fprintf(w, "%s{account=\"%s\",region=\"%s\",delivery_stream=\"%s\"} %g\n", f.name,
-				escapeLabel(m.account), escapeLabel(m.region), escapeLabel(m.name), f.val(m)); err != nil {
-				return
+			pm, err := prometheus.NewConstMetric(f.desc, f.typ, f.val(m, nowMs), m.account, m.region, m.name)
+			if err != nil {
+				continue
 			}
+			ch <- pm
 		}
 	}
 }

@@ -10,8 +10,10 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	fhtypes "github.com/aws/aws-sdk-go-v2/service/firehose/types"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/eddy-streams/eddy/internal/firehose"
+	"github.com/eddy-streams/eddy/internal/promtext"
 	"github.com/eddy-streams/eddy/internal/storage/memstore"
 )
 
@@ -27,17 +29,29 @@ func (c *fakeClock) Add(d time.Duration) {
 	c.mu.Unlock()
 }
 
+// exposition is svc's metrics in the Prometheus text format, as the
+// gateway's /metrics writes them.
+func exposition(t testing.TB, svc *firehose.Service) string {
+	t.Helper()
+	reg := prometheus.NewPedanticRegistry()
+	reg.MustRegister(svc)
+	var buf bytes.Buffer
+	if err := promtext.Write(&buf, reg); err != nil {
+		t.Fatal(err)
+	}
+	return buf.String()
+}
+
 func metricValue(t testing.TB, svc *firehose.Service, name, stream string) string {
 	t.Helper()
-	var buf bytes.Buffer
-	svc.WriteMetrics(&buf)
-	prefix := fmt.Sprintf(`%s{account="000000000000",region="us-east-1",delivery_stream="%s"} `, name, stream)
-	for _, line := range strings.Split(buf.String(), "\n") {
+	out := exposition(t, svc)
+	prefix := fmt.Sprintf(`%s{account="000000000000",delivery_stream="%s",region="us-east-1"} `, name, stream)
+	for _, line := range strings.Split(out, "\n") {
 		if v, ok := strings.CutPrefix(line, prefix); ok {
 			return v
 		}
 	}
-	t.Fatalf("metric %s for %s missing in:\n%s", name, stream, buf.String())
+	t.Fatalf("metric %s for %s missing in:\n%s", name, stream, out)
 	return ""
 }
 

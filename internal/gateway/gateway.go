@@ -22,7 +22,6 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
-	"sort"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -30,6 +29,7 @@ import (
 
 	"github.com/eddy-streams/eddy/internal/awserr"
 	"github.com/eddy-streams/eddy/internal/awsproto"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // MaxBody caps a request body: a 10 MiB PutRecords in base64 JSON is ~14 MiB.
@@ -55,16 +55,14 @@ type Streamer interface {
 	Stream(req *awsproto.Request, w http.ResponseWriter) error
 }
 
-// MetricsWriter is implemented by services exposing Prometheus metrics.
-type MetricsWriter interface{ WriteMetrics(w io.Writer) }
-
 // Options configure a Gateway.
 type Options struct {
 	Auth     Authenticator
 	Logger   *slog.Logger
 	Services []awsproto.Service
-	// Metrics are extra metric sources (storage, firehose…).
-	Metrics []MetricsWriter
+	// Metrics are extra metric sources (storage…). Services that implement
+	// prometheus.Collector are registered without being listed here.
+	Metrics []prometheus.Collector
 }
 
 // Gateway is the HTTP handler.
@@ -72,26 +70,20 @@ type Gateway struct {
 	auth     Authenticator
 	log      *slog.Logger
 	services map[string]awsproto.Service
-	metrics  []MetricsWriter
 	ready    atomic.Bool
-
-	counters sync.Map // counterKey -> *atomic.Int64
+	metrics  gatewayMetrics
 }
-
-type counterKey struct{ service, op, code string }
 
 // New builds the handler.
 func New(o Options) *Gateway {
-	g := &Gateway{auth: o.Auth, log: o.Logger, services: map[string]awsproto.Service{}, metrics: o.Metrics}
+	g := &Gateway{auth: o.Auth, log: o.Logger, services: map[string]awsproto.Service{}}
 	if g.log == nil {
 		g.log = slog.Default()
 	}
 	for _, s := range o.Services {
 		g.services[s.TargetPrefix()] = s
-		if m, ok := s.(MetricsWriter); ok {
-			g.metrics = append(g.metrics, m)
-		}
 	}
+	g.initMetrics(o)
 	return g
 }
 
@@ -368,41 +360,4 @@ func (g *Gateway) writeError(w http.ResponseWriter, c awsproto.Codec, e *awserr.
 	w.WriteHeader(e.Status)
 	w.Write(body)
 	g.count(prefix, op, e.Type)
-}
-
-func (g *Gateway) count(service, op, code string) {
-	k := counterKey{service, op, code}
-	c, ok := g.counters.Load(k)
-	if !ok {
-		c, _ = g.counters.LoadOrStore(k, new(atomic.Int64))
-	}
-	c.(*atomic.Int64).Add(1)
-}
-
-func (g *Gateway) writeMetrics(w io.Writer) {
-	var keys []counterKey
-	vals := map[counterKey]int64{}
-	g.counters.Range(func(k, v any) bool {
-		keys = append(keys, k.(counterKey))
-		vals[k.(counterKey)] = v.(*atomic.Int64).Load()
-		return true
-	})
-	sort.Slice(keys, func(i, j int) bool {
-		a, b := keys[i], keys[j]
-		if a.service != b.service {
-			return a.service < b.service
-		}
-		if a.op != b.op {
-			return a.op < b.op
-		}
-		return a.code < b.code
-	})
-	fmt.Fprintln(w, "# HELP eddy_gateway_requests_total API requests by service, operation and result.")
-	fmt.Fprintln(w, "# TYPE eddy_gateway_requests_total counter")
-	for _, k := range keys {
-		fmt.Fprintf(w, "eddy_gateway_requests_total{service=%q,operation=%q,code=%q} %d\n", k.service, k.op, k.code, vals[k])
-	}
-	for _, m := range g.metrics {
-		m.WriteMetrics(w)
-	}
 }

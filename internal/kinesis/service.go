@@ -222,6 +222,10 @@ func (s *Service) Handle(r *awsproto.Request) (any, error) {
 	return h(s, r)
 }
 
+// Operations lists the operation names Handle serves (the gateway labels
+// its request counter with these only).
+func (s *Service) Operations() []string { return Operations() }
+
 // Operations lists the implemented operation names.
 func Operations() []string {
 	out := make([]string, 0, len(ops))
