@@ -6,6 +6,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -244,4 +245,29 @@ func FuzzDecodeFile(f *testing.F) {
 			}
 		}
 	})
+}
+
+// The README's flag table names every server flag: each Config key (the
+// flag's name) and --config appear as `--name` in its "Server flags"
+// section.
+func TestREADMEListsEveryFlag(t *testing.T) {
+	b, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, section, ok := strings.Cut(string(b), "\n## Server flags\n")
+	if !ok {
+		t.Fatal(`README.md has no "## Server flags" section`)
+	}
+	section, _, _ = strings.Cut(section, "\n## ")
+	names := []string{"config"}
+	rt := reflect.TypeOf(Config{})
+	for i := 0; i < rt.NumField(); i++ {
+		names = append(names, rt.Field(i).Tag.Get("json"))
+	}
+	for _, n := range names {
+		if !strings.Contains(section, "`--"+n+"`") && !strings.Contains(section, "`--"+n+" ") {
+			t.Errorf("README's flag table lacks --%s", n)
+		}
+	}
 }

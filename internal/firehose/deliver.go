@@ -215,6 +215,8 @@ func (s *Service) deliverLoop(ctx context.Context, st *stream) {
 			}
 			failures++
 			st.m.failures.Add(1)
+			msg := err.Error()
+			st.failure.Store(&msg)
 			backoff := min(s.opts.RetryBase<<min(failures-1, 20), s.opts.RetryMax)
 			log.Warn("delivery failed; will retry", "err", err, "attempt", failures, "backoff", backoff)
 			for _, f := range flushes {
@@ -232,6 +234,7 @@ func (s *Service) deliverLoop(ctx context.Context, st *stream) {
 			continue
 		}
 		failures, failingSince, lastErr = 0, time.Time{}, nil
+		st.failure.Store(nil)
 		s.checkpoint(ctx, st, &buf)
 		flushes = replyFlushes(flushes, buf.start)
 	}

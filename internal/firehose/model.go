@@ -159,6 +159,7 @@ type streamDescription struct {
 	DeliveryStreamName                    string                   `json:"DeliveryStreamName"`
 	DeliveryStreamARN                     string                   `json:"DeliveryStreamARN"`
 	DeliveryStreamStatus                  string                   `json:"DeliveryStreamStatus"`
+	FailureDescription                    *failureDescription      `json:"FailureDescription,omitempty"`
 	DeliveryStreamType                    string                   `json:"DeliveryStreamType"`
 	DeliveryStreamEncryptionConfiguration *encryptionDescription   `json:"DeliveryStreamEncryptionConfiguration,omitempty"`
 	VersionId                             string                   `json:"VersionId"`
@@ -167,6 +168,13 @@ type streamDescription struct {
 	Source                                *sourceDescription       `json:"Source,omitempty"`
 	Destinations                          []destinationDescription `json:"Destinations"`
 	HasMoreDestinations                   bool                     `json:"HasMoreDestinations"`
+}
+
+// failureDescription is AWS's FailureDescription; Eddy puts the last S3
+// delivery error in it (docs/compat/firehose.md).
+type failureDescription struct {
+	Type    string `json:"Type"`
+	Details string `json:"Details"`
 }
 
 type describeOutput struct {

@@ -250,6 +250,9 @@ func (s *Service) describeDeliveryStream(req *awsproto.Request) (any, error) {
 		CreateTimestamp: awsproto.TSMillis(m.CreatedMs), LastUpdateTimestamp: awsproto.TSMillis(m.UpdatedMs),
 		Destinations: []destinationDescription{},
 	}
+	if f := st.failure.Load(); f != nil {
+		d.FailureDescription = deliveryFailure(*f)
+	}
 	if m.Type == typeDirectPut {
 		d.DeliveryStreamEncryptionConfiguration = &encryptionDescription{Status: encDisabled}
 		if m.EncStatus != "" {
@@ -280,6 +283,19 @@ func (s *Service) describeDeliveryStream(req *awsproto.Request) (any, error) {
 		d.Destinations = append(d.Destinations, dd)
 	}
 	return describeOutput{DeliveryStreamDescription: d}, nil
+}
+
+// deliveryFailure reports a failed delivery the only place AWS's
+// DescribeDeliveryStream shape has for failures: FailureDescription, whose
+// Type enum has no delivery member (UNKNOWN_ERROR is the general one) and
+// whose Details are 1–1024 characters.
+func deliveryFailure(msg string) *failureDescription {
+	const maxDetails = 1024
+	msg = "S3 delivery failing, will retry: " + msg
+	if len(msg) > maxDetails {
+		msg = strings.ToValidUTF8(msg[:maxDetails-3], "") + "..."
+	}
+	return &failureDescription{Type: "UNKNOWN_ERROR", Details: msg}
 }
 
 // plainS3Description keeps only the members of S3DestinationDescription.

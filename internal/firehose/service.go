@@ -50,6 +50,7 @@ import (
 	"log/slog"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/eddy-streams/eddy/internal/awserr"
@@ -125,6 +126,9 @@ type stream struct {
 	stop    chan struct{} // closed on delete
 	flushes chan chan error
 	m       *streamMetrics
+	// failure is the last delivery error (nil after a success), reported
+	// in DescribeDeliveryStream's FailureDescription.
+	failure atomic.Pointer[string]
 }
 
 // streamMeta is the persisted state of a delivery stream.

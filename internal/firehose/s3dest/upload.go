@@ -32,35 +32,44 @@ const (
 
 // Uploader puts objects to one endpoint.
 type Uploader struct {
-	client    *s3.Client
+	client    *s3.Client // signed: the Endpoint's key pair or the default chain
+	anon      *s3.Client // unsigned, for when the chain finds no credentials
+	signer    *signer
 	threshold int
 	partSize  int
 }
 
-// NewUploader builds an S3 client for ep (path-style addressing, static
-// credentials, no SDK-level retries: the delivery loop retries with its own
-// backoff).
+// NewUploader builds an S3 client for ep (path-style addressing, no
+// SDK-level retries: the delivery loop retries with its own backoff). Its
+// credentials are ep's key pair or, without one, the AWS SDK's default
+// chain (see creds.go).
 func NewUploader(ep Endpoint) *Uploader {
 	region := ep.Region
 	if region == "" {
 		region = "us-east-1"
 	}
+	sg := newSigner(ep, region)
 	cfg := aws.Config{
 		Region:           region,
 		Credentials:      credentials.NewStaticCredentialsProvider(ep.AccessKey, ep.SecretKey, ""),
 		HTTPClient:       awsclient.OwnBody{Next: &http.Client{Timeout: 5 * time.Minute}},
 		RetryMaxAttempts: 1,
 	}
-	if ep.AccessKey == "" {
-		cfg.Credentials = aws.AnonymousCredentials{}
+	if !sg.static {
+		cfg.Credentials = sg.chain
 	}
-	client := s3.NewFromConfig(cfg, func(o *s3.Options) {
+	opts := func(o *s3.Options) {
 		if ep.URL != "" {
 			o.BaseEndpoint = aws.String(ep.URL)
 		}
 		o.UsePathStyle = true
-	})
-	return &Uploader{client: client, threshold: MultipartThreshold, partSize: PartSize}
+	}
+	u := &Uploader{client: s3.NewFromConfig(cfg, opts), signer: sg, threshold: MultipartThreshold, partSize: PartSize}
+	if !sg.static {
+		cfg.Credentials = aws.AnonymousCredentials{}
+		u.anon = s3.NewFromConfig(cfg, opts)
+	}
+	return u
 }
 
 // Client exposes the underlying S3 client (tests read objects back with it).
@@ -85,15 +94,25 @@ func BucketFromARN(arn string) (string, bool) {
 	return b, true
 }
 
-// Put uploads body as bucket/key, with multipart above the threshold.
+// Put uploads body as bucket/key, with multipart above the threshold. A
+// 403 comes back wrapping ErrForbidden with what to set.
 func (u *Uploader) Put(ctx context.Context, bucket, key string, body []byte, contentEncoding string) error {
+	how := u.signer.use(ctx)
+	c := u.client
+	if how.anonymous {
+		c = u.anon
+	}
+	return how.explain(u.put(ctx, c, bucket, key, body, contentEncoding))
+}
+
+func (u *Uploader) put(ctx context.Context, c *s3.Client, bucket, key string, body []byte, contentEncoding string) error {
 	var enc *string
 	if contentEncoding != "" {
 		enc = aws.String(contentEncoding)
 	}
 	ctype := aws.String("application/octet-stream")
 	if len(body) <= u.threshold {
-		_, err := u.client.PutObject(ctx, &s3.PutObjectInput{
+		_, err := c.PutObject(ctx, &s3.PutObjectInput{
 			Bucket: aws.String(bucket), Key: aws.String(key), Body: bytes.NewReader(body),
 			ContentLength: aws.Int64(int64(len(body))), ContentEncoding: enc, ContentType: ctype,
 		})
@@ -104,7 +123,7 @@ func (u *Uploader) Put(ctx context.Context, bucket, key string, body []byte, con
 	}
 	// Parts carry CRC32 checksums (the SDK default); the upload declares the
 	// same algorithm so that S3 accepts them in CompleteMultipartUpload.
-	mp, err := u.client.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{
+	mp, err := c.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{
 		Bucket: aws.String(bucket), Key: aws.String(key), ContentEncoding: enc, ContentType: ctype,
 		ChecksumAlgorithm: types.ChecksumAlgorithmCrc32,
 	})
@@ -114,13 +133,13 @@ func (u *Uploader) Put(ctx context.Context, bucket, key string, body []byte, con
 	abort := func(cause error) error {
 		actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 		defer cancel()
-		_, _ = u.client.AbortMultipartUpload(actx, &s3.AbortMultipartUploadInput{Bucket: aws.String(bucket), Key: aws.String(key), UploadId: mp.UploadId})
+		_, _ = c.AbortMultipartUpload(actx, &s3.AbortMultipartUploadInput{Bucket: aws.String(bucket), Key: aws.String(key), UploadId: mp.UploadId})
 		return cause
 	}
 	var parts []types.CompletedPart
 	for off, n := 0, int32(1); off < len(body); off, n = off+u.partSize, n+1 {
 		chunk := body[off:min(off+u.partSize, len(body))]
-		out, err := u.client.UploadPart(ctx, &s3.UploadPartInput{
+		out, err := c.UploadPart(ctx, &s3.UploadPartInput{
 			Bucket: aws.String(bucket), Key: aws.String(key), UploadId: mp.UploadId,
 			PartNumber: aws.Int32(n), Body: bytes.NewReader(chunk), ContentLength: aws.Int64(int64(len(chunk))),
 			ChecksumAlgorithm: types.ChecksumAlgorithmCrc32,
@@ -130,7 +149,7 @@ func (u *Uploader) Put(ctx context.Context, bucket, key string, body []byte, con
 		}
 		parts = append(parts, types.CompletedPart{ETag: out.ETag, PartNumber: aws.Int32(n), ChecksumCRC32: out.ChecksumCRC32})
 	}
-	if _, err := u.client.CompleteMultipartUpload(ctx, &s3.CompleteMultipartUploadInput{
+	if _, err := c.CompleteMultipartUpload(ctx, &s3.CompleteMultipartUploadInput{
 		Bucket: aws.String(bucket), Key: aws.String(key), UploadId: mp.UploadId,
 		MultipartUpload: &types.CompletedMultipartUpload{Parts: parts},
 	}); err != nil {
