@@ -2,6 +2,7 @@ package app_test
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"io"
 	"net/http"
@@ -194,13 +195,44 @@ func TestMetricsHostileTargets(t *testing.T) {
 			if want := float64(distinct + 200*(len(kinds)-1)); grew != want {
 				t.Errorf("hostile requests counted %v times, want %v", grew, want)
 			}
-			for _, want := range []string{`operation="unknown",service="Kinesis_20131202"}`, `operation="unknown",service="unknown"}`, `operation="unknown",service="Firehose_20150804"}`} {
+			wantSeries := []string{`operation="unknown",service="Kinesis_20131202"}`, `operation="unknown",service="unknown"}`, `operation="unknown",service="Firehose_20150804"}`}
+			if auth == "sigv4" {
+				// refused by authentication: not even the service is trusted
+				wantSeries = []string{`code="MissingAuthenticationTokenException",operation="unknown",service="unknown"}`}
+				for s := range after {
+					if strings.HasPrefix(s, "eddy_gateway_requests_total{") && !strings.HasSuffix(s, `operation="unknown",service="unknown"}`) && !strings.Contains(s, `code="200"`) {
+						t.Errorf("unsigned requests counted under %s", s)
+					}
+				}
+			}
+			for _, want := range wantSeries {
 				found := false
 				for s := range after {
 					found = found || strings.HasPrefix(s, "eddy_gateway_requests_total{") && strings.HasSuffix(s, want)
 				}
 				if !found {
 					t.Errorf("no eddy_gateway_requests_total series ending in %s in:\n%s", want, text)
+				}
+			}
+			if auth == "sigv4" {
+				// a signed request is counted under its operation, an
+				// unsigned one for the same operation is not
+				post(t, hc, url, "Kinesis_20131202.ListStreams")
+				cfg := eddytest.AWSConfig(srv.URL(), "us-east-1", "AKIDGOOD")
+				cfg.Credentials = aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
+					return aws.Credentials{AccessKeyID: "AKIDGOOD", SecretAccessKey: "good-secret"}, nil
+				})
+				if _, err := kinesis.NewFromConfig(cfg).ListStreams(ctx, &kinesis.ListStreamsInput{}); err != nil {
+					t.Fatal(err)
+				}
+				s := seriesOf(t, scrape(t, srv))
+				if v := s[`eddy_gateway_requests_total{code="200",operation="ListStreams",service="Kinesis_20131202"}`]; v != 1 {
+					t.Errorf("signed ListStreams counted %v times, want 1", v)
+				}
+				for k := range s {
+					if strings.Contains(k, `operation="ListStreams"`) && !strings.Contains(k, `code="200"`) {
+						t.Errorf("unsigned ListStreams counted under %s", k)
+					}
 				}
 			}
 			if auth == "none" {

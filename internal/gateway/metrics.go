@@ -12,15 +12,19 @@ package gateway
 //   - code is "200" or an AWS error type, which comes from internal/awserr
 //     (constants in our code, never request data); anything that is not a
 //     short ASCII word still counts as "unknown".
-// Requests refused before authentication (unknown target or content type,
-// bad signature) are counted under these same bounded labels, so an
-// unauthenticated client moves counters but creates no series beyond the
-// finite service × operation × code set.
+// Service and operation are trusted only once a request is authenticated:
+// a request refused by authentication (a missing, malformed or wrong
+// signature, an unknown key) counts as service="unknown",
+// operation="unknown" with its error type. Other refusals before
+// authentication (unknown target or content type, unreadable body) carry
+// only the bounded names above. So an unauthenticated client moves
+// counters but creates no series beyond a small fixed set.
 
 import (
 	"io"
 	"sync"
 
+	"github.com/eddy-streams/eddy/internal/awserr"
 	"github.com/eddy-streams/eddy/internal/promtext"
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -32,6 +36,14 @@ type OperationLister interface{ Operations() []string }
 
 // unknownLabel stands for a label value the gateway does not know.
 const unknownLabel = "unknown"
+
+// authFailures are the error types of requests refused by authentication.
+var authFailures = map[string]bool{
+	awserr.TMissingAuthenticationToken: true,
+	awserr.TIncompleteSignature:        true,
+	awserr.TInvalidSignature:           true,
+	awserr.TUnrecognizedClient:         true,
+}
 
 type counterKey struct{ service, op, code string }
 
@@ -83,7 +95,9 @@ func (g *Gateway) Registry() *prometheus.Registry { return g.metrics.reg }
 // label (see the file comment).
 func (g *Gateway) count(service, op, code string) {
 	m := &g.metrics
-	if ops, ok := m.ops[service]; !ok {
+	if authFailures[code] {
+		service, op = unknownLabel, unknownLabel
+	} else if ops, ok := m.ops[service]; !ok {
 		service, op = unknownLabel, unknownLabel
 	} else if !ops[op] {
 		op = unknownLabel
