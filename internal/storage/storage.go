@@ -86,6 +86,13 @@ type Backend interface {
 
 	// Append adds recs as one batch (len(recs) >= 1) and returns once durable
 	// per the backend's mode. ErrShardSealed after SealShard.
+	//
+	// Append does not keep the caller's buffers: once it returns (with or
+	// without an error) the caller may reuse or overwrite recs, every
+	// Record.Data and the bytes behind every Record.PartitionKey (which a
+	// caller may alias into a pooled request buffer), and later reads still
+	// yield the bytes as they were during the call. A backend copies what it
+	// keeps, and never reads the caller's buffers after returning.
 	Append(ctx context.Context, id ShardID, recs []Record) (AppendResult, error)
 
 	// Read calls fn for records from position from (clamped up to the trim
