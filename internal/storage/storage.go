@@ -99,7 +99,10 @@ type Backend interface {
 	// horizon) in order, until fn returns false, the limits are reached or the
 	// durable tip is hit. It returns the position after the last record fn
 	// saw (from, or the trim horizon, when none). At least one record is
-	// yielded when one exists, even if it alone exceeds MaxBytes.
+	// yielded when one exists, even if it alone exceeds MaxBytes. A read
+	// that meets damaged data (a quarantined shard) after yielding records
+	// stops there without error; one that starts at the damage fails with
+	// ErrCorrupt.
 	Read(ctx context.Context, id ShardID, from uint64, lim ReadLimits, fn func(StoredRecord) bool) (next uint64, err error)
 
 	// PosAtTime returns the first position whose arrival time is >= ms
