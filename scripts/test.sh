@@ -10,8 +10,16 @@ for f in scripts/setup.d/*.sh; do
   echo "== setup: $f"
   bash "$f"
 done
+echo "== go mod tidy -diff"
+go mod tidy -diff
 echo "== go vet"
 go vet ./...
+echo "== go vet (GOOS=darwin: Linux-only code and tests carry build tags)"
+GOOS=darwin go vet ./...
+echo "== staticcheck"
+staticcheck ./...
+echo "== fuzz (a short run of every fuzz target)"
+./scripts/fuzz.sh
 echo "== go test (race, short)"
 go test -race -short -count=1 -timeout 30m ./...
 echo "== go test (full)"

@@ -15,8 +15,10 @@ const ctlUsage = `usage: eddy ctl <command> [flags]
 
 commands:
   verify --data-dir DIR   check every shard log (frames, checksums, continuity,
-                          indexes) and the metadata offline; exits 1 on corruption.
-                          The server must be stopped (the directory is locked).`
+                          indexes) and the metadata offline; names every damaged
+                          shard (the server quarantines those) and exits 1 on
+                          corruption. The server must be stopped (the directory
+                          is locked). See docs/format/segment.md, Recovery.`
 
 func runCtl(args []string) error {
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {

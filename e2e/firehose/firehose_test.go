@@ -1,3 +1,5 @@
+//go:build linux
+
 // Package firehose_test drives the built eddy binary's Firehose as a user
 // would: SDK clients against `eddy server --s3-endpoint …`, delivery into a
 // versitygw process, a restart in the middle of a buffer, and /metrics.

@@ -224,21 +224,6 @@ func (r *reader) millis(key string, def time.Duration, min, max time.Duration) t
 	return time.Duration(r.num(key, int64(def/time.Millisecond), int64(min/time.Millisecond), int64(max/time.Millisecond))) * time.Millisecond
 }
 
-func (r *reader) boolean(key string, def bool) bool {
-	v, ok := r.get(key)
-	if !ok {
-		return def
-	}
-	switch strings.ToLower(strings.Trim(string(v), `" `)) {
-	case "true":
-		return true
-	case "false":
-		return false
-	}
-	r.fail(key, "want true or false, got %s", v)
-	return def
-}
-
 func (r *reader) oneOf(key, def string, allowed ...string) string {
 	s := r.str(key, def)
 	for _, a := range allowed {

@@ -1,5 +1,7 @@
 package firehose_test
 
+//lint:file-ignore SA1019 these tests drive the deprecated S3DestinationConfiguration on purpose: AWS still accepts it
+
 import (
 	"context"
 	"errors"

@@ -44,7 +44,7 @@ func TestKillMidLoad(t *testing.T) {
 	start := func() (*exec.Cmd, string) {
 		cmd := exec.Command(os.Args[0], "-test.run=^TestCrashChild$", "-test.timeout=10m")
 		cmd.Env = append(os.Environ(), "EDDY_FH_CRASH_DIR="+dir, "EDDY_FH_CRASH_S3="+v.URL)
-		cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+		cmd.SysProcAttr = childAttr()
 		out, err := cmd.StdoutPipe()
 		if err != nil {
 			t.Fatal(err)

@@ -15,7 +15,6 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -109,7 +108,7 @@ func (v *versity) Start() {
 	v.t.Helper()
 	cmd := exec.Command(v.bin, "--access", s3Key, "--secret", s3Secret, "--port", v.addr, "--quiet", "posix", v.dir)
 	cmd.Stdout, cmd.Stderr = io.Discard, io.Discard
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL} // never outlive the test binary
+	cmd.SysProcAttr = childAttr() // never outlive the test binary
 	if err := cmd.Start(); err != nil {
 		v.t.Fatalf("start versitygw: %v", err)
 	}

@@ -492,8 +492,12 @@ func (s *Service) enforceRetention() {
 	ctx := context.Background()
 	var gone []job
 	for _, j := range jobs {
+		// Retention and the close time change under Service.mu (a split or
+		// merge closes shards with it held): read both under it, then call
+		// the backend without it (docs/design.md, Locks).
 		s.mu.RLock()
 		hours := j.st.RetentionHours
+		closedMs := j.sh.ClosedMs
 		s.mu.RUnlock()
 		cutoff := now.Add(-time.Duration(hours) * time.Hour).UnixMilli()
 		id := storage.ShardID{Stream: j.st.ID, Index: j.sh.Index}
@@ -501,7 +505,7 @@ func (s *Service) enforceRetention() {
 			s.log.Warn("retention trim failed", "stream", j.st.Name, "shard", j.sh.id, "err", err)
 			continue
 		}
-		if !j.sh.open() && j.sh.ClosedMs < cutoff {
+		if closedMs != 0 && closedMs < cutoff {
 			if b, err := s.backend.Bounds(ctx, id); err == nil && b.Trim >= b.Next {
 				gone = append(gone, j)
 			}

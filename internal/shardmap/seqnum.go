@@ -37,16 +37,6 @@ const mask36 = 1<<36 - 1
 // u192 is a 192-bit unsigned integer, w[0] most significant.
 type u192 [3]uint64
 
-func (v *u192) setBits(lsb uint, width uint, val uint64) {
-	// val occupies bits [lsb, lsb+width); may straddle words
-	for i := uint(0); i < width; i++ {
-		if val>>i&1 == 1 {
-			b := lsb + i
-			v[2-b/64] |= 1 << (b % 64)
-		}
-	}
-}
-
 func (v u192) getBits(lsb, width uint) uint64 {
 	var out uint64
 	for i := uint(0); i < width; i++ {

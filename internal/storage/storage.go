@@ -86,13 +86,23 @@ type Backend interface {
 
 	// Append adds recs as one batch (len(recs) >= 1) and returns once durable
 	// per the backend's mode. ErrShardSealed after SealShard.
+	//
+	// Append does not keep the caller's buffers: once it returns (with or
+	// without an error) the caller may reuse or overwrite recs, every
+	// Record.Data and the bytes behind every Record.PartitionKey (which a
+	// caller may alias into a pooled request buffer), and later reads still
+	// yield the bytes as they were during the call. A backend copies what it
+	// keeps, and never reads the caller's buffers after returning.
 	Append(ctx context.Context, id ShardID, recs []Record) (AppendResult, error)
 
 	// Read calls fn for records from position from (clamped up to the trim
 	// horizon) in order, until fn returns false, the limits are reached or the
 	// durable tip is hit. It returns the position after the last record fn
 	// saw (from, or the trim horizon, when none). At least one record is
-	// yielded when one exists, even if it alone exceeds MaxBytes.
+	// yielded when one exists, even if it alone exceeds MaxBytes. A read
+	// that meets damaged data (a quarantined shard) after yielding records
+	// stops there without error; one that starts at the damage fails with
+	// ErrCorrupt.
 	Read(ctx context.Context, id ShardID, from uint64, lim ReadLimits, fn func(StoredRecord) bool) (next uint64, err error)
 
 	// PosAtTime returns the first position whose arrival time is >= ms

@@ -259,10 +259,3 @@ func runRandom(t *testing.T, pattern string, seed uint64, withRename, withCopytr
 		t.Fatalf("%d records for %d lines\nops %v", len(got), next, ops)
 	}
 }
-
-func tail(s []string, n int) []string {
-	if len(s) > n {
-		return s[len(s)-n:]
-	}
-	return s
-}

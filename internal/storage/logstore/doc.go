@@ -55,12 +55,22 @@
 // Close every segment's .idx is trusted when its recorded size matches the
 // file. Otherwise the active (last) segment of each shard is scanned frame
 // by frame (length, CRC, version, position continuity, record layout,
-// non-decreasing time); at the first bad frame the rest of the file is
-// copied to a .torn-<ms> file, logged, and cut off, and the file synced.
-// Sealed segments are trusted through their .idx; a missing or bad .idx is
-// rebuilt by a scan in which a bad frame is corruption (storage.ErrCorrupt):
-// the shard serves reads up to the bad frame, returns ErrCorrupt past it,
-// refuses appends, and Verify reports it. Nothing is silently dropped.
+// non-decreasing time). At the first bad frame it looks further for a
+// valid frame (validFrameAfter: checksum-valid, in sequence, in time
+// order). If there is none the damage is a torn tail: the rest of the file
+// is copied to a .torn-<ms> file, logged, and cut off, and the file synced.
+// If there is one, the damage is corruption, exactly as a bad frame in a
+// sealed segment (whose .idx, when missing or bad, is rebuilt by a scan).
+//
+// A shard with corruption is quarantined (storage.ErrCorrupt, with the
+// shard, file and offset in the error and in an Error log line): it serves
+// reads up to the damage and fails the read that starts there, refuses
+// appends, never has its damaged active segment sealed or cut, and Verify
+// names it. A shard whose layout cannot be read (bad state file or segment
+// header, no segment) is quarantined with every call but DeleteShard
+// failing. The other shards open and work as usual; only errors that are
+// not damage (permissions, too many open files) fail Open. Nothing is
+// silently dropped. docs/format/segment.md states the evidence rule.
 //
 // # Reads and memory
 //

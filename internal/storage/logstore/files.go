@@ -43,6 +43,49 @@ func escape(s string) string {
 	return b.String()
 }
 
+// unescape is the inverse of escape; ok is false for a name escape never
+// produces (so that two directories never name the same shard).
+func unescape(name string) (string, bool) {
+	if name == "_" {
+		return "", true
+	}
+	var b strings.Builder
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if c != '_' {
+			b.WriteByte(c)
+			continue
+		}
+		if i+2 >= len(name) {
+			return "", false
+		}
+		v, err := strconv.ParseUint(name[i+1:i+3], 16, 8)
+		if err != nil {
+			return "", false
+		}
+		b.WriteByte(byte(v))
+		i += 2
+	}
+	s := b.String()
+	return s, escape(s) == name
+}
+
+// shardIDOfDir reads a shard's id from its directory's path
+// (<root>/shards/<escaped stream>/<10-digit index>), for shards whose
+// state file cannot be trusted.
+func shardIDOfDir(dir string) (storage.ShardID, bool) {
+	ix := path.Base(dir)
+	stream, ok := unescape(path.Base(path.Dir(dir)))
+	if !ok || len(ix) != 10 {
+		return storage.ShardID{}, false
+	}
+	v, err := strconv.ParseUint(ix, 10, 32)
+	if err != nil {
+		return storage.ShardID{}, false
+	}
+	return storage.ShardID{Stream: stream, Index: uint32(v)}, true
+}
+
 func shardDirOf(root string, id storage.ShardID) string {
 	return path.Join(root, shardsDir, escape(id.Stream), fmt.Sprintf("%010d", id.Index))
 }

@@ -17,6 +17,10 @@ func seedFrames() [][]byte {
 	flip := append([]byte{}, two...)
 	flip[40] ^= 0xff
 	out = append(out, flip)
+	// damage in the first frame with a valid one after it (corruption)
+	mid := append([]byte{}, two...)
+	mid[36] ^= 0x01
+	out = append(out, mid)
 	return out
 }
 
@@ -55,6 +59,23 @@ func FuzzReadFrames(f *testing.F) {
 		if len(res.index) > 0 {
 			if _, _, err := decodeIndex(encodeIndex(res.sum, res.index)); err != nil {
 				t.Fatalf("index built by the scanner does not decode: %v", err)
+			}
+		}
+		// Past a bad frame, evidence of corruption is a whole valid frame
+		// in sequence after the damage.
+		if res.err != nil {
+			at, h, found, err := validFrameAfter(file, res.sum.Size, size, res.sum.Next, res.sum.MaxMs)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if found {
+				fr := make([]byte, h.Size)
+				file.ReadAt(fr, at)
+				dh, derr := decodeFrame(fr)
+				if at < res.sum.Size || at+int64(h.Size) > size || derr != nil || dh != h ||
+					h.Base < res.sum.Next || h.Base-res.sum.Next > uint64(at-res.sum.Size)/2 || h.Ms < res.sum.MaxMs {
+					t.Fatalf("evidence frame at %d (%+v, %v) breaks the rule; bad frame at %d, next %d", at, h, derr, res.sum.Size, res.sum.Next)
+				}
 			}
 		}
 		// the bare decoder must not panic either

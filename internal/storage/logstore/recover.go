@@ -66,6 +66,61 @@ func scanSegment(f vfs.File, base uint64, size int64, indexInterval int) scanRes
 	return res
 }
 
+// validFrameAfter looks for evidence that damage at byte bad of a segment
+// is not a torn tail: a valid frame starting at or after bad. It scans
+// byte by byte and counts a frame only if its header is that of a version-1
+// frame (flags and reserved bytes zero, count >= 1) whose length ends inside
+// the file, its base is at or after expect (the position the damaged frame
+// should have had) and at most (offset-bad)/2 beyond it (a record takes at
+// least two bytes, so no more positions fit in the damaged bytes), its
+// arrival time is at least minMs (the last good frame's), and then its CRC
+// matches and its records fill it exactly. A write cut short never leaves
+// such a frame behind; random or zeroed bytes match the fixed header bytes
+// and the CRC together with odds of about 2^-64 per offset.
+//
+// It returns the frame's offset and header, or found == false.
+func validFrameAfter(f vfs.File, bad, size int64, expect uint64, minMs int64) (off int64, h frameHeader, found bool, err error) {
+	const window = 1 << 20
+	bp := getBuf(window + frameHeaderLen)
+	defer putBuf(bp)
+	for start := bad; start+frameHeaderLen <= size; start += window {
+		n := int(min(int64(window+frameHeaderLen-1), size-start))
+		b := (*bp)[:n]
+		if k, rerr := f.ReadAt(b, start); k < n {
+			if rerr == nil {
+				rerr = errShort
+			}
+			return 0, h, false, rerr
+		}
+		for i := 0; i < window && i+frameHeaderLen <= n; i++ {
+			c := b[i:]
+			fl := int64(le.Uint32(c))
+			if c[8] != frameVersion || c[9] != 0 || c[10] != 0 || c[11] != 0 ||
+				fl < frameHeaderLen-4 || fl > maxFrameLen || start+int64(i)+4+fl > size {
+				continue
+			}
+			at := start + int64(i)
+			base, count, ms := le.Uint64(c[12:]), le.Uint32(c[20:]), int64(le.Uint64(c[24:]))
+			if count == 0 || base < expect || base-expect > uint64(at-bad)/2 || ms < minMs {
+				continue
+			}
+			fr := make([]byte, 4+fl)
+			if k, rerr := f.ReadAt(fr, at); k < len(fr) {
+				if rerr == nil {
+					rerr = errShort
+				}
+				return 0, h, false, rerr
+			}
+			fh, derr := decodeFrame(fr)
+			if derr != nil || forEachRecord(fr, fh.Count, nil) != nil {
+				continue
+			}
+			return at, fh, true, nil
+		}
+	}
+	return 0, h, false, nil
+}
+
 // keepTorn copies bytes [from, to) of the segment aside into
 // <segment>.torn-<unix ms>, as evidence of what recovery cut off.
 func (st *Store) keepTorn(f vfs.File, name string, from, to int64) (string, error) {
@@ -117,7 +172,7 @@ func (st *Store) loadShard(dir string, clean bool) (*shard, error) {
 	}
 	state, err := decodeShardState(b)
 	if err != nil {
-		return nil, fmt.Errorf("shard state in %s: %w: %v", dir, storage.ErrCorrupt, err)
+		return nil, fmt.Errorf("shard state %s: %w: %v", path.Join(dir, stateName), storage.ErrCorrupt, err)
 	}
 	if want := shardDirOf(st.dir, state.ID); want != dir {
 		return nil, fmt.Errorf("shard state in %s names shard %s/%d (expected in %s): %w", dir, state.ID.Stream, state.ID.Index, want, storage.ErrCorrupt)
@@ -297,8 +352,23 @@ func (st *Store) loadSegment(sh *shard, base uint64, last, clean bool) (*segment
 		return nil, fmt.Errorf("scan segment %s: %w", name, res.ioErr)
 	}
 	seg.apply(res.sum, res.index)
+	var evidence string
+	if res.err != nil && last {
+		// A torn tail is a damaged suffix with nothing valid after it. A
+		// valid frame after the damage means written (and, in always mode,
+		// possibly acknowledged) data follows it: corruption, not a tail to
+		// cut.
+		at, fh, found, err := validFrameAfter(f, res.sum.Size, size, res.sum.Next, res.sum.MaxMs)
+		if err != nil {
+			f.Close()
+			return nil, fmt.Errorf("scan segment %s past offset %d: %w", name, res.sum.Size, err)
+		}
+		if found {
+			evidence = fmt.Sprintf("a valid frame (position %d) follows at offset %d, so this is not a torn tail", fh.Base, at)
+		}
+	}
 	switch {
-	case res.err != nil && last:
+	case res.err != nil && last && evidence == "":
 		torn, terr := st.keepTorn(f, name, res.sum.Size, size)
 		if terr != nil {
 			f.Close()
@@ -314,12 +384,21 @@ func (st *Store) loadSegment(sh *shard, base uint64, last, clean bool) (*segment
 		}
 		st.log.Warn("cut a torn tail off the active segment", "segment", name, "offset", res.sum.Size,
 			"bytes", size-res.sum.Size, "kept", torn, "reason", res.err)
-	case res.err != nil:
-		seg.badErr = fmt.Errorf("segment %s: bad frame at offset %d of %d: %w: %v", name, res.sum.Size, size, storage.ErrCorrupt, res.err)
+	case res.err != nil && last:
+		seg.badErr = fmt.Errorf("%s: active segment %s: bad frame at offset %d of %d (%v); %s: %w",
+			sh, name, res.sum.Size, size, res.err, evidence, storage.ErrCorrupt)
 		if sh.corrupt == nil {
 			sh.corrupt = seg.badErr
 		}
-		st.log.Error("corrupt sealed segment: reads stop at the bad frame, appends refused", "err", seg.badErr)
+		st.log.Error("shard quarantined: corrupt active segment; nothing cut off, reads stop at the bad frame, appends refused",
+			"stream", sh.id.Stream, "shard", sh.id.Index, "segment", name, "offset", res.sum.Size, "err", seg.badErr)
+	case res.err != nil:
+		seg.badErr = fmt.Errorf("%s: sealed segment %s: bad frame at offset %d of %d (%v): %w", sh, name, res.sum.Size, size, res.err, storage.ErrCorrupt)
+		if sh.corrupt == nil {
+			sh.corrupt = seg.badErr
+		}
+		st.log.Error("shard quarantined: corrupt sealed segment; reads stop at the bad frame, appends refused",
+			"stream", sh.id.Stream, "shard", sh.id.Index, "segment", name, "offset", res.sum.Size, "err", seg.badErr)
 	case !last:
 		if err := writeAtomic(fs, sh.dir, idxName(base), encodeIndex(seg.summary(), seg.index)); err != nil {
 			st.log.Warn("cannot rewrite segment index", "segment", name, "err", err)

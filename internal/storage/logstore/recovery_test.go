@@ -114,9 +114,12 @@ func TestCorruptSealedSegment(t *testing.T) {
 	}
 	defer st.Close()
 	var n int
-	_, err = st.Read(bg, sh0, 0, storage.ReadLimits{}, func(storage.StoredRecord) bool { n++; return true })
-	if !errors.Is(err, storage.ErrCorrupt) || n == 0 || n >= 120 {
-		t.Fatalf("read over the bad frame: %d records, %v; want some records then ErrCorrupt", n, err)
+	next, err := st.Read(bg, sh0, 0, storage.ReadLimits{}, func(storage.StoredRecord) bool { n++; return true })
+	if err != nil || n == 0 || n >= 120 || next != uint64(n) {
+		t.Fatalf("read up to the bad frame: %d records, next %d, %v; want the records before it", n, next, err)
+	}
+	if _, err := st.Read(bg, sh0, next, storage.ReadLimits{}, func(storage.StoredRecord) bool { n++; return true }); !errors.Is(err, storage.ErrCorrupt) || !strings.Contains(err.Error(), victim) {
+		t.Fatalf("read from the bad frame: %v; want ErrCorrupt naming %s", err, victim)
 	}
 	if _, err := st.Append(bg, sh0, batch("x", 1)); !errors.Is(err, storage.ErrCorrupt) {
 		t.Fatalf("append to a corrupt shard: %v, want ErrCorrupt", err)

@@ -61,7 +61,11 @@ type shard struct {
 	sealed    bool
 	deleted   bool
 	closed    bool
-	corrupt   error // recovery found a bad frame or a gap: appends refused
+	corrupt   error // recovery found damage (a bad frame or a gap): the shard is quarantined, appends refused
+	// unknown: quarantined at open because its layout could not be read
+	// (bad state file or segment header, no segments): segs is empty and
+	// every call but DeleteShard fails with corrupt.
+	unknown   bool
 	werr      error // sticky write/sync error: appends refused until reopen
 	trim      uint64
 	segs      []*segment // by base; the last one is active
@@ -106,6 +110,18 @@ func (sh *shard) liveLocked() error {
 	return nil
 }
 
+// readableLocked is liveLocked for calls that need the shard's layout: a
+// shard quarantined at open fails them.
+func (sh *shard) readableLocked() error {
+	if err := sh.liveLocked(); err != nil {
+		return err
+	}
+	if sh.unknown {
+		return fmt.Errorf("%s is quarantined: %w", sh, sh.corrupt)
+	}
+	return nil
+}
+
 func (sh *shard) writableLocked() error {
 	if err := sh.liveLocked(); err != nil {
 		return err
@@ -117,7 +133,7 @@ func (sh *shard) writableLocked() error {
 		return fmt.Errorf("%s: %w (cause: %v)", sh, storage.ErrPoisoned, sh.werr)
 	}
 	if sh.corrupt != nil {
-		return fmt.Errorf("%s: appends refused: %w", sh, sh.corrupt)
+		return fmt.Errorf("%s is quarantined, appends refused: %w", sh, sh.corrupt)
 	}
 	return nil
 }
@@ -294,7 +310,7 @@ func (sh *shard) syncTo(target uint64, background bool) error {
 	if sh.durable >= target {
 		return nil
 	}
-	if err := sh.liveLocked(); err != nil {
+	if err := sh.readableLocked(); err != nil {
 		return err
 	}
 	if sh.werr != nil {
@@ -508,17 +524,25 @@ func (st *Store) Read(ctx context.Context, id storage.ShardID, from uint64, lim 
 		return from, err
 	}
 	sh.mu.Lock()
-	if err := sh.liveLocked(); err != nil {
+	if err := sh.readableLocked(); err != nil {
 		sh.mu.Unlock()
 		return from, err
 	}
 	vis, _ := sh.visibleLocked()
 	from = max(from, sh.trim)
 	if from >= vis {
+		// at the tip; if the active segment is damaged, the tip is the damage
+		err := sh.active().badErr
 		sh.mu.Unlock()
-		return from, nil
+		return from, err
 	}
 	i := sort.Search(len(sh.segs), func(i int) bool { return sh.segs[i].next > from })
+	if i > 0 && sh.segs[i-1].badErr != nil && (i == len(sh.segs) || from < sh.segs[i].base) {
+		// from lies in the unreadable rest of a damaged segment
+		err := sh.segs[i-1].badErr
+		sh.mu.Unlock()
+		return from, err
+	}
 	var views []view
 	for j := i; j < len(sh.segs) && sh.segs[j].base < vis; j++ {
 		// only the first segment is opened now; the others when reached
@@ -537,12 +561,20 @@ func (st *Store) Read(ctx context.Context, id storage.ShardID, from uint64, lim 
 	n, nbytes := 0, 0
 	stop := false
 	var recErr error
+	// damaged met after records were yielded: hand those over; the read
+	// that starts at the damage gets the error
+	damaged := func(err error) (uint64, error) {
+		if n > 0 && errors.Is(err, storage.ErrCorrupt) {
+			return pos, nil
+		}
+		return pos, err
+	}
 	for _, v := range views {
 		if err := ctx.Err(); err != nil {
 			return pos, err
 		}
 		if v.seg.base > pos {
-			return pos, fmt.Errorf("%s: positions %d to %d missing: %w", sh, pos, v.seg.base, storage.ErrCorrupt)
+			return damaged(fmt.Errorf("%s: positions %d to %d missing: %w", sh, pos, v.seg.base, storage.ErrCorrupt))
 		}
 		if v.f == nil {
 			sh.mu.Lock()
@@ -587,16 +619,17 @@ func (st *Store) Read(ctx context.Context, id storage.ShardID, from uint64, lim 
 			return recErr == nil && !stop
 		})
 		if recErr != nil {
-			return pos, fmt.Errorf("segment %s: %w: %v", v.seg.name, storage.ErrCorrupt, recErr)
+			return damaged(fmt.Errorf("%s: segment %s: %w: %v", sh, v.seg.name, storage.ErrCorrupt, recErr))
 		}
 		if err != nil {
-			return pos, err
+			return damaged(fmt.Errorf("%s: %w", sh, err))
 		}
 		if stop {
 			break
 		}
-		if v.seg.badErr != nil && pos < vis {
-			return pos, v.seg.badErr
+		if v.seg.badErr != nil {
+			// reached the damage (reads that stop before it break above)
+			return damaged(v.seg.badErr)
 		}
 	}
 	return pos, nil
@@ -614,7 +647,7 @@ func (st *Store) PosAtTime(_ context.Context, id storage.ShardID, ms int64) (uin
 
 func (sh *shard) posAtTime(ms int64) (uint64, error) {
 	sh.mu.Lock()
-	if err := sh.liveLocked(); err != nil {
+	if err := sh.readableLocked(); err != nil {
 		sh.mu.Unlock()
 		return 0, err
 	}
@@ -670,7 +703,7 @@ func (st *Store) Bounds(_ context.Context, id storage.ShardID) (storage.Bounds, 
 	}
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
-	if err := sh.liveLocked(); err != nil {
+	if err := sh.readableLocked(); err != nil {
 		return storage.Bounds{}, err
 	}
 	vis, tip := sh.visibleLocked()
@@ -692,7 +725,8 @@ func (st *Store) Watch(id storage.ShardID, next uint64) <-chan struct{} {
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
 	vis, _ := sh.visibleLocked()
-	if sh.sealed || sh.deleted || sh.closed || vis > next {
+	if sh.sealed || sh.deleted || sh.closed || sh.unknown || sh.active().badErr != nil || vis > next {
+		// a reader at the damage of a quarantined shard wakes to its error
 		return closedCh
 	}
 	if sh.watch == nil {
@@ -713,7 +747,7 @@ func (st *Store) SealShard(_ context.Context, id storage.ShardID) error {
 	}
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
-	if err := sh.liveLocked(); err != nil {
+	if err := sh.readableLocked(); err != nil {
 		return err
 	}
 	if sh.sealed {
@@ -741,14 +775,17 @@ func (st *Store) Trim(_ context.Context, id storage.ShardID, cutoffMs int64) err
 	}
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
-	if err := sh.liveLocked(); err != nil {
+	if err := sh.readableLocked(); err != nil {
 		return err
 	}
 	changed := p > sh.trim
 	if changed {
 		sh.trim = p
 	}
-	if act := sh.active(); sh.werr == nil && act.next > act.base && sh.trim >= act.next && sh.next == act.next {
+	// A quarantined shard's active segment is never sealed away: its bytes
+	// past the damage are evidence, and a new segment would reuse their
+	// positions.
+	if act := sh.active(); sh.werr == nil && sh.corrupt == nil && act.next > act.base && sh.trim >= act.next && sh.next == act.next {
 		if err := sh.rollLocked(st.nowMs()); err != nil {
 			return fmt.Errorf("trim %s: %w", sh, err)
 		}
@@ -805,7 +842,7 @@ func (sh *shard) close() error {
 	defer sh.mu.Unlock()
 	var err error
 	switch {
-	case sh.deleted:
+	case sh.deleted, sh.unknown:
 	case sh.werr != nil:
 		err = fmt.Errorf("%s: %w (cause: %v)", sh, storage.ErrPoisoned, sh.werr)
 	default:

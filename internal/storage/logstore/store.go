@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/eddy-streams/eddy/internal/storage"
@@ -45,7 +46,11 @@ var _ storage.Backend = (*Store)(nil)
 // Open opens (creating if needed) the data directory dir, takes its LOCK
 // (storage.ErrLocked if another process holds it) and recovers every shard.
 // After an unclean stop, the active segment of each shard is scanned and a
-// torn tail is cut off (the bytes are kept in a .torn-<ms> file).
+// torn tail (damage with no valid frame after it) is cut off (the bytes are
+// kept in a .torn-<ms> file). A shard with damage is quarantined rather
+// than failing Open: its appends fail with storage.ErrCorrupt, its reads
+// stop at the damage (or all fail, when its layout cannot be read), and the
+// other shards work as usual.
 func Open(dir string, opts Options) (*Store, error) {
 	o, err := opts.withDefaults()
 	if err != nil {
@@ -167,7 +172,21 @@ func (st *Store) open() error {
 	}
 	wg.Wait()
 	var errs []error
-	for _, r := range res {
+	for i, r := range res {
+		if r.err != nil && isDamage(r.err) {
+			// Quarantine the shard rather than refuse to open the store:
+			// the others keep working and this one fails every call.
+			id, ok := shardIDOfDir(dirs[i])
+			if !ok {
+				st.log.Error("ignoring a damaged shard directory whose name names no shard", "dir", dirs[i], "err", r.err)
+				continue
+			}
+			sh := &shard{st: st, id: id, dir: dirs[i], unknown: true, corrupt: r.err}
+			st.log.Error("shard quarantined: its layout cannot be read; reads and appends fail until it is repaired or deleted",
+				"stream", id.Stream, "shard", id.Index, "dir", dirs[i], "err", r.err)
+			st.shards[id] = sh
+			continue
+		}
 		if r.err != nil {
 			errs = append(errs, r.err)
 			continue
@@ -177,6 +196,12 @@ func (st *Store) open() error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// isDamage tells damage to a shard's files (quarantine it) from a failure
+// to work with the file system at all (fail Open).
+func isDamage(err error) bool {
+	return errors.Is(err, storage.ErrCorrupt) || errors.Is(err, syscall.EIO)
 }
 
 // syncLoop is Interval mode's background fdatasync of dirty shards.

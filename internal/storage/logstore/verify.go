@@ -24,6 +24,11 @@ type Report struct {
 	// next open cuts off, an index that will be rebuilt, leftovers).
 	Problems []string
 	Notes    []string
+	// Damaged names every shard ("shard <stream id>/<index> in <dir>") with
+	// a problem. Open quarantines a shard whose damage it meets (a bad
+	// frame, a gap, an unreadable state file or segment header): its appends
+	// fail and its reads stop at the damage, while the other shards work.
+	Damaged []string
 }
 
 // OK reports whether no problem was found.
@@ -37,6 +42,9 @@ func (r Report) String() string {
 	}
 	for _, n := range r.Notes {
 		fmt.Fprintf(&b, "note: %s\n", n)
+	}
+	for _, d := range r.Damaged {
+		fmt.Fprintf(&b, "DAMAGED SHARD: %s\n", d)
 	}
 	if r.OK() {
 		b.WriteString("OK\n")
@@ -111,8 +119,17 @@ func VerifyFS(fs vfs.FS, dir string) (Report, error) {
 		}
 		for _, e := range ents {
 			if e.IsDir {
-				if err := verifyShard(fs, dir, path.Join(root, s.Name, e.Name), &rep, problem, note); err != nil {
+				sd := path.Join(root, s.Name, e.Name)
+				before := len(rep.Problems)
+				if err := verifyShard(fs, dir, sd, &rep, problem, note); err != nil {
 					return rep, err
+				}
+				if len(rep.Problems) > before {
+					who := "unnamed shard"
+					if id, ok := shardIDOfDir(sd); ok {
+						who = fmt.Sprintf("shard %s/%d", id.Stream, id.Index)
+					}
+					rep.Damaged = append(rep.Damaged, fmt.Sprintf("%s in %s", who, sd))
 				}
 			}
 		}
@@ -131,7 +148,11 @@ func verifyShard(fs vfs.FS, root, dir string, rep *Report, problem, note func(st
 	}
 	state, err := decodeShardState(b)
 	if err != nil {
-		problem("%s: state file: %v", dir, err)
+		who := "a shard directory with an unparseable name"
+		if id, ok := shardIDOfDir(dir); ok {
+			who = fmt.Sprintf("shard %s/%d", id.Stream, id.Index)
+		}
+		problem("%s: state file %s: %v", who, path.Join(dir, stateName), err)
 		return nil
 	}
 	rep.Shards++
@@ -199,6 +220,17 @@ func verifyShard(fs vfs.FS, root, dir string, rep *Report, problem, note func(st
 			continue
 		}
 		res := scanSegment(f, base, size, 1) // an entry per frame: check the .idx against them
+		var evidence string
+		if res.err != nil && last && res.ioErr == nil {
+			at, fh, found, err := validFrameAfter(f, res.sum.Size, size, res.sum.Next, res.sum.MaxMs)
+			if err != nil {
+				f.Close()
+				return fmt.Errorf("read %s: %w", segPath, err)
+			}
+			if found {
+				evidence = fmt.Sprintf("a valid frame (position %d) follows at offset %d", fh.Base, at)
+			}
+		}
 		f.Close()
 		if res.ioErr != nil {
 			return fmt.Errorf("read %s: %w", segPath, res.ioErr)
@@ -214,9 +246,12 @@ func verifyShard(fs vfs.FS, root, dir string, rep *Report, problem, note func(st
 		rep.Records += res.sum.Next - base
 		next = res.sum.Next
 		if res.err != nil {
-			if last {
+			switch {
+			case last && evidence != "":
+				problem("%s: active segment %s: bad frame at offset %d of %d (%v), and %s: corruption, not a torn tail", name, segPath, res.sum.Size, size, res.err, evidence)
+			case last:
 				note("%s: active segment %s has a torn tail of %d bytes at offset %d (%v); the next open cuts it off", name, segPath, size-res.sum.Size, res.sum.Size, res.err)
-			} else {
+			default:
 				problem("%s: sealed segment %s: bad frame at offset %d of %d: %v", name, segPath, res.sum.Size, size, res.err)
 			}
 		}

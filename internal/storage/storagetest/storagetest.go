@@ -15,6 +15,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/eddy-streams/eddy/internal/storage"
 )
@@ -30,6 +31,7 @@ func Run(t *testing.T, open func(t *testing.T) storage.Backend) {
 	}{
 		{"AppendRead", testAppendRead},
 		{"EmptyAndLargeRecords", testEmptyAndLarge},
+		{"AppendKeepsNoBuffers", testAppendKeepsNoBuffers},
 		{"Limits", testLimits},
 		{"ReadInSteps", testReadInSteps},
 		{"ArrivalClamp", testArrivalClamp},
@@ -207,6 +209,59 @@ func testAppendRead(t *testing.T, b storage.Backend) {
 	}
 	if _, err := b.Append(ctx, id, nil); err == nil {
 		t.Fatal("Append of an empty batch succeeded")
+	}
+}
+
+// testAppendKeepsNoBuffers: the caller owns its buffers again as soon as
+// Append returns. Keys and data are carved from one reused buffer (the keys
+// as strings aliasing it, as a zero-copy request decoder makes them); after
+// each Append the buffer and the record slice are overwritten, and every
+// batch still reads back as it was appended.
+func testAppendKeepsNoBuffers(t *testing.T, b storage.Backend) {
+	id := sid(0)
+	mustCreate(t, b, id, 0)
+	buf := make([]byte, 64<<10)
+	rs := make([]storage.Record, 8)
+	var want []got
+	for batch := range 6 {
+		size := []int{0, 3, 100, 5000}[batch%4]
+		off := 0
+		var batchWant []got
+		for i := range rs {
+			pk := fmt.Sprintf("key-%d-%d", batch, i)
+			n := copy(buf[off:], pk)
+			key := unsafe.String(&buf[off], n) // aliases buf
+			off += n
+			data := buf[off : off+size : off+size]
+			for j := range data {
+				data[j] = byte(batch*31 + i*7 + j)
+			}
+			off += size
+			rs[i] = storage.Record{PartitionKey: key, Data: data}
+			batchWant = append(batchWant, got{PK: pk, Data: string(data)})
+		}
+		res := mustAppend(t, b, id, rs)
+		for i := range batchWant {
+			batchWant[i].Pos, batchWant[i].Ms = res.FirstPos+uint64(i), res.ArrivalMs
+		}
+		want = append(want, batchWant...)
+		// the caller reuses everything it passed in
+		for i := range buf[:off] {
+			buf[i] = 0xEE
+		}
+		for i := range rs {
+			rs[i] = storage.Record{PartitionKey: "clobbered", Data: []byte("clobbered")}
+		}
+	}
+	out, _ := readAll(t, b, id, 0, storage.ReadLimits{})
+	if len(out) != len(want) {
+		t.Fatalf("read %d records, want %d", len(out), len(want))
+	}
+	for i := range want {
+		if out[i] != want[i] {
+			t.Fatalf("record %d changed after the caller reused its buffers:\n got pos %d ms %d key %q data %.40q\nwant pos %d ms %d key %q data %.40q",
+				i, out[i].Pos, out[i].Ms, out[i].PK, out[i].Data, want[i].Pos, want[i].Ms, want[i].PK, want[i].Data)
+		}
 	}
 }
 
