@@ -23,6 +23,7 @@ import (
 	"github.com/eddy-streams/eddy/internal/firehose"
 	"github.com/eddy-streams/eddy/internal/gateway"
 	"github.com/eddy-streams/eddy/internal/kinesis"
+	"github.com/eddy-streams/eddy/internal/lambda"
 	"github.com/eddy-streams/eddy/internal/storage"
 	"github.com/eddy-streams/eddy/internal/storage/logstore"
 )
@@ -33,6 +34,7 @@ type Server struct {
 	Backend  storage.Backend
 	Kinesis  *kinesis.Service
 	Firehose *firehose.Service
+	Lambda   *lambda.Service
 	Gateway  *gateway.Gateway
 
 	log      *slog.Logger
@@ -42,6 +44,7 @@ type Server struct {
 	served   chan struct{} // closed when the serve loop returns
 	serveErr error
 	closers  []func() error
+	rest     []gateway.RESTService // path-routed services (Lambda)
 
 	closeOnce sync.Once
 	closeErr  error
@@ -120,7 +123,7 @@ func Start(cfg config.Config, o Options) (*Server, error) {
 	if ls, ok := be.(*logstore.Store); ok {
 		metrics = append(metrics, ls.Collector())
 	}
-	s.Gateway = gateway.New(gateway.Options{Auth: auth, Logger: log, Services: services, Metrics: metrics})
+	s.Gateway = gateway.New(gateway.Options{Auth: auth, Logger: log, Services: services, Metrics: metrics, REST: s.rest})
 
 	var tlsConf *tls.Config
 	if cfg.TLSCert != "" {

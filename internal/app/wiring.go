@@ -4,11 +4,13 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"path/filepath"
 
 	"github.com/eddy-streams/eddy/internal/awsproto"
 	"github.com/eddy-streams/eddy/internal/config"
 	"github.com/eddy-streams/eddy/internal/firehose"
 	"github.com/eddy-streams/eddy/internal/gateway"
+	"github.com/eddy-streams/eddy/internal/lambda"
 	"github.com/eddy-streams/eddy/internal/sigv4"
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -36,6 +38,20 @@ func sigv4Authenticator(cfg config.Config) (gateway.Authenticator, error) {
 // startExtraServices starts the services beyond Data Streams: Firehose,
 // which reads its KinesisStreamAsSource streams in process.
 func startExtraServices(s *Server, cfg config.Config, o Options, selfURL string) ([]awsproto.Service, []prometheus.Collector, error) {
+	// Lambda: functions run as local processes; mappings read streams in
+	// process; it is routed by path (REST-JSON)
+	lam, err := lambda.New(lambda.Options{
+		Backend: s.Backend, Kinesis: s.Kinesis, Dir: filepath.Join(cfg.DataDir, "lambda"), Now: o.Now,
+		Logger: s.log.With("service", "lambda"), DefaultAccount: cfg.Account, DefaultRegion: cfg.Region, Endpoint: selfURL,
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	lam.Start()
+	s.Lambda = lam
+	s.closers = append(s.closers, lam.Close)
+	s.rest = append(s.rest, lam)
+
 	fo := firehose.Options{
 		Backend: s.Backend, Now: o.Now, Logger: s.log.With("service", "firehose"),
 		S3Endpoint: cfg.S3Endpoint, S3AccessKey: cfg.S3AccessKey, S3SecretKey: cfg.S3SecretKey, S3Region: cfg.S3Region,

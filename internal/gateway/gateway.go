@@ -63,6 +63,8 @@ type Options struct {
 	// Metrics are extra metric sources (storage…). Services that implement
 	// prometheus.Collector are registered without being listed here.
 	Metrics []prometheus.Collector
+	// REST are services routed by path prefix (rest.go).
+	REST []RESTService
 }
 
 // Gateway is the HTTP handler.
@@ -72,6 +74,7 @@ type Gateway struct {
 	services map[string]awsproto.Service
 	ready    atomic.Bool
 	metrics  gatewayMetrics
+	rest     []restRoute
 }
 
 // New builds the handler.
@@ -84,6 +87,7 @@ func New(o Options) *Gateway {
 		g.services[s.TargetPrefix()] = s
 	}
 	g.initMetrics(o)
+	g.initREST(o.REST)
 	return g
 }
 
@@ -159,6 +163,8 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		io.WriteString(w, "ok\n")
+		return
+	case len(g.rest) > 0 && g.serveREST(w, r):
 		return
 	case r.Method == http.MethodGet && r.URL.Path == "/metrics":
 		h.Set("Content-Type", "text/plain; version=0.0.4")

@@ -1,0 +1,115 @@
+package gateway
+
+// REST services: APIs named by method and path (Lambda's REST-JSON) rather
+// than X-Amz-Target. A RESTService claims path prefixes; ServeHTTP hands
+// it every request under them (any method) after reading the body and
+// authenticating, before the X-Amz-Target dispatch. The service writes its
+// own response and names the operation and result code for the request
+// counter, which labels only operations the service lists.
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+
+	"github.com/eddy-streams/eddy/internal/awserr"
+	"github.com/eddy-streams/eddy/internal/awsproto"
+)
+
+// RESTService answers REST requests under its path prefixes.
+type RESTService interface {
+	// ServiceName labels the request counter ("lambda").
+	ServiceName() string
+	// PathPrefixes are the paths it owns, e.g. "/2015-03-31/".
+	PathPrefixes() []string
+	// Operations names its operations (bounded metric labels).
+	Operations() []string
+	// ServeREST writes the whole response. req carries the body, account,
+	// region and request id. It returns the operation ("" when unknown) and
+	// "200" or the AWS error type.
+	ServeREST(w http.ResponseWriter, r *http.Request, req *awsproto.Request) (op, code string)
+}
+
+type restRoute struct {
+	prefix string
+	svc    RESTService
+}
+
+func (g *Gateway) initREST(rs []RESTService) {
+	for _, s := range rs {
+		for _, p := range s.PathPrefixes() {
+			g.rest = append(g.rest, restRoute{p, s})
+		}
+		set := map[string]bool{}
+		for _, op := range s.Operations() {
+			set[op] = true
+		}
+		g.metrics.ops[s.ServiceName()] = set
+	}
+}
+
+// serveREST answers r when a REST service claims its path.
+func (g *Gateway) serveREST(w http.ResponseWriter, r *http.Request) bool {
+	var svc RESTService
+	for _, rt := range g.rest {
+		if strings.HasPrefix(r.URL.Path, rt.prefix) {
+			svc = rt.svc
+			break
+		}
+	}
+	if svc == nil {
+		return false
+	}
+	reqID := newRequestID()
+	h := w.Header()
+	h.Set("x-amzn-RequestId", reqID)
+	name := svc.ServiceName()
+	bp, err := readBody(r)
+	if err != nil {
+		if errors.Is(err, errTooLarge) {
+			w.WriteHeader(http.StatusRequestEntityTooLarge)
+			g.count(name, "", "RequestTooLargeException")
+			return true
+		}
+		writeRESTError(w, awserr.Serialization("Unable to read request body"))
+		g.count(name, "", awserr.TSerialization)
+		return true
+	}
+	defer func() {
+		if cap(*bp) <= 1<<20 {
+			*bp = (*bp)[:0]
+			bodyPool.Put(bp)
+		}
+	}()
+	id, err := g.auth(r, *bp)
+	if err != nil {
+		ae, ok := awserr.As(err)
+		if !ok {
+			ae = awserr.Internal()
+		}
+		writeRESTError(w, ae)
+		g.count(name, "", ae.Type)
+		return true
+	}
+	req := &awsproto.Request{Ctx: r.Context(), Body: *bp, Account: id.Account, Region: id.Region, RequestID: reqID}
+	op, code := svc.ServeREST(w, r, req)
+	g.count(name, op, code)
+	return true
+}
+
+// writeRESTError answers in REST-JSON: the type in x-amzn-ErrorType and a
+// {"Type","Message"} body.
+func writeRESTError(w http.ResponseWriter, e *awserr.Error) {
+	w.Header().Set("x-amzn-ErrorType", e.Type)
+	w.Header().Set("Content-Type", "application/json")
+	who := "User"
+	if e.Status >= 500 {
+		who = "Service"
+	}
+	w.WriteHeader(e.Status)
+	w.Write([]byte(`{"Type":"` + who + `","Message":` + quote(e.Message) + `}`))
+}
+
+func quote(s string) string {
+	return string(awsproto.AppendJSONString(nil, []byte(s)))
+}
