@@ -144,11 +144,15 @@ var (
 	msgStartStruct = "Start of structure or map found where not expected."
 )
 
-func serErr(msg string) *awserr.Error { return &awserr.Error{Type: awserr.TSerialization, Status: 400, Message: msg} }
+func serErr(msg string) *awserr.Error {
+	return &awserr.Error{Type: awserr.TSerialization, Status: 400, Message: msg}
+}
 
 // bareSerialization is the SerializationException AWS gives a body that is
 // not a JSON object at all: no message.
-func bareSerialization() *awserr.Error { return &awserr.Error{Type: awserr.TSerialization, Status: 400} }
+func bareSerialization() *awserr.Error {
+	return &awserr.Error{Type: awserr.TSerialization, Status: 400}
+}
 
 func kindOf(v any) valueKind {
 	switch x := v.(type) {
