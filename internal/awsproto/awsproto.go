@@ -28,7 +28,7 @@ import (
 type Codec int
 
 const (
-	JSON Codec = iota // application/x-amz-json-1.1 (and 1.0, and plain application/json)
+	JSON Codec = iota // application/x-amz-json-1.1
 	CBOR              // application/x-amz-cbor-1.1
 )
 
@@ -38,20 +38,57 @@ const (
 	ContentTypeCBOR = "application/x-amz-cbor-1.1"
 )
 
-// CodecFor maps a Content-Type header to a codec. ok is false for a type the
-// service does not speak.
-func CodecFor(contentType string) (c Codec, ok bool) {
+// ContentKind is what a request's Content-Type says to the front door.
+type ContentKind int
+
+const (
+	KindOther    ContentKind = iota // missing or not spoken (x-amz-json-1.0 included)
+	KindJSON                        // application/x-amz-json-1.1
+	KindCBOR                        // application/x-amz-cbor-1.1
+	KindAppJSON                     // application/json: AWS's legacy Coral envelope
+)
+
+// ContentKindOf classifies a Content-Type header (parameters ignored).
+func ContentKindOf(contentType string) ContentKind {
 	ct := strings.ToLower(strings.TrimSpace(contentType))
 	if i := strings.IndexByte(ct, ';'); i >= 0 {
 		ct = strings.TrimSpace(ct[:i])
 	}
 	switch ct {
-	case ContentTypeJSON, "application/x-amz-json-1.0", "application/json":
-		return JSON, true
+	case ContentTypeJSON:
+		return KindJSON
 	case ContentTypeCBOR:
+		return KindCBOR
+	case "application/json":
+		return KindAppJSON
+	}
+	return KindOther
+}
+
+// CodecFor maps a Content-Type header to a codec. ok is false for a type the
+// JSON-protocol services do not speak (anything but JSON 1.1 and CBOR 1.1).
+func CodecFor(contentType string) (c Codec, ok bool) {
+	switch ContentKindOf(contentType) {
+	case KindJSON:
+		return JSON, true
+	case KindCBOR:
 		return CBOR, true
 	}
 	return JSON, false
+}
+
+// WellFormed reports whether body parses as a JSON or CBOR object or list:
+// the bodies AWS reads on to the operation (anything else is a
+// SerializationException without a message).
+func WellFormed(c Codec, body []byte) bool {
+	if c == CBOR {
+		if len(body) == 0 || (body[0]>>5 != 4 && body[0]>>5 != 5) {
+			return false
+		}
+		return cborDec.Wellformed(body) == nil
+	}
+	t := bytes.TrimSpace(body)
+	return len(t) > 0 && (t[0] == '{' || t[0] == '[') && json.Valid(t)
 }
 
 // ContentType is the response content type for c.

@@ -222,6 +222,9 @@ func (s *Service) Handle(r *awsproto.Request) (any, error) {
 	return h(s, r)
 }
 
+// HasOperation reports whether op is implemented (gateway.OperationSet).
+func (s *Service) HasOperation(op string) bool { _, ok := ops[op]; return ok }
+
 // Operations lists the implemented operation names.
 func Operations() []string {
 	out := make([]string, 0, len(ops))
