@@ -253,6 +253,15 @@ func TestHTTPEdgeSigV4(t *testing.T) {
 	} {
 		resp, b := do(t, srv.URL(), tc.rq)
 		check(t, tc.name, resp, b, tc.want)
+		// the same request in CBOR gets the same answer in CBOR
+		if tc.rq.headers["Content-Type"] != ctJSON || tc.want.jsonBody == nil {
+			continue
+		}
+		rq := tc.rq
+		rq.headers = with(rq.headers, "Content-Type", ctCBOR)
+		rq.body = map[string]string{"{}": "\xbf\xff", "": "", "hello": "\xff\xff"}[rq.body]
+		resp, b = do(t, srv.URL(), rq)
+		check(t, tc.name+" (CBOR)", resp, b, edgeResp{status: tc.want.status, ct: ctCBOR, cborBody: tc.want.jsonBody})
 	}
 }
 
