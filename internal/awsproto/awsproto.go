@@ -42,10 +42,10 @@ const (
 type ContentKind int
 
 const (
-	KindOther    ContentKind = iota // missing or not spoken (x-amz-json-1.0 included)
-	KindJSON                        // application/x-amz-json-1.1
-	KindCBOR                        // application/x-amz-cbor-1.1
-	KindAppJSON                     // application/json: AWS's legacy Coral envelope
+	KindOther   ContentKind = iota // missing or not spoken (x-amz-json-1.0 included)
+	KindJSON                       // application/x-amz-json-1.1
+	KindCBOR                       // application/x-amz-cbor-1.1
+	KindAppJSON                    // application/json: AWS's legacy Coral envelope
 )
 
 // ContentKindOf classifies a Content-Type header (parameters ignored).
