@@ -13,7 +13,6 @@ package awsproto
 
 import (
 	"bytes"
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -21,6 +20,7 @@ import (
 	"reflect"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/fxamacker/cbor/v2"
 
@@ -154,10 +154,138 @@ func bareSerialization() *awserr.Error {
 	return &awserr.Error{Type: awserr.TSerialization, Status: 400}
 }
 
+// rawJSON is a JSON value not decoded yet: the JSON check decodes only the
+// containers it walks into, and checks strings and numbers in place.
+type rawJSON []byte
+
+// MarshalJSON writes the value as it came.
+func (r rawJSON) MarshalJSON() ([]byte, error) { return r, nil }
+
+func (r rawJSON) kind() valueKind {
+	if len(r) == 0 {
+		return kNull
+	}
+	switch r[0] {
+	case '"':
+		return kString
+	case '{':
+		return kMap
+	case '[':
+		return kList
+	case 't':
+		return kTrue
+	case 'f':
+		return kFalse
+	case 'n':
+		return kNull
+	}
+	return kNumber
+}
+
+// text is a raw JSON string's content, unescaped only when it has escapes.
+func (r rawJSON) text() []byte {
+	if len(r) >= 2 && bytes.IndexByte(r, '\\') < 0 && utf8.Valid(r) {
+		return r[1 : len(r)-1]
+	}
+	var s string
+	if json.Unmarshal(r, &s) != nil {
+		return nil
+	}
+	return []byte(s)
+}
+
+// listOf and the map case of mapEntries decode one level of a container.
+func listOf(v any) []any {
+	switch x := v.(type) {
+	case []any:
+		return x
+	case rawJSON:
+		var out []any
+		i := skipWS(x, 1)
+		for i < len(x) && x[i] != ']' {
+			j := skipValue(x, i)
+			out = append(out, rawJSON(x[i:j]))
+			i = skipWS(x, j)
+			if i < len(x) && x[i] == ',' {
+				i = skipWS(x, i+1)
+			}
+		}
+		return out
+	}
+	return nil
+}
+
+// The splitters below walk JSON already known to be valid (the strict
+// decoder or json.Valid checked it): strings are skipped with IndexByte, so
+// a large blob costs a memory scan, not a parse.
+
+func skipWS(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// skipString returns the index after the string starting at b[i] == '"'.
+func skipString(b []byte, i int) int {
+	i++
+	for {
+		j := bytes.IndexByte(b[i:], '"')
+		if j < 0 {
+			return len(b)
+		}
+		i += j
+		// an escaped quote has an odd number of backslashes before it
+		n := 0
+		for k := i - 1; k >= 0 && b[k] == '\\'; k-- {
+			n++
+		}
+		i++
+		if n%2 == 0 {
+			return i
+		}
+	}
+}
+
+// skipValue returns the index after the value starting at b[i].
+func skipValue(b []byte, i int) int {
+	if i >= len(b) {
+		return i
+	}
+	switch b[i] {
+	case '"':
+		return skipString(b, i)
+	case '{', '[':
+		depth := 0
+		for i < len(b) {
+			switch b[i] {
+			case '"':
+				i = skipString(b, i)
+				continue
+			case '{', '[':
+				depth++
+			case '}', ']':
+				depth--
+				if depth == 0 {
+					return i + 1
+				}
+			}
+			i++
+		}
+		return i
+	}
+	for i < len(b) && b[i] != ',' && b[i] != '}' && b[i] != ']' && b[i] != ' ' && b[i] != '\t' && b[i] != '\n' && b[i] != '\r' {
+		i++
+	}
+	return i
+}
+
 func kindOf(v any) valueKind {
 	switch x := v.(type) {
 	case nil:
 		return kNull
+	case rawJSON:
+		return x.kind()
 	case string:
 		return kString
 	case json.Number, float64, float32, int64, uint64, *big.Int, big.Int:
@@ -208,7 +336,7 @@ func (cf *conformer) conform(v any, t reflect.Type, tag string) (any, *awserr.Er
 	case mList:
 		switch k {
 		case kList:
-			list := v.([]any)
+			list := listOf(v)
 			out := make([]any, len(list))
 			for i, e := range list {
 				c, err := cf.conform(e, t.Elem(), "")
@@ -261,7 +389,7 @@ func (cf *conformer) conform(v any, t reflect.Type, tag string) (any, *awserr.Er
 	case mInteger, mLong:
 		if k == kNumber {
 			n := truncate(v, m)
-			if jn, ok := v.(json.Number); !ok || jn != n {
+			if r, ok := v.(rawJSON); !ok || json.Number(r) != n {
 				cf.changed = true
 			}
 			return n, nil
@@ -275,7 +403,7 @@ func (cf *conformer) conform(v any, t reflect.Type, tag string) (any, *awserr.Er
 		case kTrue, kFalse:
 			return v, nil
 		case kString:
-			switch strings.ToLower(v.(string)) {
+			switch strings.ToLower(strOf(v)) {
 			case "true", "yes", "y", "t", "1":
 				cf.changed = true
 				return true, nil
@@ -291,7 +419,13 @@ func (cf *conformer) conform(v any, t reflect.Type, tag string) (any, *awserr.Er
 		case kBytes:
 			return v, nil
 		case kString:
-			if err := checkBase64(v.(string)); err != nil {
+			var err *awserr.Error
+			if r, ok := v.(rawJSON); ok {
+				err = checkBase64(r.text())
+			} else {
+				err = checkBase64(v.(string))
+			}
+			if err != nil {
 				return nil, err
 			}
 			return v, nil
@@ -384,6 +518,24 @@ func structFields(t reflect.Type) []field {
 // (CBOR keys that are not text are dropped: no member has such a name).
 func mapEntries(v any) map[string]any {
 	switch m := v.(type) {
+	case rawJSON:
+		out := map[string]any{}
+		i := skipWS(m, 1)
+		for i < len(m) && m[i] == '"' {
+			j := skipString(m, i)
+			key := string(rawJSON(m[i:j]).text())
+			i = skipWS(m, j)
+			if i < len(m) && m[i] == ':' {
+				i = skipWS(m, i+1)
+			}
+			j = skipValue(m, i)
+			out[key] = rawJSON(m[i:j]) // the last of duplicate keys wins, as in encoding/json
+			i = skipWS(m, j)
+			if i < len(m) && m[i] == ',' {
+				i = skipWS(m, i+1)
+			}
+		}
+		return out
 	case map[string]any:
 		return m
 	case map[any]any:
@@ -398,6 +550,15 @@ func mapEntries(v any) map[string]any {
 	return nil
 }
 
+// strOf is a string value's text.
+func strOf(v any) string {
+	if r, ok := v.(rawJSON); ok {
+		return string(r.text())
+	}
+	s, _ := v.(string)
+	return s
+}
+
 // truncate reads a number as Coral reads it for an Integer or Long member:
 // the integer part, saturated at the type's bounds.
 func truncate(v any, m memberType) any {
@@ -406,6 +567,9 @@ func truncate(v any, m memberType) any {
 		lo, hi = big.NewInt(math.MinInt64), big.NewInt(math.MaxInt64)
 	}
 	var n *big.Int
+	if r, ok := v.(rawJSON); ok {
+		v = json.Number(r)
+	}
 	switch x := v.(type) {
 	case json.Number:
 		f, _, err := big.ParseFloat(string(x), 10, 256, big.ToZero)
@@ -480,34 +644,48 @@ func jsonReady(v any) any {
 }
 
 // checkBase64 applies AWS's checks to a Blob member's text, with its
-// messages (kinesalite's AWS-recorded tests).
-func checkBase64(s string) *awserr.Error {
+// messages (kinesalite's AWS-recorded tests): length a multiple of 4, the
+// base64 alphabet with '=' only as padding at the end, and no bits set past
+// the data in the last character (canonical encoding). It does not allocate.
+func checkBase64[T string | []byte](s T) *awserr.Error {
 	if len(s)%4 != 0 {
 		return serErr(fmt.Sprintf("'%s' can not be converted to a Blob: Base64 encoded length is expected a multiple of 4 bytes but found: %d", s, len(s)))
 	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		ok := c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '+' || c == '/'
-		if c == '=' {
-			// padding only at the end: '=' followed by anything but '='
-			ok = true
-			for j := i + 1; j < len(s); j++ {
-				if s[j] != '=' {
-					ok = false
-				}
-			}
-			if i < len(s)-2 {
-				ok = false
-			}
-		}
-		if !ok {
-			return serErr(fmt.Sprintf("'%s' can not be converted to a Blob: Invalid Base64 character: '%c'", s, c))
+	pad := 0
+	if n := len(s); n > 0 && s[n-1] == '=' {
+		pad = 1
+		if n > 1 && s[n-2] == '=' {
+			pad = 2
 		}
 	}
-	if _, err := base64.StdEncoding.Strict().DecodeString(s); err != nil {
-		return serErr(fmt.Sprintf("'%s' can not be converted to a Blob: Invalid last non-pad Base64 character dectected", s))
+	for i := 0; i < len(s)-pad; i++ {
+		if b64val(s[i]) < 0 {
+			return serErr(fmt.Sprintf("'%s' can not be converted to a Blob: Invalid Base64 character: '%c'", s, s[i]))
+		}
+	}
+	if pad > 0 {
+		last := b64val(s[len(s)-pad-1])
+		if last < 0 || (pad == 1 && last&0x3 != 0) || (pad == 2 && last&0xf != 0) || len(s) == pad {
+			return serErr(fmt.Sprintf("'%s' can not be converted to a Blob: Invalid last non-pad Base64 character dectected", s))
+		}
 	}
 	return nil
+}
+
+func b64val(c byte) int {
+	switch {
+	case c >= 'A' && c <= 'Z':
+		return int(c - 'A')
+	case c >= 'a' && c <= 'z':
+		return int(c-'a') + 26
+	case c >= '0' && c <= '9':
+		return int(c-'0') + 52
+	case c == '+':
+		return 62
+	case c == '/':
+		return 63
+	}
+	return -1
 }
 
 // check walks body against v's shape. strictOK says whether the strict
@@ -520,14 +698,12 @@ func check(c Codec, body []byte, v any, strictOK bool) error {
 			return bareSerialization()
 		}
 	} else {
-		dec := json.NewDecoder(bytes.NewReader(body))
-		dec.UseNumber()
-		if err := dec.Decode(&tree); err != nil {
+		body = bytes.TrimSpace(body)
+		// the strict decoder checked the syntax when it succeeded
+		if !strictOK && !json.Valid(body) {
 			return bareSerialization()
 		}
-		if _, err := dec.Token(); err == nil {
-			return bareSerialization() // trailing data
-		}
+		tree = rawJSON(body)
 	}
 	switch kindOf(tree) {
 	case kMap:

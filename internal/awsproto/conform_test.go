@@ -1,7 +1,9 @@
 package awsproto
 
 import (
+	"bytes"
 	"encoding/json"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -187,4 +189,57 @@ func FuzzDecodeShape(f *testing.F) {
 			}
 		}
 	})
+}
+
+// FuzzSplitJSON: the in-place splitters agree with encoding/json on valid
+// JSON objects and lists.
+func FuzzSplitJSON(f *testing.F) {
+	for _, s := range []string{`{"a":"x\"y","b":[1,{"c":"]"}],"a":2}`, `[1, "a\\", {"k": [ ]}]`, `{"\u0041": 1}`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		b = bytes.TrimSpace(b)
+		if !json.Valid(b) || len(b) == 0 {
+			return
+		}
+		switch b[0] {
+		case '{':
+			var want map[string]json.RawMessage
+			if json.Unmarshal(b, &want) != nil {
+				return
+			}
+			got := mapEntries(rawJSON(b))
+			if len(got) != len(want) {
+				t.Fatalf("%s: %d keys, want %d", b, len(got), len(want))
+			}
+			for k, v := range want {
+				g, ok := got[k].(rawJSON)
+				if !ok || !jsonEqual(g, v) {
+					t.Fatalf("%s: key %q = %s, want %s", b, k, g, v)
+				}
+			}
+		case '[':
+			var want []json.RawMessage
+			if json.Unmarshal(b, &want) != nil {
+				return
+			}
+			got := listOf(rawJSON(b))
+			if len(got) != len(want) {
+				t.Fatalf("%s: %d items, want %d", b, len(got), len(want))
+			}
+			for i := range want {
+				if !jsonEqual(got[i].(rawJSON), want[i]) {
+					t.Fatalf("%s: item %d = %s, want %s", b, i, got[i], want[i])
+				}
+			}
+		}
+	})
+}
+
+func jsonEqual(a, b []byte) bool {
+	var x, y any
+	if json.Unmarshal(a, &x) != nil || json.Unmarshal(b, &y) != nil {
+		return false
+	}
+	return reflect.DeepEqual(x, y)
 }
