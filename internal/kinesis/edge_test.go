@@ -282,3 +282,20 @@ func TestValidationBeforeExistence(t *testing.T) {
 	_, err = c.CreateStream(context.Background(), &kinesis.CreateStreamInput{StreamName: aws.String("exists"), ShardCount: aws.Int32(1), Tags: tags})
 	apiErr(t, err, "ValidationException")
 }
+
+// The iterator type's arguments are checked after the stream and the shard:
+// a missing stream is ResourceNotFoundException whatever the arguments.
+func TestGetShardIteratorArgumentsAfterLookup(t *testing.T) {
+	srv, c := startCtrl(t)
+	createStream(t, c, "args", 1)
+	noSeq := map[string]any{"StreamName": "nope", "ShardId": "shardId-000000000000", "ShardIteratorType": "AT_SEQUENCE_NUMBER"}
+	wantRaw(t, srv, "GetShardIterator", noSeq, "ResourceNotFoundException", "Stream nope under account 000000000000 not found.")
+	noSeq["StreamName"] = "args"
+	noSeq["ShardId"] = "shardId-000000000009"
+	wantRaw(t, srv, "GetShardIterator", noSeq, "ResourceNotFoundException", "Shard shardId-000000000009 in stream args under account 000000000000 does not exist")
+	noSeq["ShardId"] = "shardId-000000000000"
+	wantRaw(t, srv, "GetShardIterator", noSeq, "InvalidArgumentException",
+		"Must either specify (1) AT_SEQUENCE_NUMBER or AFTER_SEQUENCE_NUMBER and StartingSequenceNumber or (2) TRIM_HORIZON or LATEST and no StartingSequenceNumber. Request specified AT_SEQUENCE_NUMBER and no StartingSequenceNumber.")
+	wantRaw(t, srv, "GetShardIterator", map[string]any{"StreamName": "nope", "ShardId": "0", "ShardIteratorType": "AT_TIMESTAMP"},
+		"ResourceNotFoundException", "Stream nope under account 000000000000 not found.")
+}

@@ -63,30 +63,12 @@ func (s *Service) getShardIterator(r *awsproto.Request) (any, error) {
 	if (in.StreamName == nil || *in.StreamName == "") && (in.StreamARN == nil || *in.StreamARN == "") {
 		return nil, awserr.InvalidArgument("Either StreamName or StreamARN should be provided.")
 	}
-	typ := *in.ShardIteratorType
-	seqType := typ == "AT_SEQUENCE_NUMBER" || typ == "AFTER_SEQUENCE_NUMBER"
-	if seqType != (in.StartingSequenceNumber != nil) {
-		also := "no"
-		if in.StartingSequenceNumber != nil {
-			also = "also"
-		}
-		return nil, awserr.InvalidArgument("Must either specify (1) AT_SEQUENCE_NUMBER or AFTER_SEQUENCE_NUMBER and StartingSequenceNumber or (2) TRIM_HORIZON or LATEST and no StartingSequenceNumber. Request specified %s and %s StartingSequenceNumber.", typ, also)
-	}
 	// the shard id is read before the stream is looked up (AWS-recorded:
 	// an unreadable id names the shard even when the stream is unknown)
 	ix, ok := parseShardID(*in.ShardId)
 	if !ok {
 		name, account := refNames(r, in.StreamName, in.StreamARN)
 		return nil, awserr.ResourceNotFound("Could not find shard %s in stream %s under account %s.", *in.ShardId, name, account)
-	}
-	nowMs := s.nowMs()
-	if typ == "AT_TIMESTAMP" {
-		if in.Timestamp == nil {
-			return nil, awserr.InvalidArgument("Must specify timestampInMillis parameter for iterator of type AT_TIMESTAMP. Current request has no timestamp parameter.")
-		}
-		if t := in.Timestamp.UnixMilli(); t > nowMs {
-			return nil, awserr.InvalidArgument("The timestampInMillis parameter cannot be greater than the currentTimestampInMillis. timestampInMillis: %d, currentTimestampInMillis: %d", t, nowMs)
-		}
 	}
 
 	st, _, err := s.dataStream(r, in.StreamName, in.StreamARN)
@@ -98,6 +80,26 @@ func (s *Service) getShardIterator(r *awsproto.Request) (any, error) {
 	s.mu.RUnlock()
 	if sh == nil {
 		return nil, awserr.ResourceNotFound("Shard %s in stream %s under account %s does not exist", shardID(ix), st.Name, st.Account)
+	}
+	// the iterator type's own arguments are checked once the shard is
+	// known (kinesalite's AWS-validated order)
+	typ := *in.ShardIteratorType
+	seqType := typ == "AT_SEQUENCE_NUMBER" || typ == "AFTER_SEQUENCE_NUMBER"
+	if seqType != (in.StartingSequenceNumber != nil) {
+		also := "no"
+		if in.StartingSequenceNumber != nil {
+			also = "also"
+		}
+		return nil, awserr.InvalidArgument("Must either specify (1) AT_SEQUENCE_NUMBER or AFTER_SEQUENCE_NUMBER and StartingSequenceNumber or (2) TRIM_HORIZON or LATEST and no StartingSequenceNumber. Request specified %s and %s StartingSequenceNumber.", typ, also)
+	}
+	nowMs := s.nowMs()
+	if typ == "AT_TIMESTAMP" {
+		if in.Timestamp == nil {
+			return nil, awserr.InvalidArgument("Must specify timestampInMillis parameter for iterator of type AT_TIMESTAMP. Current request has no timestamp parameter.")
+		}
+		if t := in.Timestamp.UnixMilli(); t > nowMs {
+			return nil, awserr.InvalidArgument("The timestampInMillis parameter cannot be greater than the currentTimestampInMillis. timestampInMillis: %d, currentTimestampInMillis: %d", t, nowMs)
+		}
 	}
 	id := storage.ShardID{Stream: st.ID, Index: sh.Index}
 	var pos uint64
