@@ -299,3 +299,23 @@ func TestGetShardIteratorArgumentsAfterLookup(t *testing.T) {
 	wantRaw(t, srv, "GetShardIterator", map[string]any{"StreamName": "nope", "ShardId": "0", "ShardIteratorType": "AT_TIMESTAMP"},
 		"ResourceNotFoundException", "Stream nope under account 000000000000 not found.")
 }
+
+// PutRecords' fast JSON path gives way to the full decoder for anything it
+// does not expect, so its records get the same messages.
+func TestPutRecordsFastPathSerialization(t *testing.T) {
+	srv, c := startCtrl(t)
+	createStream(t, c, "fast", 1)
+	for _, tc := range []struct {
+		data any
+		msg  string
+	}{
+		{"+/+=", "'+/+=' can not be converted to a Blob: Invalid last non-pad Base64 character dectected"},
+		{"23456", "'23456' can not be converted to a Blob: Base64 encoded length is expected a multiple of 4 bytes but found: 5"},
+		{"=+/=", "'=+/=' can not be converted to a Blob: Invalid Base64 character: '='"},
+		{12, "NUMBER_VALUE can not be converted to a Blob"},
+		{[]any{1}, "Start of list found where not expected"},
+	} {
+		body := map[string]any{"StreamName": "fast", "Records": []any{map[string]any{"Data": "aGk=", "PartitionKey": "k"}, map[string]any{"Data": tc.data, "PartitionKey": "k"}}}
+		wantRaw(t, srv, "PutRecords", body, "SerializationException", tc.msg)
+	}
+}
