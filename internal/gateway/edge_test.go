@@ -332,9 +332,9 @@ func TestFirehoseSerializationMessages(t *testing.T) {
 	srv := eddytest.Start(t)
 	for body, msg := range map[string]string{
 		`{"DeliveryStreamName":"d","Records":[{"Data":"aGk="},{"Data":"+/+="}]}`: "'+/+=' can not be converted to a Blob: Invalid last non-pad Base64 character dectected",
-		`{"DeliveryStreamName":"d","Records":[{"Data":5}]}`:                     "NUMBER_VALUE can not be converted to a Blob",
-		`{"DeliveryStreamName":"d","Records":"x"}`:                              "Expected list or null",
-		`{"DeliveryStreamName":["d"],"Records":[]}`:                             "Start of list found where not expected",
+		`{"DeliveryStreamName":"d","Records":[{"Data":5}]}`:                      "NUMBER_VALUE can not be converted to a Blob",
+		`{"DeliveryStreamName":"d","Records":"x"}`:                               "Expected list or null",
+		`{"DeliveryStreamName":["d"],"Records":[]}`:                              "Start of list found where not expected",
 	} {
 		resp, b := do(t, srv.URL(), edgeReq{headers: map[string]string{"Content-Type": ctJSON, "X-Amz-Target": "Firehose_20150804.PutRecordBatch"}, body: body})
 		check(t, body, resp, b, edgeResp{status: 400, ct: ctJSON, jsonBody: map[string]any{"__type": "SerializationException", "Message": msg}})
