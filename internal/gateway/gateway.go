@@ -8,6 +8,14 @@
 // region); the service's result or error is encoded in the request's codec
 // with AWS's headers (x-amzn-RequestId, x-amz-id-2, x-amzn-ErrorType). GET
 // /healthz answers 200 once serving; GET /metrics gives Prometheus text.
+//
+// The front door answers what never reaches an operation as AWS does, in
+// AWS's order (docs/compat/kinesis.md, "The front door"): CORS preflights
+// (only for allowed origins), other methods (403 XML), application/json
+// (Coral's legacy envelope), an empty body or unknown target or content type
+// (SerializationException / UnknownOperationException, in CBOR unless the
+// request is JSON 1.1), a body that does not parse (before the signature),
+// then the signature.
 package gateway
 
 import (
@@ -337,9 +345,9 @@ func (g *Gateway) servePost(w http.ResponseWriter, r *http.Request) {
 	}
 	svc := g.services[prefix]
 	known := svc != nil && op != ""
-	if os, ok := svc.(OperationSet); ok && known {
+	if set, ok := svc.(OperationSet); ok && known {
 		st, streams := svc.(Streamer)
-		known = os.HasOperation(op) || streams && st.Streams(op)
+		known = set.HasOperation(op) || streams && st.Streams(op)
 	}
 	if svc == nil {
 		prefix, op = "", ""
