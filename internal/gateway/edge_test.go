@@ -152,6 +152,8 @@ func TestHTTPEdgeAuthNone(t *testing.T) {
 		{"no body CBOR", edgeReq{headers: with(target, "Content-Type", ctCBOR)}, serCBOR},
 		{"no body, no content type", edgeReq{headers: target}, serCBOR},
 		{"non-JSON body", edgeReq{headers: with(target, "Content-Type", ctJSON), body: "hello"}, serJSON},
+		{"non-JSON body, unknown operation", edgeReq{headers: with(nil, "Content-Type", ctJSON, "X-Amz-Target", "Kinesis_20131202.Nope"), body: "hello"}, serJSON},
+		{"bad CBOR body, no target", edgeReq{headers: map[string]string{"Content-Type": ctCBOR}, body: "\xff"}, serCBOR},
 		{"JSON scalar body", edgeReq{headers: with(target, "Content-Type", ctJSON), body: `"x"`}, serJSON},
 		{"bad CBOR body", edgeReq{headers: with(target, "Content-Type", ctCBOR), body: "\xff\xff"}, serCBOR},
 		{"application/json", edgeReq{headers: with(target, "Content-Type", "application/json"), body: "{}"}, coralUnknown},

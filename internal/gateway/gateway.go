@@ -385,8 +385,15 @@ func (g *Gateway) servePost(w http.ResponseWriter, r *http.Request) {
 	case empty && known:
 		g.writeError(w, codec, &awserr.Error{Type: awserr.TSerialization, Status: http.StatusBadRequest}, prefix, op)
 		return
-	case !known || kind == awsproto.KindOther:
+	case kind == awsproto.KindOther:
 		g.writeError(w, codec, &awserr.Error{Type: awserr.TUnknownOperation, Status: http.StatusBadRequest}, prefix, op)
+		return
+	case !known:
+		typ := awserr.TUnknownOperation
+		if !empty && !awsproto.WellFormed(codec, body) {
+			typ = awserr.TSerialization // the body is read before the target
+		}
+		g.writeError(w, codec, &awserr.Error{Type: typ, Status: http.StatusBadRequest}, prefix, op)
 		return
 	}
 	id, err := g.auth(r, body)
