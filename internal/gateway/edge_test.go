@@ -143,6 +143,8 @@ func TestHTTPEdgeAuthNone(t *testing.T) {
 		{"unknown operation", edgeReq{headers: with(nil, "Content-Type", ctJSON, "X-Amz-Target", "Kinesis_20131202.ListStream"), body: "{}"}, unknownJSON},
 		{"unknown prefix", edgeReq{headers: with(nil, "Content-Type", ctJSON, "X-Amz-Target", "Kinesis_20990101.ListStreams"), body: "{}"}, unknownJSON},
 		{"target without dot", edgeReq{headers: with(nil, "Content-Type", ctJSON, "X-Amz-Target", "ListStreams"), body: "{}"}, unknownJSON},
+		{"unknown Firehose operation, no body", edgeReq{headers: with(nil, "Content-Type", ctJSON, "X-Amz-Target", "Firehose_20150804.PutRecords")}, unknownJSON},
+		{"Firehose, no body", edgeReq{headers: with(nil, "Content-Type", ctJSON, "X-Amz-Target", "Firehose_20150804.ListDeliveryStreams")}, serJSON},
 		{"unknown operation CBOR", edgeReq{headers: with(nil, "Content-Type", ctCBOR, "X-Amz-Target", "Kinesis_20131202.Nope"), body: "\xbf\xff"}, unknownCBOR},
 		{"no content type", edgeReq{headers: target, body: "{}"}, unknownCBOR},
 		{"x-amz-json-1.0", edgeReq{headers: with(target, "Content-Type", "application/x-amz-json-1.0"), body: "{}"}, unknownCBOR},
