@@ -156,6 +156,17 @@ func TestSerializationConversionsAccepted(t *testing.T) {
 	if st, typ, msg := postCodec(t, srv.URL(), "DeleteStream", map[string]any{"StreamName": "conv", "EnforceConsumerDeletion": "yes"}, false); st != 200 {
 		t.Fatalf("boolean word: %d %s %s", st, typ, msg)
 	}
+	// the same conversions in CBOR
+	if st, typ, msg := postCodec(t, srv.URL(), "CreateStream", map[string]any{"StreamName": "conv2", "ShardCount": 2.5}, true); st != 200 {
+		t.Fatalf("CBOR decimal shard count: %d %s %s", st, typ, msg)
+	}
+	sum, err = c.DescribeStreamSummary(context.Background(), &kinesis.DescribeStreamSummaryInput{StreamName: aws.String("conv2")})
+	if err != nil || *sum.StreamDescriptionSummary.OpenShardCount != 2 {
+		t.Fatalf("CBOR 2.5 shards should be 2: %v %v", sum, err)
+	}
+	if st, typ, msg := postCodec(t, srv.URL(), "DeleteStream", map[string]any{"StreamName": "conv2", "EnforceConsumerDeletion": "TRUE"}, true); st != 200 {
+		t.Fatalf("CBOR boolean word: %d %s %s", st, typ, msg)
+	}
 }
 
 // Shard ids: AWS reads the number after the last hyphen.
