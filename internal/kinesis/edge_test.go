@@ -9,10 +9,13 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
+	"github.com/aws/smithy-go/middleware"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 	"github.com/fxamacker/cbor/v2"
 
 	"github.com/eddy-streams/eddy/internal/eddytest"
@@ -329,4 +332,60 @@ func TestPutRecordsFastPathSerialization(t *testing.T) {
 		body := map[string]any{"StreamName": "fast", "Records": []any{map[string]any{"Data": "aGk=", "PartitionKey": "k"}, map[string]any{"Data": tc.data, "PartitionKey": "k"}}}
 		wantRaw(t, srv, "PutRecords", body, "SerializationException", tc.msg)
 	}
+}
+
+// rewriteBody replaces old with new in the serialized request body before
+// signing, to make the SDK send a member of the wrong type.
+func rewriteBody(old, new string) func(*middleware.Stack) error {
+	return func(s *middleware.Stack) error {
+		return s.Build.Add(middleware.BuildMiddlewareFunc("rewrite", func(ctx context.Context, in middleware.BuildInput, next middleware.BuildHandler) (out middleware.BuildOutput, md middleware.Metadata, err error) {
+			if req, ok := in.Request.(*smithyhttp.Request); ok {
+				if r := req.GetStream(); r != nil {
+					b, _ := io.ReadAll(r)
+					b = bytes.Replace(b, []byte(old), []byte(new), 1)
+					if req, err = req.SetStream(bytes.NewReader(b)); err != nil {
+						return out, md, err
+					}
+					req.ContentLength = int64(len(b))
+					in.Request = req
+				}
+			}
+			return next.HandleBuild(ctx, in)
+		}), middleware.After)
+	}
+}
+
+// Through the SDK: a wrong member type comes back as SerializationException
+// with AWS's text, which the SDK reads from the capital "Message".
+func TestSerializationErrorsThroughSDK(t *testing.T) {
+	srv := eddytest.Start(t)
+	for _, tc := range []struct {
+		old, new, msg string
+		call          func(c *kinesis.Client) error
+	}{
+		{`"ShardCount":1`, `"ShardCount":"1"`, "STRING_VALUE can not be converted to an Integer", func(c *kinesis.Client) error {
+			_, err := c.CreateStream(context.Background(), &kinesis.CreateStreamInput{StreamName: aws.String("sdk"), ShardCount: aws.Int32(1)})
+			return err
+		}},
+		{`"Timestamp":`, `"Timestamp":"2026-12-03T00:00:00Z","X":`, "class java.lang.String can not be converted to milliseconds since epoch", func(c *kinesis.Client) error {
+			_, err := c.GetShardIterator(context.Background(), &kinesis.GetShardIteratorInput{StreamName: aws.String("sdk"), ShardId: aws.String("0"), ShardIteratorType: types.ShardIteratorTypeAtTimestamp, Timestamp: aws.Time(time.Unix(1, 0))})
+			return err
+		}},
+	} {
+		if tc.call == nil {
+			continue
+		}
+		c := kinesis.NewFromConfig(eddytest.AWSConfig(srv.URL(), "", ""), func(o *kinesis.Options) {
+			o.RetryMaxAttempts = 1
+			o.APIOptions = append(o.APIOptions, rewriteBody(tc.old, tc.new))
+		})
+		wantErr(t, tc.call(c), "SerializationException", tc.msg)
+	}
+	// a list where the Tags map is expected
+	c := kinesis.NewFromConfig(eddytest.AWSConfig(srv.URL(), "", ""), func(o *kinesis.Options) {
+		o.RetryMaxAttempts = 1
+		o.APIOptions = append(o.APIOptions, rewriteBody(`"Tags":{"k":"v"}`, `"Tags":[{"k":"v"}]`))
+	})
+	_, err := c.AddTagsToStream(context.Background(), &kinesis.AddTagsToStreamInput{StreamName: aws.String("sdk"), Tags: map[string]string{"k": "v"}})
+	wantErr(t, err, "SerializationException", "Start of list found where not expected")
 }
