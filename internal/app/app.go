@@ -123,7 +123,14 @@ func Start(cfg config.Config, o Options) (*Server, error) {
 	if ls, ok := be.(*logstore.Store); ok {
 		metrics = append(metrics, ls.Collector())
 	}
-	s.Gateway = gateway.New(gateway.Options{Auth: auth, Logger: log, Services: services, Metrics: metrics, REST: s.rest})
+	cors := cfg.CORSOriginList()
+	if cfg.Auth == "sigv4" && len(cors) == 0 {
+		// AWS answers every browser origin: each request still needs a
+		// signature
+		cors = []string{"*"}
+	}
+	s.Gateway = gateway.New(gateway.Options{Auth: auth, Logger: log, Services: services, Metrics: metrics, REST: s.rest,
+		CORSOrigins: cors, Signed: cfg.Auth == "sigv4"})
 
 	var tlsConf *tls.Config
 	if cfg.TLSCert != "" {

@@ -28,7 +28,7 @@ import (
 type Codec int
 
 const (
-	JSON Codec = iota // application/x-amz-json-1.1 (and 1.0, and plain application/json)
+	JSON Codec = iota // application/x-amz-json-1.1
 	CBOR              // application/x-amz-cbor-1.1
 )
 
@@ -38,20 +38,57 @@ const (
 	ContentTypeCBOR = "application/x-amz-cbor-1.1"
 )
 
-// CodecFor maps a Content-Type header to a codec. ok is false for a type the
-// service does not speak.
-func CodecFor(contentType string) (c Codec, ok bool) {
+// ContentKind is what a request's Content-Type says to the front door.
+type ContentKind int
+
+const (
+	KindOther   ContentKind = iota // missing or not spoken (x-amz-json-1.0 included)
+	KindJSON                       // application/x-amz-json-1.1
+	KindCBOR                       // application/x-amz-cbor-1.1
+	KindAppJSON                    // application/json: AWS's legacy Coral envelope
+)
+
+// ContentKindOf classifies a Content-Type header (parameters ignored).
+func ContentKindOf(contentType string) ContentKind {
 	ct := strings.ToLower(strings.TrimSpace(contentType))
 	if i := strings.IndexByte(ct, ';'); i >= 0 {
 		ct = strings.TrimSpace(ct[:i])
 	}
 	switch ct {
-	case ContentTypeJSON, "application/x-amz-json-1.0", "application/json":
-		return JSON, true
+	case ContentTypeJSON:
+		return KindJSON
 	case ContentTypeCBOR:
+		return KindCBOR
+	case "application/json":
+		return KindAppJSON
+	}
+	return KindOther
+}
+
+// CodecFor maps a Content-Type header to a codec. ok is false for a type the
+// JSON-protocol services do not speak (anything but JSON 1.1 and CBOR 1.1).
+func CodecFor(contentType string) (c Codec, ok bool) {
+	switch ContentKindOf(contentType) {
+	case KindJSON:
+		return JSON, true
+	case KindCBOR:
 		return CBOR, true
 	}
 	return JSON, false
+}
+
+// WellFormed reports whether body parses as a JSON or CBOR object or list:
+// the bodies AWS reads on to the operation (anything else is a
+// SerializationException without a message).
+func WellFormed(c Codec, body []byte) bool {
+	if c == CBOR {
+		if len(body) == 0 || (body[0]>>5 != 4 && body[0]>>5 != 5) {
+			return false
+		}
+		return cborDec.Wellformed(body) == nil
+	}
+	t := bytes.TrimSpace(body)
+	return len(t) > 0 && (t[0] == '{' || t[0] == '[') && json.Valid(t)
 }
 
 // ContentType is the response content type for c.
@@ -86,39 +123,26 @@ func init() {
 }
 
 // Decode reads body into v. An empty body is an empty object. Any failure is
-// a SerializationException, as AWS answers.
+// a SerializationException with the message AWS gives for it (conform.go).
+//
+// JSON bodies are always checked against the shape as AWS reads them (member
+// types, exact member names, conversions); the hot operations have their own
+// scanners and come here only for bodies those refuse. CBOR bodies take the
+// check only when the strict decoder refuses them (the Java SDKs send
+// well-typed CBOR, and CBOR PutRecords comes through here).
 func Decode(c Codec, body []byte, v any) error {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return nil
 	}
 	var err error
 	if c == CBOR {
-		err = cborDec.Unmarshal(body, v)
+		if err = cborDec.Unmarshal(body, v); err == nil {
+			return nil
+		}
 	} else {
 		err = json.Unmarshal(body, v)
 	}
-	if err != nil {
-		return serializationError(c, err)
-	}
-	return nil
-}
-
-func serializationError(c Codec, err error) error {
-	var te *json.UnmarshalTypeError
-	if errors.As(err, &te) {
-		if te.Field != "" {
-			return awserr.Serialization("Unexpected value type in payload for member %s", te.Field)
-		}
-		return awserr.Serialization("Unexpected value type in payload")
-	}
-	var ae *awserr.Error
-	if errors.As(err, &ae) {
-		return ae
-	}
-	if c == CBOR {
-		return awserr.Serialization("Unable to parse CBOR request body")
-	}
-	return awserr.Serialization("Start of structure or map found where not expected.")
+	return check(c, body, v, err == nil)
 }
 
 // Encode writes v in the codec. A nil v encodes as an empty object.
@@ -202,35 +226,38 @@ func AppendEpochSeconds(b []byte, ms int64) []byte {
 }
 
 // UnmarshalJSON accepts epoch seconds (integer or fractional, as the CLI and
-// SDKs send) and, leniently, an ISO-8601 string.
+// SDKs send). A string is refused with AWS's message, as AWS refuses it.
 func (t *Timestamp) UnmarshalJSON(b []byte) error {
 	s := string(bytes.TrimSpace(b))
 	if s == "null" {
 		return nil
 	}
 	if len(s) > 0 && s[0] == '"' {
-		str, err := strconv.Unquote(s)
-		if err != nil {
-			return awserr.Serialization("Unable to parse timestamp")
-		}
-		if f, err := strconv.ParseFloat(str, 64); err == nil {
-			t.Time = fromEpochSeconds(f)
-			return nil
-		}
-		for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05", time.RFC1123} {
-			if tt, err := time.Parse(layout, str); err == nil {
-				t.Time = tt
-				return nil
-			}
-		}
-		return awserr.Serialization("Unable to parse timestamp %q", str)
+		return serErr("class java.lang.String can not be converted to milliseconds since epoch")
 	}
 	f, err := strconv.ParseFloat(s, 64)
-	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
-		return awserr.Serialization("Unable to parse timestamp")
+	if err != nil && !errors.Is(err, strconv.ErrRange) || math.IsNaN(f) {
+		return serErr(fmt.Sprintf("%s can not be converted to milliseconds since epoch", kindOfJSON(s).token()))
 	}
 	t.Time = fromEpochSeconds(f)
 	return nil
+}
+
+// kindOfJSON names the kind of a raw JSON value.
+func kindOfJSON(s string) valueKind {
+	switch {
+	case s == "true":
+		return kTrue
+	case s == "false":
+		return kFalse
+	case strings.HasPrefix(s, "["):
+		return kList
+	case strings.HasPrefix(s, "{"):
+		return kMap
+	case strings.HasPrefix(s, `"`):
+		return kString
+	}
+	return kNumber
 }
 
 func fromEpochSeconds(f float64) time.Time {

@@ -104,7 +104,7 @@ func DecodeBase64(dst, src []byte) (int, bool) {
 	if len(src)%4 != 0 {
 		return 0, false
 	}
-	n, err := base64.StdEncoding.Decode(dst, src)
+	n, err := base64.StdEncoding.Strict().Decode(dst, src)
 	pad := 0
 	if len(src) > 0 && src[len(src)-1] == '=' {
 		pad++

@@ -39,6 +39,9 @@ type Config struct {
 	S3SecretKey     string        `json:"s3-secret-key"`
 	S3Region        string        `json:"s3-region"`
 	Pprof           bool          `json:"pprof"`
+	// CORSOrigins lists the browser origins allowed with --auth none
+	// (comma-separated, "*" for any); empty sends no CORS headers.
+	CORSOrigins string `json:"cors-origins"`
 }
 
 // Default is the embedded configuration `eddy server` runs with.
@@ -84,6 +87,11 @@ func (c *Config) Validate() error {
 	if c.ShardLimit < 1 {
 		errs = append(errs, errors.New("shard-limit: must be at least 1"))
 	}
+	for _, o := range c.CORSOriginList() {
+		if o != "*" && !strings.Contains(o, "://") {
+			errs = append(errs, fmt.Errorf("cors-origins: %q is not * or scheme://host[:port]", o))
+		}
+	}
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":
 	default:
@@ -117,6 +125,7 @@ func Parse(name string, args []string, env func(string) string) (Config, error) 
 	fs.StringVar(&c.S3SecretKey, "s3-secret-key", c.S3SecretKey, "S3 secret key")
 	fs.StringVar(&c.S3Region, "s3-region", c.S3Region, "S3 region")
 	fs.BoolVar(&c.Pprof, "pprof", c.Pprof, "serve /debug/pprof")
+	fs.StringVar(&c.CORSOrigins, "cors-origins", c.CORSOrigins, "browser origins allowed (comma list, * for any); with --auth sigv4 every origin is answered, as AWS does")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -219,4 +228,15 @@ func sortedKeys(m map[string]string) []string {
 	}
 	sort.Strings(keys)
 	return keys
+}
+
+// CORSOriginList splits CORSOrigins.
+func (c *Config) CORSOriginList() []string {
+	var out []string
+	for _, o := range strings.Split(c.CORSOrigins, ",") {
+		if o = strings.TrimSpace(o); o != "" {
+			out = append(out, strings.TrimRight(o, "/"))
+		}
+	}
+	return out
 }

@@ -102,7 +102,7 @@ func fastPutRecordBatch(b []byte, in *putRecordBatchInput) bool {
 		if r == nil {
 			continue // {} : Data stays nil, as with the generic decoder
 		}
-		n, err := base64.StdEncoding.Decode(buf[off:], r)
+		n, err := base64.StdEncoding.Strict().Decode(buf[off:], r)
 		if err != nil {
 			return false
 		}

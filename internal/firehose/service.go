@@ -330,14 +330,6 @@ func (s *Service) save() error {
 	return nil
 }
 
-// Operations lists the operation names Handle serves (the gateway labels
-// its request counter with these only).
-func (s *Service) Operations() []string {
-	return []string{"CreateDeliveryStream", "DeleteDeliveryStream", "DescribeDeliveryStream", "ListDeliveryStreams",
-		"PutRecord", "PutRecordBatch", "UpdateDestination", "StartDeliveryStreamEncryption", "StopDeliveryStreamEncryption",
-		"TagDeliveryStream", "UntagDeliveryStream", "ListTagsForDeliveryStream"}
-}
-
 // Handle implements awsproto.Service.
 func (s *Service) Handle(req *awsproto.Request) (any, error) {
 	if req.Account == "" {

@@ -8,6 +8,14 @@
 // region); the service's result or error is encoded in the request's codec
 // with AWS's headers (x-amzn-RequestId, x-amz-id-2, x-amzn-ErrorType). GET
 // /healthz answers 200 once serving; GET /metrics gives Prometheus text.
+//
+// The front door answers what never reaches an operation as AWS does, in
+// AWS's order (docs/compat/kinesis.md, "The front door"): CORS preflights
+// (only for allowed origins), other methods (403 XML), application/json
+// (Coral's legacy envelope), an empty body or unknown target or content type
+// (SerializationException / UnknownOperationException, in CBOR unless the
+// request is JSON 1.1), a body that does not parse (before the signature),
+// then the signature.
 package gateway
 
 import (
@@ -65,6 +73,12 @@ type Options struct {
 	Metrics []prometheus.Collector
 	// REST are services routed by path prefix (rest.go).
 	REST []RESTService
+	// CORSOrigins are the browser origins answered with CORS headers
+	// ("*" for any); empty sends none.
+	CORSOrigins []string
+	// Signed says every request must carry a signature (--auth sigv4): a
+	// non-POST request without one is answered as AWS answers it.
+	Signed bool
 }
 
 // Gateway is the HTTP handler.
@@ -75,11 +89,20 @@ type Gateway struct {
 	ready    atomic.Bool
 	metrics  gatewayMetrics
 	rest     []restRoute
+	signed   bool
+	corsAny  bool
+	cors     map[string]bool
 }
 
 // New builds the handler.
 func New(o Options) *Gateway {
-	g := &Gateway{auth: o.Auth, log: o.Logger, services: map[string]awsproto.Service{}}
+	g := &Gateway{auth: o.Auth, log: o.Logger, services: map[string]awsproto.Service{}, signed: o.Signed, cors: map[string]bool{}}
+	for _, origin := range o.CORSOrigins {
+		if origin == "*" {
+			g.corsAny = true
+		}
+		g.cors[strings.ToLower(origin)] = true
+	}
 	if g.log == nil {
 		g.log = slog.Default()
 	}
@@ -140,14 +163,42 @@ func Serve(ctx context.Context, srv *http.Server, l net.Listener) error {
 	return err
 }
 
+// The AWS front door's answers that are not an operation's.
+const (
+	exposeHeaders   = "x-amzn-RequestId,x-amzn-ErrorType,x-amz-request-id,x-amz-id-2,x-amzn-ErrorMessage,Date"
+	xmlAccessDenied = "<AccessDeniedException>\n  <Message>Unable to determine service/operation name to be authorized</Message>\n</AccessDeniedException>\n"
+	xmlMissingToken = "<MissingAuthenticationTokenException>\n  <Message>Missing Authentication Token</Message>\n</MissingAuthenticationTokenException>\n"
+	// application/json gets Coral's legacy envelope, with 200
+	coralUnknown       = `{"Output":{"__type":"com.amazon.coral.service#UnknownOperationException","message":null},"Version":"1.0"}`
+	coralSerialization = `{"Output":{"__type":"com.amazon.coral.service#SerializationException","Message":null},"Version":"1.0"}`
+)
+
+// corsOrigin is the Access-Control-Allow-Origin value for origin, if any.
+func (g *Gateway) corsOrigin(origin string) (string, bool) {
+	switch {
+	case origin == "":
+		return "", false
+	case g.corsAny:
+		return "*", true
+	case g.cors[strings.ToLower(strings.TrimRight(origin, "/"))]:
+		return origin, true
+	}
+	return "", false
+}
+
 func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
-	if origin := r.Header.Get("Origin"); origin != "" {
-		h.Set("Access-Control-Allow-Origin", "*")
-		h.Set("Access-Control-Expose-Headers", "x-amzn-RequestId,x-amzn-ErrorType,x-amz-request-id,x-amz-id-2,x-amzn-ErrorMessage,Date")
+	allow, cors := g.corsOrigin(r.Header.Get("Origin"))
+	if cors {
+		h.Set("Access-Control-Allow-Origin", allow)
+		if allow != "*" {
+			h.Add("Vary", "Origin")
+		}
 	}
 	switch {
-	case r.Method == http.MethodOptions:
+	case r.Method == http.MethodOptions && cors:
+		// a browser preflight: answered without a signature, as AWS does
+		h.Set("x-amzn-RequestId", newRequestID())
 		if m := r.Header.Get("Access-Control-Request-Method"); m != "" {
 			h.Set("Access-Control-Allow-Methods", m)
 		}
@@ -155,6 +206,7 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			h.Set("Access-Control-Allow-Headers", hs)
 		}
 		h.Set("Access-Control-Max-Age", "172800")
+		h.Set("Content-Length", "0")
 		w.WriteHeader(http.StatusOK)
 		return
 	case r.Method == http.MethodGet && (r.URL.Path == "/healthz" || r.URL.Path == "/healthcheck"):
@@ -170,13 +222,33 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.Set("Content-Type", "text/plain; version=0.0.4")
 		g.writeMetrics(w)
 		return
-	case r.Method != http.MethodPost:
-		h.Set("Content-Type", "application/xml")
-		w.WriteHeader(http.StatusForbidden)
-		io.WriteString(w, "<AccessDeniedException>\n  <Message>Unable to determine service/operation name to be authorized</Message>\n</AccessDeniedException>\n")
+	}
+	if cors {
+		h.Set("Access-Control-Expose-Headers", exposeHeaders)
+	}
+	if r.Method != http.MethodPost {
+		g.serveNotPost(w, r)
 		return
 	}
 	g.servePost(w, r)
+}
+
+// serveNotPost answers any other method on the API path as AWS does: 403
+// with an XML body and no Content-Type; MissingAuthenticationTokenException
+// when signatures are required and the request carries none.
+func (g *Gateway) serveNotPost(w http.ResponseWriter, r *http.Request) {
+	h := w.Header()
+	h.Set("x-amzn-RequestId", newRequestID())
+	h.Set("x-amz-id-2", newID2())
+	body, typ := xmlAccessDenied, awserr.TAccessDenied
+	if g.signed && r.Header.Get("Authorization") == "" && !strings.Contains(r.URL.RawQuery, "X-Amz-Algorithm") {
+		body, typ = xmlMissingToken, awserr.TMissingAuthenticationToken
+	}
+	h["Content-Type"] = nil // AWS sends none; stop net/http sniffing one
+	h.Set("Content-Length", fmt.Sprint(len(body)))
+	w.WriteHeader(http.StatusForbidden)
+	io.WriteString(w, body)
+	g.count("", "", typ)
 }
 
 func newRequestID() string {
@@ -259,27 +331,31 @@ func (g *Gateway) servePost(w http.ResponseWriter, r *http.Request) {
 		target = r.URL.Query().Get("X-Amz-Target")
 	}
 	prefix, op, _ := strings.Cut(target, ".")
-	codec, okCT := awsproto.CodecFor(r.Header.Get("Content-Type"))
+	kind := awsproto.ContentKindOf(r.Header.Get("Content-Type"))
+	codec := awsproto.JSON
+	if kind != awsproto.KindJSON {
+		// AWS answers in CBOR whenever the request is not JSON 1.1
+		codec = awsproto.CBOR
+	}
 	svc := g.services[prefix]
-	if svc == nil || op == "" {
-		status := http.StatusBadRequest
-		if !okCT {
-			status = http.StatusNotFound
-		}
-		g.writeError(w, codec, &awserr.Error{Type: awserr.TUnknownOperation, Status: status}, "", "")
-		return
+	known := svc != nil && op != ""
+	if set := g.metrics.ops[prefix]; len(set) > 0 && known {
+		// a service that lists its operations (OperationLister) has an
+		// unknown one answered here, before its body is read
+		known = set[op]
 	}
-	if !okCT {
-		g.writeError(w, codec, &awserr.Error{Type: awserr.TUnknownOperation, Status: http.StatusNotFound}, prefix, op)
-		return
+	if svc == nil {
+		prefix, op = "", ""
 	}
+	// Answers given before the request is authenticated are counted under
+	// service and operation "unknown": nothing unauthenticated names a series.
 	bp, err := readBody(r)
 	if err != nil {
 		if errors.Is(err, errTooLarge) {
 			w.WriteHeader(http.StatusRequestEntityTooLarge)
 			return
 		}
-		g.writeError(w, codec, awserr.Serialization("Unable to read request body"), prefix, op)
+		g.writeError(w, codec, awserr.Serialization("Unable to read request body"), "", "")
 		return
 	}
 	defer func() {
@@ -289,11 +365,43 @@ func (g *Gateway) servePost(w http.ResponseWriter, r *http.Request) {
 		}
 	}()
 	body := *bp
+	empty := len(body) == 0
+	switch {
+	case kind == awsproto.KindAppJSON:
+		// Coral's legacy envelope: never reaches the operation
+		out := coralUnknown
+		if !empty && !awsproto.WellFormed(awsproto.JSON, body) {
+			out = coralSerialization
+		}
+		h.Set("Content-Type", "application/json")
+		h.Set("Content-Length", fmt.Sprint(len(out)))
+		w.WriteHeader(http.StatusOK)
+		io.WriteString(w, out)
+		g.count("", "", awserr.TUnknownOperation)
+		return
+	case empty && known:
+		g.writeError(w, codec, &awserr.Error{Type: awserr.TSerialization, Status: http.StatusBadRequest}, "", "")
+		return
+	case kind == awsproto.KindOther:
+		g.writeError(w, codec, &awserr.Error{Type: awserr.TUnknownOperation, Status: http.StatusBadRequest}, "", "")
+		return
+	case !known:
+		typ := awserr.TUnknownOperation
+		if !empty && !awsproto.WellFormed(codec, body) {
+			typ = awserr.TSerialization // the body is read before the target
+		}
+		g.writeError(w, codec, &awserr.Error{Type: typ, Status: http.StatusBadRequest}, "", "")
+		return
+	}
 	id, err := g.auth(r, body)
 	if err != nil {
 		ae, ok := awserr.As(err)
 		if !ok {
 			ae = awserr.Internal()
+		}
+		if !awsproto.WellFormed(codec, body) {
+			// AWS reads the body before it looks at the signature
+			ae = &awserr.Error{Type: awserr.TSerialization, Status: http.StatusBadRequest}
 		}
 		g.writeError(w, codec, ae, prefix, op)
 		return

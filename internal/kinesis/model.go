@@ -1,7 +1,9 @@
 package kinesis
 
 import (
+	"math"
 	"sort"
+	"strings"
 
 	"github.com/eddy-streams/eddy/internal/shardmap"
 )
@@ -76,13 +78,15 @@ func shardID(ix uint32) string {
 	return string(b)
 }
 
-// parseShardID accepts "shardId-000000000007" and, as AWS does, a bare
-// "000000000007" or "7".
+// parseShardID reads a shard id as AWS does: the number after the last
+// hyphen ("shardId-000000000007", "anything-7", "-0007"), or the whole id
+// when it has no hyphen ("7"). Leading zeros are allowed; the number must be
+// decimal digits only and at most 2147483647. ok is false otherwise.
 func parseShardID(s string) (uint32, bool) {
-	if len(s) > 8 && s[:8] == "shardId-" {
-		s = s[8:]
+	if i := strings.LastIndexByte(s, '-'); i >= 0 {
+		s = s[i+1:]
 	}
-	if s == "" || len(s) > 12 {
+	if s == "" {
 		return 0, false
 	}
 	var v uint64
@@ -91,9 +95,9 @@ func parseShardID(s string) (uint32, bool) {
 			return 0, false
 		}
 		v = v*10 + uint64(s[i]-'0')
-	}
-	if v > 1<<31 {
-		return 0, false
+		if v > math.MaxInt32 {
+			return 0, false
+		}
 	}
 	return uint32(v), true
 }

@@ -63,6 +63,26 @@ func (s *Service) getShardIterator(r *awsproto.Request) (any, error) {
 	if (in.StreamName == nil || *in.StreamName == "") && (in.StreamARN == nil || *in.StreamARN == "") {
 		return nil, awserr.InvalidArgument("Either StreamName or StreamARN should be provided.")
 	}
+	// the shard id is read before the stream is looked up (AWS-recorded:
+	// an unreadable id names the shard even when the stream is unknown)
+	ix, ok := parseShardID(*in.ShardId)
+	if !ok {
+		name, account := refNames(r, in.StreamName, in.StreamARN)
+		return nil, awserr.ResourceNotFound("Could not find shard %s in stream %s under account %s.", *in.ShardId, name, account)
+	}
+
+	st, _, err := s.dataStream(r, in.StreamName, in.StreamARN)
+	if err != nil {
+		return nil, err
+	}
+	s.mu.RLock()
+	sh := st.shard(ix)
+	s.mu.RUnlock()
+	if sh == nil {
+		return nil, awserr.ResourceNotFound("Shard %s in stream %s under account %s does not exist", shardID(ix), st.Name, st.Account)
+	}
+	// the iterator type's own arguments are checked once the shard is
+	// known (kinesalite's AWS-validated order)
 	typ := *in.ShardIteratorType
 	seqType := typ == "AT_SEQUENCE_NUMBER" || typ == "AFTER_SEQUENCE_NUMBER"
 	if seqType != (in.StartingSequenceNumber != nil) {
@@ -80,21 +100,6 @@ func (s *Service) getShardIterator(r *awsproto.Request) (any, error) {
 		if t := in.Timestamp.UnixMilli(); t > nowMs {
 			return nil, awserr.InvalidArgument("The timestampInMillis parameter cannot be greater than the currentTimestampInMillis. timestampInMillis: %d, currentTimestampInMillis: %d", t, nowMs)
 		}
-	}
-
-	st, _, err := s.dataStream(r, in.StreamName, in.StreamARN)
-	if err != nil {
-		return nil, err
-	}
-	ix, ok := parseShardID(*in.ShardId)
-	s.mu.RLock()
-	var sh *shard
-	if ok {
-		sh = st.shard(ix)
-	}
-	s.mu.RUnlock()
-	if sh == nil {
-		return nil, awserr.ResourceNotFound("Shard %s in stream %s under account %s does not exist", *in.ShardId, st.Name, st.Account)
 	}
 	id := storage.ShardID{Stream: st.ID, Index: sh.Index}
 	var pos uint64
@@ -127,6 +132,20 @@ func (s *Service) getShardIterator(r *awsproto.Request) (any, error) {
 	}
 	it := s.iters.Encode(shardmap.Iterator{Account: st.Account, Region: st.Region, StreamName: st.Name, StreamCreated: st.CreatedMs, ShardIndex: sh.Index, Pos: pos, IssuedMs: nowMs})
 	return getShardIteratorOutput{ShardIterator: it}, nil
+}
+
+// refNames is the stream name and account a StreamName/StreamARN pair
+// refers to, for messages written before the stream is looked up.
+func refNames(r *awsproto.Request, name, arn *string) (string, string) {
+	if arn != nil && *arn != "" {
+		if p, ok := parseARN(*arn); ok {
+			return p.stream, p.account
+		}
+	}
+	if name != nil {
+		return *name, r.Account
+	}
+	return "", r.Account
 }
 
 // amzTime formats a time the way Kinesis messages print it.

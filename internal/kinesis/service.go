@@ -222,17 +222,18 @@ func (s *Service) Handle(r *awsproto.Request) (any, error) {
 	return h(s, r)
 }
 
-// Operations lists the operation names Handle serves (the gateway labels
-// its request counter with these only).
+// Operations lists the operation names the service serves, SubscribeToShard
+// (a Stream) included: the gateway answers any other as unknown and labels
+// its request counter with these only (gateway.OperationLister).
 func (s *Service) Operations() []string { return Operations() }
 
 // Operations lists the implemented operation names.
 func Operations() []string {
-	out := make([]string, 0, len(ops))
+	out := make([]string, 0, len(ops)+1)
 	for k := range ops {
 		out = append(out, k)
 	}
-	return out
+	return append(out, "SubscribeToShard")
 }
 
 // decode reads the request body into v.
