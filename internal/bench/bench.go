@@ -115,19 +115,19 @@ type Options struct {
 
 // Report is what a run measured.
 type Report struct {
-	Endpoint   string        `json:"endpoint"`
-	Stream     string        `json:"stream"`
-	Shards     int           `json:"shards"`
-	Mode       string        `json:"mode"`
-	Producers  int           `json:"producers"`
-	BatchSize  int           `json:"batch_size"`
-	RecordSize int           `json:"record_size"`
-	Rate       int           `json:"rate"`
-	Rounds     int           `json:"rounds"`
+	Endpoint   string `json:"endpoint"`
+	Stream     string `json:"stream"`
+	Shards     int    `json:"shards"`
+	Mode       string `json:"mode"`
+	Producers  int    `json:"producers"`
+	BatchSize  int    `json:"batch_size"`
+	RecordSize int    `json:"record_size"`
+	Rate       int    `json:"rate"`
+	Rounds     int    `json:"rounds"`
 	// RateBytesPerShard is the fixed-rate fan-out phases' rate.
-	RateBytesPerShard int64 `json:"rate_bytes_per_shard,omitempty"`
-	Host       Host          `json:"host"`
-	Phases     []PhaseResult `json:"phases"`
+	RateBytesPerShard int64         `json:"rate_bytes_per_shard,omitempty"`
+	Host              Host          `json:"host"`
+	Phases            []PhaseResult `json:"phases"`
 	// FanoutCosts summarise the fixed-rate fan-out phases.
 	FanoutCosts []FanoutCost `json:"fanout_costs,omitempty"`
 	// Ratio is real/baseline put records/s, set when both ran.
@@ -287,10 +287,10 @@ type target struct {
 	name     string // "endpoint", "tls-endpoint" or "baseline"
 	endpoint string
 	pid      int // server process whose CPU time phases report (0: none)
-	client  *kinesis.Client
-	retries *retryCounter
-	opts    Options
-	base    time.Time // monotonic origin of payload timestamps
+	client   *kinesis.Client
+	retries  *retryCounter
+	opts     Options
+	base     time.Time // monotonic origin of payload timestamps
 
 	putTag      [8]byte // tag of the last put phase's payloads
 	putAccepted int64   // records that put phase got accepted
