@@ -106,6 +106,9 @@ type Options struct {
 	// SubscribeConns is "consumer" (default: the HTTP/2 subscriptions of a
 	// consumer share a connection) or "subscription" (one each).
 	SubscribeConns string
+	// H2Client is "lean" (default: h2client.go, with Node's flow control)
+	// or "go" (Go's HTTP/2 transport) for the h2c and h2 subscribers.
+	H2Client string
 	// TLSEndpoint is the server the h1tls and h2 phases use, TLSServerPID
 	// its process.
 	TLSEndpoint  string
@@ -274,6 +277,9 @@ func (o Options) validate() error {
 			if protoTLS(p) && o.TLSEndpoint == "" {
 				return fmt.Errorf("bench: subscribe protocol %s needs --tls-endpoint (a server with --tls-cert)", p)
 			}
+		}
+		if c := o.H2Client; c != "" && c != "lean" && c != "go" {
+			return fmt.Errorf("bench: --h2-client %q: want lean or go", c)
 		}
 		if c := o.SubscribeConns; c != "" && c != "consumer" && c != "subscription" {
 			return fmt.Errorf("bench: --subscribe-conns %q: want consumer or subscription", c)

@@ -172,16 +172,32 @@ func runFanoutRate(ctx context.Context, t *target, proto string, n int) (PhaseRe
 			c.CloseIdleConnections()
 		}
 	}()
+	var h2conns []*h2Conn
+	defer func() {
+		for _, c := range h2conns {
+			c.Close()
+		}
+	}()
 	for _, arn := range consumers {
-		var hc *http.Client
+		var rt roundTripper
 		for i, sh := range shards {
-			if hc == nil || o.SubscribeConns == "subscription" {
-				hc = &http.Client{Transport: subscribeTransport(proto)}
-				clients = append(clients, hc)
+			if rt == nil || o.SubscribeConns == "subscription" {
+				if protoH2(proto) && o.H2Client != "go" {
+					c, err := dialH2(ctx, t.endpoint)
+					if err != nil {
+						return PhaseResult{}, err
+					}
+					h2conns = append(h2conns, c)
+					rt = c
+				} else {
+					hc := &http.Client{Transport: subscribeTransport(proto)}
+					clients = append(clients, hc)
+					rt = goClient{hc}
+				}
 			}
 			s := &rateSub{shard: i, proto: proto}
 			subs = append(subs, s)
-			wg.Go(func() { s.read(sctx, t, hc, arn, sh.id, tag, ready) })
+			wg.Go(func() { s.read(sctx, t, rt, arn, sh.id, tag, ready) })
 		}
 	}
 	for range subs {
@@ -360,10 +376,40 @@ func subscribeTransport(proto string) *http.Transport {
 
 var dataField = []byte(`"Data":"`)
 
+// response is a subscription's response: status, HTTP major version, body.
+type response struct {
+	status, major int
+	body          io.ReadCloser
+}
+
+// roundTripper sends a subscribe request: Go's client (goClient) or the
+// lean HTTP/2 one (h2Conn).
+type roundTripper interface {
+	roundTrip(*http.Request) (response, error)
+}
+
+type goClient struct{ *http.Client }
+
+func (c goClient) roundTrip(req *http.Request) (response, error) {
+	resp, err := c.Do(req)
+	if err != nil {
+		return response{}, err
+	}
+	return response{status: resp.StatusCode, major: resp.ProtoMajor, body: resp.Body}, nil
+}
+
+func (c *h2Conn) roundTrip(req *http.Request) (response, error) {
+	st, err := c.do(req)
+	if err != nil {
+		return response{}, err
+	}
+	return response{status: st.code, major: 2, body: st}, nil
+}
+
 // read is one subscription's reader: subscribe from LATEST, check and time
 // every record, resubscribe after the last continuation number when a
 // subscription ends, until ctx ends.
-func (s *rateSub) read(ctx context.Context, t *target, hc *http.Client, arn, shard string, tag [8]byte, ready chan<- error) {
+func (s *rateSub) read(ctx context.Context, t *target, rt roundTripper, arn, shard string, tag [8]byte, ready chan<- error) {
 	signer := v4.NewSigner()
 	creds := aws.Credentials{AccessKeyID: "eddybench", SecretAccessKey: "eddybench"}
 	started := false
@@ -392,15 +438,17 @@ func (s *rateSub) read(ctx context.Context, t *target, hc *http.Client, arn, sha
 			fail(fmt.Errorf("sign: %w", err))
 			return
 		}
-		resp, err := hc.Do(req)
+		resp, err := rt.roundTrip(req)
 		if err != nil {
 			if ctx.Err() == nil {
 				fail(fmt.Errorf("subscribe %s to %s: %w", arn, shard, err))
 			}
 			return
 		}
+		stop := context.AfterFunc(ctx, func() { resp.body.Close() })
 		cont, err := s.readResponse(t, resp, tag, &started, ready)
-		resp.Body.Close()
+		stop()
+		resp.body.Close()
 		if ctx.Err() != nil {
 			return
 		}
@@ -416,15 +464,15 @@ func (s *rateSub) read(ctx context.Context, t *target, hc *http.Client, arn, sha
 }
 
 // readResponse reads one SubscribeToShard response.
-func (s *rateSub) readResponse(t *target, resp *http.Response, tag [8]byte, started *bool, ready chan<- error) (cont string, err error) {
-	if resp.StatusCode != http.StatusOK {
-		b, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
-		return "", fmt.Errorf("HTTP %d: %s", resp.StatusCode, b)
+func (s *rateSub) readResponse(t *target, resp response, tag [8]byte, started *bool, ready chan<- error) (cont string, err error) {
+	if resp.status != http.StatusOK {
+		b, _ := io.ReadAll(io.LimitReader(resp.body, 4096))
+		return "", fmt.Errorf("HTTP %d: %s", resp.status, b)
 	}
-	if want := 2; protoH2(s.proto) && resp.ProtoMajor != want {
-		return "", fmt.Errorf("response over %s, want HTTP/2", resp.Proto)
+	if want := 2; protoH2(s.proto) != (resp.major == want) {
+		return "", fmt.Errorf("response over HTTP/%d with subscribe protocol %s", resp.major, s.proto)
 	}
-	dec := eventstream.NewDecoder(resp.Body)
+	dec := eventstream.NewDecoder(resp.body)
 	var hdr [rateHeaderSize]byte
 	for {
 		m, err := dec.Next()
