@@ -197,7 +197,8 @@ func runFanoutRate(ctx context.Context, t *target, proto string, n int) (PhaseRe
 			}
 			s := &rateSub{shard: i, proto: proto}
 			subs = append(subs, s)
-			wg.Go(func() { s.read(sctx, t, rt, arn, sh.id, tag, ready) })
+			sr := rt
+			wg.Go(func() { s.read(sctx, t, sr, arn, sh.id, tag, ready) })
 		}
 	}
 	for range subs {
