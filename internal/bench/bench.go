@@ -106,6 +106,9 @@ type Options struct {
 	// SubscribeConns is "consumer" (default: the HTTP/2 subscriptions of a
 	// consumer share a connection) or "subscription" (one each).
 	SubscribeConns string
+	// PutInterval, when > 0, makes the fixed-rate producers send what is
+	// due once per interval instead of as soon as a record is due.
+	PutInterval time.Duration
 	// H2Client is "lean" (default: h2client.go, with Node's flow control)
 	// or "go" (Go's HTTP/2 transport) for the h2c and h2 subscribers.
 	H2Client string

@@ -8,7 +8,9 @@ package bench
 //     one producer per shard writes R bytes/s of record data into its shard
 //     (PutRecords with the shard's starting hash key as ExplicitHashKey, so
 //     every shard gets exactly R), paced against the wall clock: each turn
-//     sends every record due by now in one call. After Duration the
+//     sends every record due by now in one call, a turn as soon as a record
+//     is due or, with PutInterval, once per interval (as a producer library
+//     that buffers records for a while does). After Duration the
 //     producers stop and every subscription must have received every
 //     accepted record of its shard, in order, exactly once: each payload
 //     carries its index in the shard's sequence (bytes 16-23) and a reader
@@ -303,10 +305,20 @@ func produceShard(ctx context.Context, t *target, tag [8]byte, hashKey string, p
 	key := aws.String("k")
 	var sent int64
 	start := time.Now()
+	var tick time.Duration // with PutInterval: the next turn's time since start
 	for ctx.Err() == nil {
 		since := time.Since(start)
 		if since >= o.Duration {
 			return
+		}
+		if o.PutInterval > 0 {
+			if since < tick {
+				if pause(ctx, tick-since) != nil {
+					return
+				}
+				continue
+			}
+			tick = since.Truncate(o.PutInterval) + o.PutInterval
 		}
 		due := int64(since.Seconds()*perSec) + 1 - sent
 		if due <= 0 {

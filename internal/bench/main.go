@@ -52,6 +52,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	rate := fs.String("rate-bytes-per-shard", "", "with --mode fanout: run the fixed-rate fan-out phases instead, producing this many bytes of record data per second into every shard (e.g. 1MiB); --subscribers then defaults to 0,20")
 	protos := fs.String("subscribe-proto", "h1", "fixed-rate fan-out: the subscribers' protocols, comma-separated, one phase per protocol and subscriber count: h1, h2c (HTTP/2 with prior knowledge), h1tls, h2 (TLS; need --tls-endpoint)")
 	fs.StringVar(&o.SubscribeConns, "subscribe-conns", "consumer", "fixed-rate fan-out over HTTP/2: consumer (a consumer's subscriptions share one connection, as in one SDK client) or subscription (one connection each)")
+	fs.DurationVar(&o.PutInterval, "put-interval", 0, "fixed-rate fan-out: each shard's producer sends what is due once per interval (0: as soon as a record is due)")
 	fs.StringVar(&o.H2Client, "h2-client", "lean", "fixed-rate fan-out over HTTP/2: lean (a minimal client with the Node.js SDK's flow control: 64 KiB windows returned at half) or go (Go's transport, which returns window every 4 KiB)")
 	fs.StringVar(&o.TLSEndpoint, "tls-endpoint", "", "an https:// Kinesis endpoint (a server with --tls-cert) for the h1tls and h2 subscribers; its certificate is not verified")
 	fs.IntVar(&o.TLSServerPID, "tls-server-pid", 0, "PID of the --tls-endpoint server: report its CPU time per phase (Linux /proc)")
