@@ -112,6 +112,9 @@ type Options struct {
 	// H2Client is "lean" (default: h2client.go, with Node's flow control)
 	// or "go" (Go's HTTP/2 transport) for the h2c and h2 subscribers.
 	H2Client string
+	// H2Window is the lean client's receive window per stream and per
+	// connection (65,535 as in Node.js; the Java SDK uses 1 MiB).
+	H2Window int
 	// TLSEndpoint is the server the h1tls and h2 phases use, TLSServerPID
 	// its process.
 	TLSEndpoint  string

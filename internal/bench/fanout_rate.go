@@ -185,7 +185,7 @@ func runFanoutRate(ctx context.Context, t *target, proto string, n int) (PhaseRe
 		for i, sh := range shards {
 			if rt == nil || o.SubscribeConns == "subscription" {
 				if protoH2(proto) && o.H2Client != "go" {
-					c, err := dialH2(ctx, t.endpoint)
+					c, err := dialH2(ctx, t.endpoint, o.H2Window)
 					if err != nil {
 						return PhaseResult{}, err
 					}

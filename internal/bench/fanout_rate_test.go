@@ -38,10 +38,12 @@ func TestFanoutRateAgainstEddy(t *testing.T) {
 		name   string
 		client string
 		conns  string
+		window int
 		protos []string
 	}{
-		{"lean", "lean", "consumer", []string{"h1", "h2c", "h1tls", "h2"}},
-		{"go-client-conn-each", "go", "subscription", []string{"h2c", "h2"}},
+		{"lean", "lean", "consumer", 0, []string{"h1", "h2c", "h1tls", "h2"}},
+		{"lean-1MiB-window", "lean", "subscription", 1 << 20, []string{"h2c", "h2"}},
+		{"go-client-conn-each", "go", "subscription", 0, []string{"h2c", "h2"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -49,7 +51,7 @@ func TestFanoutRateAgainstEddy(t *testing.T) {
 				Endpoint: clear.URL(), TLSEndpoint: secure.URL(), Mode: "fanout", Stream: "bench-rate-" + c.name,
 				Shards: 2, RecordSize: 256, Duration: 300 * time.Millisecond,
 				RateBytesPerShard: 64 << 10, Subscribers: []int{0, 3}, SubscribeProtos: c.protos,
-				H2Client: c.client, SubscribeConns: c.conns,
+				H2Client: c.client, SubscribeConns: c.conns, H2Window: c.window,
 			}
 			rep, err := Run(context.Background(), o)
 			if err != nil {

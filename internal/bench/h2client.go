@@ -9,10 +9,11 @@ package bench
 // serve loop per 4 KiB. The Node.js SDK's client (nghttp2 with its default
 // 65,535-byte windows) updates a window once half of it is consumed, and
 // the Java SDK's Netty client likewise at half of a 1 MiB window. h2Conn
-// does the same as Node: SETTINGS_INITIAL_WINDOW_SIZE and the connection
-// window are h2Window, and consumed bytes go back in one WINDOW_UPDATE per
-// half window (per stream and for the connection), counted as the reader
-// consumes them, so a slow reader is still flow-controlled.
+// does the same: SETTINGS_INITIAL_WINDOW_SIZE and the connection window
+// are its window (Node's 65,535 bytes unless set), and consumed bytes go
+// back in one WINDOW_UPDATE per half window (per stream and for the
+// connection), counted as the reader consumes them, so a slow reader is
+// still flow-controlled.
 //
 // It speaks h2c with prior knowledge or h2 over TLS (ALPN), sends a
 // request's headers and small body, and delivers each stream's response
@@ -37,15 +38,17 @@ import (
 	"golang.org/x/net/http2/hpack"
 )
 
-// h2Window is the receive window per stream and per connection (Node.js
-// http2's default).
-const h2Window = 65535
+// h2DefaultWindow is the receive window per stream and per connection
+// unless set (Node.js http2's default; the Java SDK's Netty client uses
+// 1 MiB).
+const h2DefaultWindow = 65535
 
 // h2Conn is one client connection.
 type h2Conn struct {
 	conn   net.Conn
 	scheme string
 	host   string
+	window int // receive window per stream and for the connection
 
 	wmu    sync.Mutex // guards fr's writes, henc, hbuf, nextID
 	fr     *http2.Framer
@@ -62,7 +65,11 @@ type h2Conn struct {
 
 // dialH2 connects to the endpoint URL (http: h2c with prior knowledge,
 // https: TLS with ALPN h2, certificate not verified).
-func dialH2(ctx context.Context, endpoint string) (*h2Conn, error) {
+func dialH2(ctx context.Context, endpoint string, window int) (*h2Conn, error) {
+	if window <= 0 {
+		window = h2DefaultWindow
+	}
+	window = min(window, 1<<31-1)
 	u, err := url.Parse(endpoint)
 	if err != nil {
 		return nil, err
@@ -88,7 +95,7 @@ func dialH2(ctx context.Context, endpoint string) (*h2Conn, error) {
 		}
 		conn = tc
 	}
-	c := &h2Conn{conn: conn, scheme: u.Scheme, host: u.Host, nextID: 1, streams: map[uint32]*h2Stream{}, readDone: make(chan struct{})}
+	c := &h2Conn{conn: conn, scheme: u.Scheme, host: u.Host, window: window, nextID: 1, streams: map[uint32]*h2Stream{}, readDone: make(chan struct{})}
 	c.fr = http2.NewFramer(conn, conn)
 	c.fr.ReadMetaHeaders = hpack.NewDecoder(4096, nil)
 	c.fr.MaxHeaderListSize = 1 << 20
@@ -97,9 +104,15 @@ func dialH2(ctx context.Context, endpoint string) (*h2Conn, error) {
 		conn.Close()
 		return nil, fmt.Errorf("write preface: %w", err)
 	}
-	if err := c.fr.WriteSettings(http2.Setting{ID: http2.SettingEnablePush, Val: 0}, http2.Setting{ID: http2.SettingInitialWindowSize, Val: h2Window}); err != nil {
+	if err := c.fr.WriteSettings(http2.Setting{ID: http2.SettingEnablePush, Val: 0}, http2.Setting{ID: http2.SettingInitialWindowSize, Val: uint32(window)}); err != nil {
 		conn.Close()
 		return nil, fmt.Errorf("write settings: %w", err)
+	}
+	if window > h2DefaultWindow { // the connection window starts at 65,535
+		if err := c.fr.WriteWindowUpdate(0, uint32(window-h2DefaultWindow)); err != nil {
+			conn.Close()
+			return nil, fmt.Errorf("write window update: %w", err)
+		}
 	}
 	go c.readLoop()
 	return c, nil
@@ -267,14 +280,14 @@ func (c *h2Conn) consumed(st *h2Stream, n int) {
 	var connInc, streamInc int
 	c.mu.Lock()
 	c.unacked += n
-	if c.unacked >= h2Window/2 {
+	if c.unacked >= c.window/2 {
 		connInc, c.unacked = c.unacked, 0
 	}
 	c.mu.Unlock()
 	if st != nil {
 		st.mu.Lock()
 		st.unacked += n
-		if st.unacked >= h2Window/2 && !st.done {
+		if st.unacked >= c.window/2 && !st.done {
 			streamInc, st.unacked = st.unacked, 0
 		}
 		st.mu.Unlock()

@@ -54,6 +54,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&o.SubscribeConns, "subscribe-conns", "consumer", "fixed-rate fan-out over HTTP/2: consumer (a consumer's subscriptions share one connection, as in one SDK client) or subscription (one connection each)")
 	fs.DurationVar(&o.PutInterval, "put-interval", 0, "fixed-rate fan-out: each shard's producer sends what is due once per interval (0: as soon as a record is due)")
 	fs.StringVar(&o.H2Client, "h2-client", "lean", "fixed-rate fan-out over HTTP/2: lean (a minimal client with the Node.js SDK's flow control: 64 KiB windows returned at half) or go (Go's transport, which returns window every 4 KiB)")
+	h2win := fs.String("h2-window", "65535", "fixed-rate fan-out, lean HTTP/2 client: receive window per stream and per connection, returned at half (65535 as the Node.js SDK; 1MiB as the Java SDK)")
 	fs.StringVar(&o.TLSEndpoint, "tls-endpoint", "", "an https:// Kinesis endpoint (a server with --tls-cert) for the h1tls and h2 subscribers; its certificate is not verified")
 	fs.IntVar(&o.TLSServerPID, "tls-server-pid", 0, "PID of the --tls-endpoint server: report its CPU time per phase (Linux /proc)")
 	serveNoop := fs.String("serve-noop", "", "only serve the no-op endpoint on this address until interrupted (an out-of-process baseline for --baseline-endpoint)")
@@ -81,6 +82,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			o.Subscribers = []int{0, 20}
 		}
 	}
+	w, err := parseSize(*h2win)
+	if err != nil || w > 1<<31-1 {
+		return fmt.Errorf("bench: --h2-window %q: a size up to 2 GiB", *h2win)
+	}
+	o.H2Window = int(w)
 	for p := range strings.SplitSeq(*protos, ",") {
 		if p = strings.TrimSpace(p); p != "" {
 			o.SubscribeProtos = append(o.SubscribeProtos, p)
