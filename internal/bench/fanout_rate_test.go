@@ -24,6 +24,7 @@ import (
 	"github.com/eddy-streams/eddy/internal/awsproto/eventstream"
 	"github.com/eddy-streams/eddy/internal/config"
 	"github.com/eddy-streams/eddy/internal/eddytest"
+	kin "github.com/eddy-streams/eddy/internal/kinesis"
 )
 
 // TestFanoutRateAgainstEddy runs the fixed-rate fan-out phases over every
@@ -225,4 +226,29 @@ func selfSigned(t *testing.T) (certFile, keyFile string) {
 		t.Fatal(err)
 	}
 	return certFile, keyFile
+}
+
+// TestFanoutRateResubscribes shortens the subscription lifetime so every
+// subscription ends several times during the phase: the readers must
+// resubscribe after their last continuation number and still see every
+// record exactly once and in order, over HTTP/1.1 and both HTTP/2 clients.
+func TestFanoutRateResubscribes(t *testing.T) {
+	srv := eddytest.Start(t)
+	srv.Kinesis.SetFanoutOptions(kin.FanoutOptions{Lifetime: 150 * time.Millisecond, Heartbeat: 50 * time.Millisecond})
+	for _, client := range []string{"lean", "go"} {
+		o := Options{
+			Endpoint: srv.URL(), Mode: "fanout", Stream: "bench-resub-" + client,
+			Shards: 2, RecordSize: 128, Duration: 700 * time.Millisecond,
+			RateBytesPerShard: 32 << 10, Subscribers: []int{2}, SubscribeProtos: []string{"h1", "h2c"}, H2Client: client,
+		}
+		rep, err := Run(context.Background(), o)
+		if err != nil {
+			t.Fatalf("%s client: Run: %v\nreport: %+v", client, err, rep)
+		}
+		for _, p := range rep.Phases {
+			if p.Records < 100 || p.Deliveries != 2*p.Records {
+				t.Errorf("%s client, phase %s: %d deliveries of %d records", client, p.Phase, p.Deliveries, p.Records)
+			}
+		}
+	}
 }

@@ -213,6 +213,7 @@ func (c *h2Conn) readLoop() {
 				}
 			}
 			if f.StreamEnded() {
+				c.forget(st.id)
 				st.end(io.EOF)
 			}
 		case *http2.DataFrame:
@@ -224,10 +225,12 @@ func (c *h2Conn) readLoop() {
 			}
 			st.push(f.Data())
 			if f.StreamEnded() {
+				c.forget(st.id)
 				st.end(io.EOF)
 			}
 		case *http2.RSTStreamFrame:
 			if st := c.stream(f.StreamID); st != nil {
+				c.forget(st.id)
 				st.end(fmt.Errorf("stream reset by server: %v", f.ErrCode))
 			}
 		case *http2.GoAwayFrame:
@@ -240,6 +243,14 @@ func (c *h2Conn) readLoop() {
 			c.mu.Unlock()
 		}
 	}
+}
+
+// forget drops a stream the server ended: its remaining body stays
+// readable, and closing it sends no RST_STREAM.
+func (c *h2Conn) forget(id uint32) {
+	c.mu.Lock()
+	delete(c.streams, id)
+	c.mu.Unlock()
 }
 
 func (c *h2Conn) stream(id uint32) *h2Stream {
