@@ -29,6 +29,11 @@
 //     monotonic time its call started; the consumer records
 //     call-start→record-seen latency. Every accepted record must be seen.
 //
+//   - fanout (fanout.go) and, with RateBytesPerShard, the fixed-rate
+//     fan-out phases (fanout_rate.go): SubscribeToShard subscribers over
+//     HTTP/1.1, h2c or TLS at a fixed rate per shard, every record checked
+//     at every subscriber, and the server's CPU per delivery.
+//
 // With Options.Baseline the put phase also runs, with the same options,
 // against Noop: an in-process endpoint that answers without storing
 // anything. The ratio endpoint/baseline of records/s says how close the
@@ -324,6 +329,11 @@ func Run(ctx context.Context, o Options) (Report, error) {
 	if o.ServerPID > 0 {
 		if _, err := serverCPU(o.ServerPID); err != nil {
 			return rep, fmt.Errorf("bench: --server-pid %d: %w", o.ServerPID, err)
+		}
+	}
+	if o.TLSServerPID > 0 {
+		if _, err := serverCPU(o.TLSServerPID); err != nil {
+			return rep, fmt.Errorf("bench: --tls-server-pid %d: %w", o.TLSServerPID, err)
 		}
 	}
 	names := modes[o.Mode]
