@@ -28,7 +28,6 @@
 //     every record due when it has fallen behind. Each payload carries the
 //     monotonic time its call started; the consumer records
 //     call-start→record-seen latency. Every accepted record must be seen.
-//
 //   - fanout (fanout.go) and, with RateBytesPerShard, the fixed-rate
 //     fan-out phases (fanout_rate.go): SubscribeToShard subscribers over
 //     HTTP/1.1, h2c or TLS at a fixed rate per shard, every record checked
