@@ -28,6 +28,10 @@
 //     every record due when it has fallen behind. Each payload carries the
 //     monotonic time its call started; the consumer records
 //     call-start→record-seen latency. Every accepted record must be seen.
+//   - fanout (fanout.go) and, with RateBytesPerShard, the fixed-rate
+//     fan-out phases (fanout_rate.go): SubscribeToShard subscribers over
+//     HTTP/1.1, h2c or TLS at a fixed rate per shard, every record checked
+//     at every subscriber, and the server's CPU per delivery.
 //
 // With Options.Baseline the put phase also runs, with the same options,
 // against Noop: an in-process endpoint that answers without storing
@@ -52,6 +56,7 @@ package bench
 import (
 	"context"
 	"crypto/rand"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"github.com/eddy-streams/eddy/internal/awsclient"
@@ -95,22 +100,49 @@ type Options struct {
 	// Subscribers are the subscriber counts of the fanout-put phases
 	// (0, 5, 20).
 	Subscribers []int
-	Logger      *slog.Logger // progress messages (discarded when nil)
+	// RateBytesPerShard, when > 0, makes --mode fanout run the fixed-rate
+	// phases (fanout_rate.go): this many bytes of record data per second
+	// into every shard.
+	RateBytesPerShard int64
+	// SubscribeProtos are the protocols of the fixed-rate phases, in order
+	// (h1, h2c, h1tls, h2; default h1).
+	SubscribeProtos []string
+	// SubscribeConns is "consumer" (default: the HTTP/2 subscriptions of a
+	// consumer share a connection) or "subscription" (one each).
+	SubscribeConns string
+	// PutInterval, when > 0, makes the fixed-rate producers send what is
+	// due once per interval instead of as soon as a record is due.
+	PutInterval time.Duration
+	// H2Client is "lean" (default: h2client.go, with Node's flow control)
+	// or "go" (Go's HTTP/2 transport) for the h2c and h2 subscribers.
+	H2Client string
+	// H2Window is the lean client's receive window per stream and per
+	// connection (65,535 as in Node.js; the Java SDK uses 1 MiB).
+	H2Window int
+	// TLSEndpoint is the server the h1tls and h2 phases use, TLSServerPID
+	// its process.
+	TLSEndpoint  string
+	TLSServerPID int
+	Logger       *slog.Logger // progress messages (discarded when nil)
 }
 
 // Report is what a run measured.
 type Report struct {
-	Endpoint   string        `json:"endpoint"`
-	Stream     string        `json:"stream"`
-	Shards     int           `json:"shards"`
-	Mode       string        `json:"mode"`
-	Producers  int           `json:"producers"`
-	BatchSize  int           `json:"batch_size"`
-	RecordSize int           `json:"record_size"`
-	Rate       int           `json:"rate"`
-	Rounds     int           `json:"rounds"`
-	Host       Host          `json:"host"`
-	Phases     []PhaseResult `json:"phases"`
+	Endpoint   string `json:"endpoint"`
+	Stream     string `json:"stream"`
+	Shards     int    `json:"shards"`
+	Mode       string `json:"mode"`
+	Producers  int    `json:"producers"`
+	BatchSize  int    `json:"batch_size"`
+	RecordSize int    `json:"record_size"`
+	Rate       int    `json:"rate"`
+	Rounds     int    `json:"rounds"`
+	// RateBytesPerShard is the fixed-rate fan-out phases' rate.
+	RateBytesPerShard int64         `json:"rate_bytes_per_shard,omitempty"`
+	Host              Host          `json:"host"`
+	Phases            []PhaseResult `json:"phases"`
+	// FanoutCosts summarise the fixed-rate fan-out phases.
+	FanoutCosts []FanoutCost `json:"fanout_costs,omitempty"`
 	// Ratio is real/baseline put records/s, set when both ran.
 	Ratio *float64 `json:"ratio,omitempty"`
 }
@@ -141,6 +173,13 @@ type PhaseResult struct {
 	// ServerCPU is the CPU time the server process used during the phase,
 	// when Options.ServerPID names it.
 	ServerCPU float64 `json:"server_cpu_seconds,omitempty"`
+	// Proto, SubscribersPerShard and Deliveries describe a fixed-rate
+	// fan-out phase: its subscribers' protocol, how many read every shard,
+	// and the records they received in all (Records × subscriptions when
+	// complete).
+	Proto               string `json:"proto,omitempty"`
+	SubscribersPerShard int    `json:"subscribers_per_shard,omitempty"`
+	Deliveries          int64  `json:"deliveries,omitempty"`
 	// Retries counts the attempts the SDK repeated after a retryable error,
 	// by cause in RetryCauses.
 	Retries     int64            `json:"retries"`
@@ -206,6 +245,12 @@ func (o Options) withDefaults() Options {
 	def(&o.RecordSize, 100)
 	def(&o.Rate, 1000)
 	def(&o.Rounds, 1)
+	if len(o.SubscribeProtos) == 0 {
+		o.SubscribeProtos = []string{"h1"}
+	}
+	if o.SubscribeConns == "" {
+		o.SubscribeConns = "consumer"
+	}
 	if o.Duration <= 0 {
 		o.Duration = 10 * time.Second
 	}
@@ -228,16 +273,40 @@ func (o Options) validate() error {
 	if o.RecordSize < headerSize {
 		return fmt.Errorf("bench: record size %d is below the %d-byte payload header", o.RecordSize, headerSize)
 	}
+	if o.RateBytesPerShard > 0 {
+		if o.Mode != "fanout" {
+			return errors.New("bench: a rate per shard needs --mode fanout")
+		}
+		if o.RecordSize < rateHeaderSize {
+			return fmt.Errorf("bench: record size %d is below the %d-byte payload header of the fixed-rate phases", o.RecordSize, rateHeaderSize)
+		}
+		for _, p := range o.SubscribeProtos {
+			if !slices.Contains(subscribeProtos, p) {
+				return fmt.Errorf("bench: unknown subscribe protocol %q (want one of %v)", p, subscribeProtos)
+			}
+			if protoTLS(p) && o.TLSEndpoint == "" {
+				return fmt.Errorf("bench: subscribe protocol %s needs --tls-endpoint (a server with --tls-cert)", p)
+			}
+		}
+		if c := o.H2Client; c != "" && c != "lean" && c != "go" {
+			return fmt.Errorf("bench: --h2-client %q: want lean or go", c)
+		}
+		if c := o.SubscribeConns; c != "" && c != "consumer" && c != "subscription" {
+			return fmt.Errorf("bench: --subscribe-conns %q: want consumer or subscription", c)
+		}
+	}
 	return nil
 }
 
 // target is one endpoint under test, with what phases pass to each other.
 type target struct {
-	name    string // "endpoint" or "baseline"
-	client  *kinesis.Client
-	retries *retryCounter
-	opts    Options
-	base    time.Time // monotonic origin of payload timestamps
+	name     string // "endpoint", "tls-endpoint" or "baseline"
+	endpoint string
+	pid      int // server process whose CPU time phases report (0: none)
+	client   *kinesis.Client
+	retries  *retryCounter
+	opts     Options
+	base     time.Time // monotonic origin of payload timestamps
 
 	putTag      [8]byte // tag of the last put phase's payloads
 	putAccepted int64   // records that put phase got accepted
@@ -251,7 +320,7 @@ func Run(ctx context.Context, o Options) (Report, error) {
 	rep := Report{
 		Endpoint: o.Endpoint, Stream: o.Stream, Mode: o.Mode,
 		Producers: o.Producers, BatchSize: o.BatchSize, RecordSize: o.RecordSize, Rate: o.Rate,
-		Rounds: o.Rounds, Host: hostInfo(),
+		Rounds: o.Rounds, RateBytesPerShard: o.RateBytesPerShard, Host: hostInfo(),
 	}
 	if err := o.validate(); err != nil {
 		return rep, err
@@ -261,9 +330,17 @@ func Run(ctx context.Context, o Options) (Report, error) {
 			return rep, fmt.Errorf("bench: --server-pid %d: %w", o.ServerPID, err)
 		}
 	}
+	if o.TLSServerPID > 0 {
+		if _, err := serverCPU(o.TLSServerPID); err != nil {
+			return rep, fmt.Errorf("bench: --tls-server-pid %d: %w", o.TLSServerPID, err)
+		}
+	}
 	names := modes[o.Mode]
 	if o.Mode == "fanout" {
 		names = fanoutPhases(o.Subscribers)
+		if o.RateBytesPerShard > 0 {
+			names = ratePhases(o.SubscribeProtos, o.Subscribers)
+		}
 	}
 
 	var baseline *target
@@ -310,8 +387,43 @@ func Run(ctx context.Context, o Options) (Report, error) {
 			}
 		}()
 	}
+	var tlsT *target // the --tls-endpoint server, when a phase uses it
+	for _, name := range names {
+		if p, _, ok := parseRatePhase(name); ok && protoTLS(p) && tlsT == nil {
+			tlsT = newTarget("tls-endpoint", o.TLSEndpoint, o)
+			_, created, err := ensureStream(ctx, tlsT.client, o.Stream, o.Shards, o.Logger)
+			if err != nil {
+				return rep, fmt.Errorf("tls endpoint: %w", err)
+			}
+			if created && !o.Keep {
+				defer func() {
+					dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+					defer cancel()
+					if err := deleteStream(dctx, tlsT.client, o.Stream); err != nil {
+						o.Logger.Warn("delete benchmark stream", "stream", o.Stream, "err", err)
+					}
+				}()
+			}
+		}
+	}
 	for _, name := range names {
 		o.Logger.Info("phase start", "phase", name, "endpoint", o.Endpoint)
+		if proto, n, ok := parseRatePhase(name); ok {
+			pt := t
+			if protoTLS(proto) {
+				pt = tlsT
+			}
+			res, err := measured(ctx, pt, func(ctx context.Context, pt *target) (PhaseResult, error) {
+				return runFanoutRate(ctx, pt, proto, n)
+			})
+			res.Phase, res.Target = name, pt.name
+			rep.Phases = append(rep.Phases, res)
+			rep.FanoutCosts = fanoutCosts(rep.Phases)
+			if err != nil {
+				return rep, fmt.Errorf("%s phase: %w", name, err)
+			}
+			continue
+		}
 		if name == "put" && baseline != nil {
 			res, bl, err := runPutRounds(ctx, t, baseline, o.Rounds)
 			bl.Phase, bl.Target = name, baseline.name
@@ -345,8 +457,10 @@ func measured(ctx context.Context, t *target, p phase) (PhaseResult, error) {
 	cpu0, srv0 := processCPU(), t.serverCPU()
 	t.retries.take()
 	res, err := p(ctx, t)
-	res.ClientCPU = (processCPU() - cpu0).Seconds()
-	res.ServerCPU = (t.serverCPU() - srv0).Seconds()
+	if res.ClientCPU == 0 && res.ServerCPU == 0 { // else the phase measured its own window
+		res.ClientCPU = (processCPU() - cpu0).Seconds()
+		res.ServerCPU = (t.serverCPU() - srv0).Seconds()
+	}
 	// A phase may have taken (and reported) some retries itself.
 	n, causes := t.retries.take()
 	res.Retries += n
@@ -362,12 +476,12 @@ func measured(ctx context.Context, t *target, p phase) (PhaseResult, error) {
 // serverCPU is the CPU time of the server process behind t so far, or 0
 // when unknown (no ServerPID, or the baseline, which runs in this process).
 func (t *target) serverCPU() time.Duration {
-	if t.opts.ServerPID <= 0 || t.name != "endpoint" {
+	if t.pid <= 0 {
 		return 0
 	}
-	d, err := serverCPU(t.opts.ServerPID)
+	d, err := serverCPU(t.pid)
 	if err != nil {
-		t.opts.Logger.Warn("server CPU time", "pid", t.opts.ServerPID, "err", err)
+		t.opts.Logger.Warn("server CPU time", "pid", t.pid, "err", err)
 		return 0
 	}
 	return d
@@ -383,7 +497,14 @@ func hostInfo() Host {
 
 func newTarget(name, endpoint string, o Options) *target {
 	rc := newRetryCounter(o.Logger)
-	return &target{name: name, client: newClient(endpoint, o, rc), retries: rc, opts: o, base: time.Now()}
+	t := &target{name: name, endpoint: endpoint, client: newClient(endpoint, o, rc), retries: rc, opts: o, base: time.Now()}
+	switch name {
+	case "endpoint":
+		t.pid = o.ServerPID
+	case "tls-endpoint":
+		t.pid = o.TLSServerPID
+	}
+	return t
 }
 
 // newClient is a Kinesis client for endpoint with static dummy credentials,
@@ -395,6 +516,9 @@ func newClient(endpoint string, o Options, retryer aws.Retryer) *kinesis.Client 
 		tr.MaxIdleConns = conns * 2
 		tr.MaxIdleConnsPerHost = conns
 		tr.MaxConnsPerHost = 0
+		if strings.HasPrefix(endpoint, "https:") {
+			tr.TLSClientConfig = &tls.Config{InsecureSkipVerify: true} // the bench's own test server
+		}
 	})
 	return kinesis.New(kinesis.Options{
 		Region:       o.Region,

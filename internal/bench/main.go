@@ -49,6 +49,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.BoolVar(&quiet, "quiet", false, "no progress messages on stderr")
 	cpuprofile := fs.String("cpuprofile", "", "write the bench process's CPU profile to this file")
 	subs := fs.String("subscribers", "0,5,20", "with --mode fanout: subscriber counts of the fanout-put phases, comma-separated (empty: the latency phase only)")
+	rate := fs.String("rate-bytes-per-shard", "", "with --mode fanout: run the fixed-rate fan-out phases instead, producing this many bytes of record data per second into every shard (e.g. 1MiB); --subscribers then defaults to 0,20")
+	protos := fs.String("subscribe-proto", "h1", "fixed-rate fan-out: the subscribers' protocols, comma-separated, one phase per protocol and subscriber count: h1, h2c (HTTP/2 with prior knowledge), h1tls, h2 (TLS; need --tls-endpoint)")
+	fs.StringVar(&o.SubscribeConns, "subscribe-conns", "consumer", "fixed-rate fan-out over HTTP/2: consumer (a consumer's subscriptions share one connection, as in one SDK client) or subscription (one connection each)")
+	fs.DurationVar(&o.PutInterval, "put-interval", 0, "fixed-rate fan-out: each shard's producer sends what is due once per interval (0: as soon as a record is due)")
+	fs.StringVar(&o.H2Client, "h2-client", "lean", "fixed-rate fan-out over HTTP/2: lean (a minimal client with the Node.js SDK's flow control: 64 KiB windows returned at half) or go (Go's transport, which returns window every 4 KiB)")
+	h2win := fs.String("h2-window", "65535", "fixed-rate fan-out, lean HTTP/2 client: receive window per stream and per connection, returned at half (65535 as the Node.js SDK; 1MiB as the Java SDK)")
+	fs.StringVar(&o.TLSEndpoint, "tls-endpoint", "", "an https:// Kinesis endpoint (a server with --tls-cert) for the h1tls and h2 subscribers; its certificate is not verified")
+	fs.IntVar(&o.TLSServerPID, "tls-server-pid", 0, "PID of the --tls-endpoint server: report its CPU time per phase (Linux /proc)")
 	serveNoop := fs.String("serve-noop", "", "only serve the no-op endpoint on this address until interrupted (an out-of-process baseline for --baseline-endpoint)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -64,6 +72,26 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("bench: --subscribers: %w", err)
 	}
 	o.Subscribers = counts
+	if *rate != "" {
+		if o.RateBytesPerShard, err = parseSize(*rate); err != nil {
+			return fmt.Errorf("bench: --rate-bytes-per-shard: %w", err)
+		}
+		subsSet := false
+		fs.Visit(func(f *flag.Flag) { subsSet = subsSet || f.Name == "subscribers" })
+		if !subsSet {
+			o.Subscribers = []int{0, 20}
+		}
+	}
+	w, err := parseSize(*h2win)
+	if err != nil || w > 1<<31-1 {
+		return fmt.Errorf("bench: --h2-window %q: a size up to 2 GiB", *h2win)
+	}
+	o.H2Window = int(w)
+	for p := range strings.SplitSeq(*protos, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			o.SubscribeProtos = append(o.SubscribeProtos, p)
+		}
+	}
 	if *serveNoop != "" {
 		n, err := NoopServerAt(*serveNoop)
 		if err != nil {
