@@ -258,8 +258,11 @@ func (n *orderNode) flush() {
 		return false
 	})
 	n.out.reset()
+	// Sorted rows leave together with the ROWTIME of the latest of them,
+	// so the output stream's ROWTIME stays non-decreasing.
+	rt := n.bd.b.RowTime[m-1]
 	for _, i := range idx {
-		n.out.b.RowTime = append(n.out.b.RowTime, n.bd.b.RowTime[i])
+		n.out.b.RowTime = append(n.out.b.RowTime, rt)
 		n.out.copyFrom(0, &n.bd.b, n.inCols, i)
 		n.out.b.Len++
 	}

@@ -271,6 +271,12 @@ func (ws *windowSet) saveState(w *enc) {
 			p := win.parts[k]
 			w.str(k)
 			w.i64(p.lastRT)
+			for c := range win.calls {
+				w.f64(p.sum[c])
+				w.i64(p.sumI[c])
+				w.f64(p.sumSq[c])
+				w.i64(p.cnt[c])
+			}
 			w.uv(uint64(p.size()))
 			for i := p.head; i < len(p.rts); i++ {
 				w.i64(p.rts[i])
@@ -291,18 +297,17 @@ func (ws *windowSet) loadState(r *dec) error {
 			k := r.str()
 			p := win.newPartition()
 			p.lastRT = r.i64()
+			for c := range win.calls {
+				p.sum[c] = r.f64()
+				p.sumI[c] = r.i64()
+				p.sumSq[c] = r.f64()
+				p.cnt[c] = r.i64()
+			}
 			nr := r.count()
 			for i := 0; i < nr && r.err == nil; i++ {
 				p.rts = append(p.rts, r.i64())
-				for c, call := range win.calls {
-					v := r.val()
-					p.vals[c] = append(p.vals[c], v)
-					if call.arg != nil && !v.null {
-						p.cnt[c]++
-						p.sum[c] += v.f
-						p.sumI[c] += v.i
-						p.sumSq[c] += v.f * v.f
-					}
+				for c := range win.calls {
+					p.vals[c] = append(p.vals[c], r.val())
 				}
 			}
 			win.parts[k] = p
