@@ -168,12 +168,22 @@ func (n *groupNode) load(r *dec) error {
 			v := r.val()
 			appendVal(&n.keyVecs[k], &n.keyCols[k], v)
 			for _, o := range n.other {
-				if o == k {
+				if o != k {
+					continue
+				}
+				switch {
+				case n.strKey && v.null:
+					n.nullSlot = int32(s)
+				case n.strKey:
+					n.slots[v.s] = int32(s)
+				default:
 					key = appendKey(key, v, n.keyCols[k].Type)
 				}
 			}
 		}
-		n.slots[string(key)] = int32(s)
+		if !n.strKey {
+			n.slots[string(key)] = int32(s)
+		}
 	}
 	n.nslots = ns
 	for _, a := range n.aggs {

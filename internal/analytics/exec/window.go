@@ -22,6 +22,14 @@ type windowSet struct {
 	base  int // index of the first analytic column in ext
 	ncall int
 	cols  []Column
+	own   []Vector
+}
+
+func grow[T any](s []T, n int) []T {
+	if cap(s) < n {
+		return make([]T, n)
+	}
+	return s[:n]
 }
 
 type analyticCall struct {
@@ -43,6 +51,7 @@ type slidingWindow struct {
 	parts     map[string]*partition
 	keyBuf    []byte
 	lastSweep int64
+	vals      []value
 }
 
 type partition struct {
@@ -92,24 +101,29 @@ func (ws *windowSet) prepare(b *Batch) *Batch {
 	ws.ext.RowTime = b.RowTime
 	ws.ext.ApproximateArrivalTime = b.ApproximateArrivalTime
 	ws.ext.PartitionKey, ws.ext.ShardID, ws.ext.SequenceNumber = b.PartitionKey, b.ShardID, b.SequenceNumber
-	ws.ext.Cols = append(ws.ext.Cols[:0], b.Cols...)
-	for k := 0; k < ws.ncall; k++ {
-		var v Vector
+	// The analytic columns are reused from batch to batch.
+	if len(ws.own) != ws.ncall {
+		ws.own = make([]Vector, ws.ncall)
+	}
+	for k := range ws.own {
+		v := &ws.own[k]
 		c := ws.cols[k]
 		v.Type = c.Type
 		switch {
 		case usesI(c.Type) || c.Type == TypeDecimal:
-			v.I64 = make([]int64, b.Len)
+			v.I64 = grow(v.I64, b.Len)
 		case isFloatType(c.Type):
-			v.F64 = make([]float64, b.Len)
+			v.F64 = grow(v.F64, b.Len)
 		case isBinType(c.Type):
-			v.Bin = make([][]byte, b.Len)
+			v.Bin = grow(v.Bin, b.Len)
 		default:
-			v.Str = make([]string, b.Len)
+			clear(v.Str)
+			v.Str = grow(v.Str, b.Len)
 		}
-		v.Null = make([]bool, b.Len)
-		ws.ext.Cols = append(ws.ext.Cols, v)
+		v.Null = grow(v.Null, b.Len)
+		clear(v.Null)
 	}
+	ws.ext.Cols = append(append(ws.ext.Cols[:0], b.Cols...), ws.own...)
 	return &ws.ext
 }
 
@@ -121,7 +135,10 @@ func (ws *windowSet) row(c *evalCtx, i int) {
 		for k, e := range w.keys {
 			w.keyBuf = appendKey(w.keyBuf, e.fn(c), w.keyTypes[k])
 		}
-		vals := make([]value, len(w.calls))
+		if cap(w.vals) < len(w.calls) {
+			w.vals = make([]value, len(w.calls))
+		}
+		vals := w.vals[:len(w.calls)]
 		for k, call := range w.calls {
 			if call.arg != nil {
 				vals[k] = call.arg.fn(c)
