@@ -77,6 +77,7 @@ type cexpr struct {
 	colIdx int // >=0 or idxRowtime when the expression is a plain column reference; otherwise -100
 	mono   bool
 	stepMs int64 // window length of STEP/FLOOR over ROWTIME (0 if unknown)
+	rtStep int64 // >0 when the expression is exactly floor(ROWTIME / rtStep) * rtStep
 }
 
 func (e *cexpr) t() Type { return e.col.Type }
@@ -1222,6 +1223,9 @@ func (cp *compiler) floorTo(e *sql.FloorTo) *cexpr {
 	out.mono = x.mono
 	if x.mono {
 		out.stepMs = unitMillis[unit]
+		if x.colIdx == idxRowtime && !ceil {
+			out.rtStep = out.stepMs
+		}
 	}
 	out.konst = x.konst
 	return fold(out)
@@ -1262,6 +1266,9 @@ func (cp *compiler) step(e *sql.Step) *cexpr {
 		out.mono = x.mono
 		if x.mono {
 			out.stepMs = step
+			if x.colIdx == idxRowtime {
+				out.rtStep = step
+			}
 		}
 		return out
 	case isIntType(x.t()) && isIntType(by.t()):

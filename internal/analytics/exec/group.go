@@ -157,7 +157,12 @@ func (n *groupNode) push(b *Batch) {
 		}
 		changed := false
 		for k, ki := range n.mono {
-			v := n.keys[ki].fn(c)
+			var v value
+			if st := n.keys[ki].rtStep; st > 0 {
+				v = value{i: floorDiv(b.RowTime[i], st) * st}
+			} else {
+				v = n.keys[ki].fn(c)
+			}
 			n.monoVals[k] = v
 			if n.open && compareNullable(v, n.cur[k], n.keys[ki].t()) != 0 {
 				changed = true
