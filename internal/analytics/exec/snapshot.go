@@ -419,5 +419,5 @@ func (n *tumblingItemsNode) load(r *dec) error {
 	return r.err
 }
 
-func (n *rcfNode) save(w *enc)        { n.forest.save(w) }
+func (n *rcfNode) save(w *enc)       { n.forest.save(w) }
 func (n *rcfNode) load(r *dec) error { return n.forest.load(r) }

@@ -37,10 +37,10 @@ func isIntType(t Type) bool {
 	return false
 }
 func isFloatType(t Type) bool { return t == TypeReal || t == TypeDouble || t == TypeDecimal }
-func isNumeric(t Type) bool  { return isIntType(t) || isFloatType(t) }
-func isStrType(t Type) bool  { return t == TypeVarchar || t == TypeChar }
-func isBinType(t Type) bool  { return t == TypeBinary || t == TypeVarbinary }
-func isTimeLike(t Type) bool { return t == TypeDate || t == TypeTime || t == TypeTimestamp }
+func isNumeric(t Type) bool   { return isIntType(t) || isFloatType(t) }
+func isStrType(t Type) bool   { return t == TypeVarchar || t == TypeChar }
+func isBinType(t Type) bool   { return t == TypeBinary || t == TypeVarbinary }
+func isTimeLike(t Type) bool  { return t == TypeDate || t == TypeTime || t == TypeTimestamp }
 
 // usesI reports whether values of t live in value.i / Vector.I64.
 func usesI(t Type) bool {

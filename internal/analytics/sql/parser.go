@@ -69,7 +69,7 @@ var reserved = map[string]bool{
 	"NATURAL": true, "USING": true,
 }
 
-func (p *parser) peek() token      { return p.toks[p.i] }
+func (p *parser) peek() token { return p.toks[p.i] }
 func (p *parser) peekN(n int) token {
 	if p.i+n < len(p.toks) {
 		return p.toks[p.i+n]
