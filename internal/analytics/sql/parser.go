@@ -845,7 +845,7 @@ func (p *parser) specialCall(name string, pos Pos) Expr {
 	case "SUBSTRING":
 		p.next()
 		p.next()
-		s := p.expr()
+		s := p.exprBP(40) // stop before SIMILAR
 		ss := &Substring{P: pos, S: s}
 		switch {
 		case p.acceptKw("FROM"):
