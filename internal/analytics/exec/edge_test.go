@@ -1,6 +1,7 @@
 package exec
 
 import (
+	"strings"
 	"testing"
 )
 
@@ -93,5 +94,28 @@ func TestPlannerEdges(t *testing.T) {
 		if rows == 0 {
 			t.Errorf("%s\n  produced no rows", c.code)
 		}
+	}
+}
+
+func TestPumpCyclesRejectedAndAdvanceOrder(t *testing.T) {
+	cols := []Column{{Name: "A", Type: TypeInteger}}
+	in := Input{Name: "S", Columns: cols}
+	_, err := Compile(Config{Code: `CREATE STREAM x (a INTEGER); CREATE STREAM y (a INTEGER);
+CREATE PUMP p1 AS INSERT INTO x SELECT STREAM a FROM y;
+CREATE PUMP p2 AS INSERT INTO y SELECT STREAM a FROM x;`, Inputs: []Input{in}})
+	if err == nil || !strings.Contains(err.Error(), "reads its own output") {
+		t.Fatalf("cycle: got %v", err)
+	}
+	// The reading pump is declared first; Advance must still close the
+	// upstream window before the downstream ORDER BY flushes.
+	p := mustCompile(t, `CREATE STREAM counts (n BIGINT); CREATE STREAM sorted (n BIGINT);
+CREATE PUMP late AS INSERT INTO sorted SELECT STREAM n FROM counts ORDER BY FLOOR(counts.ROWTIME TO MINUTE), n;
+CREATE PUMP early AS INSERT INTO counts SELECT STREAM COUNT(*) FROM "S" GROUP BY FLOOR("S".ROWTIME TO MINUTE);`, in)
+	c := newCapture(p)
+	_ = p.Push("S", oneRow(cols, 1000, value{i: 1}))
+	p.Advance(60_000)
+	p.Advance(120_000)
+	if len(c.rows["SORTED"]) != 1 || c.rts["SORTED"][0] != 60_000 {
+		t.Fatalf("sorted rows %v at %v", c.rows["SORTED"], c.rts["SORTED"])
 	}
 }

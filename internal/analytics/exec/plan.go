@@ -27,11 +27,15 @@ type rel struct {
 }
 
 type planner struct {
-	p    *Program
-	pump string
+	p     *Program
+	pump  string
+	pos   sql.Pos
+	reads  []*stream
+	nodes  []node
+	target *stream
 }
 
-func (pl *planner) add(n node) { pl.p.nodes = append(pl.p.nodes, n) }
+func (pl *planner) add(n node) { pl.nodes = append(pl.nodes, n) }
 
 var systemCols = []struct {
 	name string
@@ -93,6 +97,40 @@ func (pl *planner) planPump(st *sql.CreatePump) {
 	n.vals = make([]value, len(target.cols))
 	pl.add(n)
 	r.connect(n)
+	pl.target = target
+}
+
+// orderPumps puts the pumps in dependency order (a pump after every pump
+// writing a stream it reads), so Advance closes upstream windows first, and
+// rejects cycles, which would feed a pump its own output.
+func orderPumps(pumps []*planner) []*planner {
+	writers := map[*stream][]*planner{}
+	for _, pl := range pumps {
+		writers[pl.target] = append(writers[pl.target], pl)
+	}
+	state := map[*planner]int{} // 1 visiting, 2 done
+	var out []*planner
+	var visit func(pl *planner)
+	visit = func(pl *planner) {
+		switch state[pl] {
+		case 1:
+			semErr(pl.pos, "Pump '%s' reads its own output (directly or through other pumps)", pl.pump)
+		case 2:
+			return
+		}
+		state[pl] = 1
+		for _, s := range pl.reads {
+			for _, w := range writers[s] {
+				visit(w)
+			}
+		}
+		state[pl] = 2
+		out = append(out, pl)
+	}
+	for _, pl := range pumps {
+		visit(pl)
+	}
+	return out
 }
 
 func (pl *planner) planSelect(q *sql.Select) *rel {
@@ -149,6 +187,7 @@ func (pl *planner) planFrom(f sql.From) *rel {
 		if f.Alias != nil {
 			quals = []string{f.Alias.Text}
 		}
+		pl.reads = append(pl.reads, s)
 		sc := streamScope(s, quals)
 		return &rel{sc: sc, items: len(s.cols), connect: func(n node) { s.subs = append(s.subs, n) }}
 	case *sql.SubqueryRef:
