@@ -149,6 +149,11 @@ CREATE PUMP p AS INSERT INTO d SELECT STREAM ticker_symbol, COUNT(*), SUM(price)
 		{"stagger", `CREATE STREAM d (t VARCHAR(8), n BIGINT, s DOUBLE);
 CREATE PUMP p AS INSERT INTO d SELECT STREAM ticker_symbol, COUNT(*), SUM(price) FROM "SOURCE_SQL_STREAM_001"
   WINDOWED BY STAGGER (PARTITION BY ticker_symbol RANGE INTERVAL '1' HOUR);`},
+		// One row per partition: the cost of a sliding-window partition
+		// holding one row and two aggregates.
+		{"sliding", `CREATE STREAM d (t VARCHAR(8), n BIGINT, s DOUBLE);
+CREATE PUMP p AS INSERT INTO d SELECT STREAM ticker_symbol, COUNT(*) OVER w, SUM(price) OVER w FROM "SOURCE_SQL_STREAM_001"
+  WINDOW w AS (PARTITION BY ticker_symbol RANGE INTERVAL '1' HOUR PRECEDING);`},
 	} {
 		b.Run(tc.name, func(b *testing.B) {
 			for i := 0; i < b.N; i++ {

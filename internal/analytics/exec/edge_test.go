@@ -119,3 +119,17 @@ CREATE PUMP early AS INSERT INTO counts SELECT STREAM COUNT(*) FROM "S" GROUP BY
 		t.Fatalf("sorted rows %v at %v", c.rows["SORTED"], c.rts["SORTED"])
 	}
 }
+
+func TestExpAvg(t *testing.T) {
+	cols := []Column{{Name: "V", Type: TypeDouble}}
+	p := mustCompile(t, `CREATE STREAM d (a DOUBLE);
+CREATE PUMP p AS INSERT INTO d SELECT STREAM EXP_AVG(v, INTERVAL '10' SECOND) OVER (RANGE INTERVAL '1' MINUTE PRECEDING) FROM "S";`, Input{Name: "S", Columns: cols})
+	c := newCapture(p)
+	_ = p.Push("S", oneRow(cols, 0, value{f: 10}))
+	_ = p.Push("S", oneRow(cols, 10_000, value{f: 40}))
+	got := c.rows["D"]
+	// At 10 s the first value weighs 1/2, the second 1: (5 + 40) / 1.5 = 30.
+	if len(got) != 2 || got[0][0].f != 10 || got[1][0].f != 30 {
+		t.Fatalf("EXP_AVG rows %v", got)
+	}
+}

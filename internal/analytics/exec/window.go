@@ -263,6 +263,22 @@ func (w *slidingWindow) result(p *partition, k int, c *analyticCall) value {
 			return live[c.n-1]
 		}
 		return nullValue
+	case "EXP_AVG":
+		// Weights halve every half-life back from the current row.
+		now := p.rts[len(p.rts)-1]
+		var num, den float64
+		for j, v := range live {
+			if v.null {
+				continue
+			}
+			w := math.Exp2(-float64(now-p.rts[p.head+j]) / float64(c.n))
+			num += w * v.f
+			den += w
+		}
+		if den == 0 {
+			return nullValue
+		}
+		return value{f: num / den}
 	case "LAG":
 		j := len(live) - 1 - int(c.n)
 		if j >= 0 && j < len(live) {
@@ -366,21 +382,42 @@ func (pl *planner) planWindows(sc *scope, items []sql.SelectItem, named map[stri
 			default:
 				call.arg = cp.compile(c.Args[0])
 				if len(c.Args) > 1 {
-					if call.kind != "LAG" && call.kind != "NTH_VALUE" {
+					if call.kind != "LAG" && call.kind != "NTH_VALUE" && call.kind != "EXP_AVG" {
 						semErr(c.P, "Invalid number of arguments to function '%s'", call.kind)
 					}
 					ne := cp.compile(c.Args[1])
-					if !ne.konst || !isIntType(ne.t()) {
-						semErr(sql.PosOf(c.Args[1]), "%s needs a constant integer offset", call.kind)
-					}
 					var ec evalCtx
-					call.n = ne.fn(&ec).i
+					switch {
+					case call.kind == "EXP_AVG" && ne.konst && ne.t() == typeInterval:
+						call.n = ne.fn(&ec).i
+						if call.n <= 0 {
+							semErr(sql.PosOf(c.Args[1]), "EXP_AVG half-life must be positive")
+						}
+					case call.kind != "EXP_AVG" && ne.konst && isIntType(ne.t()):
+						call.n = ne.fn(&ec).i
+					default:
+						semErr(sql.PosOf(c.Args[1]), "%s needs a constant %s", call.kind, map[bool]string{true: "INTERVAL half-life", false: "integer offset"}[call.kind == "EXP_AVG"])
+					}
 				}
 				switch call.kind {
 				case "LAG", "NTH_VALUE", "FIRST_VALUE", "LAST_VALUE", "MIN", "MAX":
 					call.out = call.arg.col
 				case "EXP_AVG":
-					semErr(c.P, "EXP_AVG is not supported")
+					if len(c.Args) != 2 {
+						semErr(c.P, "EXP_AVG needs an expression and a half-life INTERVAL")
+					}
+					if !isNumeric(call.arg.t()) {
+						semErr(c.P, "Cannot apply 'EXP_AVG' to arguments of type '%s'", call.arg.t())
+					}
+					call.out = Column{Type: TypeDouble}
+					arg := call.arg
+					if isIntType(arg.t()) {
+						call.arg = mk(arg.t(), func(c *evalCtx) value {
+							v := arg.fn(c)
+							v.f = float64(v.i)
+							return v
+						})
+					}
 				default:
 					if !isNumeric(call.arg.t()) && call.kind != "COUNT" {
 						semErr(c.P, "Cannot apply '%s' to arguments of type '%s'", call.kind, call.arg.t())
