@@ -27,9 +27,9 @@ type rel struct {
 }
 
 type planner struct {
-	p     *Program
-	pump  string
-	pos   sql.Pos
+	p      *Program
+	pump   string
+	pos    sql.Pos
 	reads  []*stream
 	nodes  []node
 	target *stream
