@@ -169,3 +169,11 @@ CREATE PUMP p AS INSERT INTO d SELECT STREAM ticker_symbol, COUNT(*) OVER w, SUM
 		})
 	}
 }
+
+// BenchmarkContinuousFilter is §2.1's filter-and-project pump.
+func BenchmarkContinuousFilter(b *testing.B) {
+	p := benchProgram(b, `CREATE OR REPLACE STREAM "DESTINATION_SQL_STREAM" (ticker_symbol VARCHAR(4), price DOUBLE);
+CREATE OR REPLACE PUMP "STREAM_PUMP" AS INSERT INTO "DESTINATION_SQL_STREAM"
+  SELECT STREAM TICKER_SYMBOL, PRICE FROM "SOURCE_SQL_STREAM_001" WHERE (ABS((CHANGE / (PRICE-CHANGE)) * 100)) > 1;`)
+	runBatches(b, p, demoBatches(16, 4096, tickers))
+}

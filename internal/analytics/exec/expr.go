@@ -655,29 +655,28 @@ func (cp *compiler) binary(e *sql.Binary) *cexpr {
 		})
 	case "=", "<>", "<", "<=", ">", ">=":
 		cmp := cp.comparer(e.P, l, r)
-		op := e.Op
+		var test func(int) bool
+		switch e.Op {
+		case "=":
+			test = func(k int) bool { return k == 0 }
+		case "<>":
+			test = func(k int) bool { return k != 0 }
+		case "<":
+			test = func(k int) bool { return k < 0 }
+		case "<=":
+			test = func(k int) bool { return k <= 0 }
+		case ">":
+			test = func(k int) bool { return k > 0 }
+		default:
+			test = func(k int) bool { return k >= 0 }
+		}
+		lf, rf := l.fn, r.fn
 		out = mk(TypeBoolean, func(c *evalCtx) value {
-			a, b := l.fn(c), r.fn(c)
+			a, b := lf(c), rf(c)
 			if a.null || b.null {
 				return nullValue
 			}
-			k := cmp(c, a, b)
-			var res bool
-			switch op {
-			case "=":
-				res = k == 0
-			case "<>":
-				res = k != 0
-			case "<":
-				res = k < 0
-			case "<=":
-				res = k <= 0
-			case ">":
-				res = k > 0
-			default:
-				res = k >= 0
-			}
-			return boolVal(res)
+			return boolVal(test(cmp(c, a, b)))
 		})
 	case "||":
 		lt, rt := l.t(), r.t()
@@ -838,30 +837,57 @@ func (cp *compiler) arith(e *sql.Binary, l, r *cexpr) *cexpr {
 	if (lt == TypeDecimal || isIntType(lt)) && (rt == TypeDecimal || isIntType(rt)) {
 		t = TypeDecimal
 	}
-	out := mk(t, func(c *evalCtx) value {
-		a, b := ld.fn(c), rd.fn(c)
-		if a.null || b.null {
-			return nullValue
-		}
-		switch op {
-		case "+":
+	var fn func(c *evalCtx) value
+	lf, rf := ld.fn, rd.fn
+	switch op {
+	case "+":
+		fn = func(c *evalCtx) value {
+			a, b := lf(c), rf(c)
+			if a.null || b.null {
+				return nullValue
+			}
 			return value{f: a.f + b.f}
-		case "-":
+		}
+	case "-":
+		fn = func(c *evalCtx) value {
+			a, b := lf(c), rf(c)
+			if a.null || b.null {
+				return nullValue
+			}
 			return value{f: a.f - b.f}
-		case "*":
+		}
+	case "*":
+		fn = func(c *evalCtx) value {
+			a, b := lf(c), rf(c)
+			if a.null || b.null {
+				return nullValue
+			}
 			return value{f: a.f * b.f}
-		case "/":
+		}
+	case "/":
+		fn = func(c *evalCtx) value {
+			a, b := lf(c), rf(c)
+			if a.null || b.null {
+				return nullValue
+			}
 			if b.f == 0 {
 				return c.fail(errDivZero())
 			}
 			return value{f: a.f / b.f}
-		default:
+		}
+	default:
+		fn = func(c *evalCtx) value {
+			a, b := lf(c), rf(c)
+			if a.null || b.null {
+				return nullValue
+			}
 			if b.f == 0 {
 				return c.fail(errDivZero())
 			}
 			return value{f: math.Mod(a.f, b.f)}
 		}
-	})
+	}
+	out := mk(t, fn)
 	if t == TypeDecimal {
 		out.col.Size, out.col.Scale = 19, max(l.col.Scale, r.col.Scale)
 		if op == "*" {

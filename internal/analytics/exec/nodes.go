@@ -35,14 +35,16 @@ func (n *insertNode) push(b *Batch) {
 				continue
 			}
 			v := getVal(&b.Cols[m], &n.srcCols[m], i)
-			if n.srcCols[m].Type != s.cols[k].Type || isStrType(s.cols[k].Type) {
-				var err error
-				v, err = convert(v, n.srcCols[m].Type, s.cols[k])
-				if err != nil {
-					n.p.reportRow("CAST_ERROR", err.Error(), n.pump, b, n.srcCols, i)
-					ok = false
-					break
-				}
+			tc := &s.cols[k]
+			if n.srcCols[m].Type == tc.Type && (tc.Type == TypeVarchar && (tc.Size == 0 || len(v.s) <= tc.Size) || !isStrType(tc.Type) && tc.Type != TypeReal && tc.Type != TypeDecimal) {
+				n.vals[k] = v
+				continue
+			}
+			v, err := convert(v, n.srcCols[m].Type, *tc)
+			if err != nil {
+				n.p.reportRow("CAST_ERROR", err.Error(), n.pump, b, n.srcCols, i)
+				ok = false
+				break
 			}
 			n.vals[k] = v
 		}
