@@ -73,7 +73,8 @@
 //     AWS's numbers but anomalies score several times higher; deterministic
 //     (seeded). TOP_K_ITEMS_TUMBLING counts exactly.
 //     COUNT_DISTINCT_ITEMS_TUMBLING is exact to 10,000 items, then
-//     HyperLogLog. HOTSPOTS is not implemented.
+//     HyperLogLog. HOTSPOTS is a grid density scan (hotspots.go) with AWS's
+//     output shape; AWS never published its algorithm.
 //
 // # Checkpoints
 //

@@ -1,6 +1,7 @@
 package exec
 
 import (
+	"encoding/json"
 	"errors"
 	"math/rand"
 	"strconv"
@@ -439,4 +440,43 @@ CREATE PUMP q AS INSERT INTO e SELECT STREAM k, COUNT(*) OVER (PARTITION BY k RO
 			q.Advance(1 << 41)
 		}
 	})
+}
+
+// §2.5 related: HOTSPOTS finds a dense cluster among uniform noise and
+// reports its bounds in AWS's JSON shape.
+func TestHotspots(t *testing.T) {
+	code := `CREATE OR REPLACE STREAM "D" ("x" DOUBLE, "y" DOUBLE, "is_hot" VARCHAR(4), HOTSPOTS_RESULT VARCHAR(10000));
+CREATE OR REPLACE PUMP "P" AS INSERT INTO "D"
+  SELECT STREAM "x", "y", "is_hot", HOTSPOTS_RESULT FROM TABLE(HOTSPOTS(
+    CURSOR(SELECT STREAM "x", "y", "is_hot" FROM "SOURCE_SQL_STREAM_001"), 1000, 0.2, 17));`
+	cols := []Column{{Name: "x", Type: TypeDouble}, {Name: "y", Type: TypeDouble}, {Name: "is_hot", Type: TypeVarchar, Size: 4}}
+	p := mustCompile(t, code, Input{Name: "SOURCE_SQL_STREAM_001", Columns: cols})
+	c := newCapture(p)
+	r := rand.New(rand.NewSource(5))
+	for i := 0; i < 1000; i++ {
+		x, y, hot := r.Float64()*10, r.Float64()*10, "N"
+		if i%10 == 0 {
+			x, y, hot = 7.9+r.Float64()*0.3, 8.7+r.Float64()*0.3, "Y"
+		}
+		_ = p.Push("SOURCE_SQL_STREAM_001", oneRow(cols, int64(i)*10, value{f: x}, value{f: y}, value{s: hot}))
+	}
+	rows := c.rows["D"]
+	res := rows[len(rows)-1][3].s
+	if !strings.HasPrefix(res, `{"hotspots":[{"density":`) {
+		t.Fatalf("result %s", res)
+	}
+	var first struct {
+		Hotspots []struct {
+			Density   float64
+			MinValues []float64
+			MaxValues []float64
+		}
+	}
+	if err := json.Unmarshal([]byte(res), &first); err != nil || len(first.Hotspots) == 0 {
+		t.Fatalf("result %s: %v", res, err)
+	}
+	h := first.Hotspots[0]
+	if h.MinValues[0] > 7.95 || h.MaxValues[0] < 8.15 || h.MinValues[1] > 8.75 || h.MaxValues[1] < 8.95 || h.Density < 2 {
+		t.Fatalf("densest hotspot %+v does not cover the cluster at (7.9–8.2, 8.7–9.0)", h)
+	}
 }
