@@ -64,7 +64,7 @@ func sideOf(cp *compiler, e sql.Expr, nl int) int {
 }
 
 func (pl *planner) planJoin(j *sql.Join) *rel {
-	if j.Kind == "CROSS" || j.Kind == "FULL" && false {
+	if j.Kind == "CROSS" {
 		semErr(j.Pos, "CROSS JOIN of streams is not supported")
 	}
 	if rt, ok := j.Right.(*sql.TableRef); ok {

@@ -2,7 +2,6 @@ package exec
 
 import (
 	"strconv"
-	"strings"
 
 	"github.com/eddy-streams/eddy/internal/analytics/sql"
 )
@@ -383,13 +382,8 @@ func itemName(it sql.SelectItem, i int) string {
 	if it.Alias != nil {
 		return it.Alias.Text
 	}
-	switch e := it.Expr.(type) {
-	case *sql.Ident:
-		return e.Parts[len(e.Parts)-1].Text
-	case *sql.Call:
-		if !aggregateNames[e.Name.Text] && !e.Name.Quoted && strings.HasSuffix(e.Name.Text, "_PARSE") || e.Name.Text == "FAST_REGEX_LOG_PARSER" {
-			return "EXPR$" + strconv.Itoa(i)
-		}
+	if id, ok := it.Expr.(*sql.Ident); ok {
+		return id.Parts[len(id.Parts)-1].Text
 	}
 	return "EXPR$" + strconv.Itoa(i)
 }
