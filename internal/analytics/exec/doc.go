@@ -67,8 +67,9 @@
 //     ROWTIME, DATA_ROW (hex of the row's values joined by commas) and
 //     PUMP_NAME; the pump goes on.
 //   - DECIMAL is evaluated in float64 and stored unscaled with its scale.
-//   - Regular expressions (REGEX_LOG_PARSE, REGEX_REPLACE, SIMILAR TO) use
-//     Go's RE2: no backreferences or possessive quantifiers.
+//   - REGEX_LOG_PARSE, FAST_REGEX_LOG_PARSER and REGEX_REPLACE take Java
+//     regular expressions (regexp2: backreferences, lookaround), each match
+//     bounded by a timeout; LIKE and SIMILAR TO compile to Go's RE2.
 //   - RANDOM_CUT_FOREST is a real random cut forest (rcf.go): scores are not
 //     AWS's numbers but anomalies score several times higher; deterministic
 //     (seeded). TOP_K_ITEMS_TUMBLING counts exactly.

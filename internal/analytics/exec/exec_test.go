@@ -260,6 +260,8 @@ func TestScalarFunctions(t *testing.T) {
 		"OVERLAY('abcdef' PLACING 'XY' FROM 2 FOR 3)":       "aXYef",
 		"REGEX_REPLACE('a1b22c', '[0-9]+', '#', 1, 0)":      "a#b#c",
 		"REGEX_REPLACE('a1b22c', '([0-9]+)', '<$1>', 1, 2)": "a1b<22>c",
+		"REGEX_REPLACE('aa-bb', '(\\w)\\1', '<$1>', 1, 0)":          "<a>-<b>",
+		"REGEX_REPLACE('price: 10 USD', '\\d+(?= USD)', 'N', 1, 0)": "price: N USD",
 		"COALESCE(NULL, 'x')":                               "x",
 		"NULLIF(1, 1) IS NULL":                              "TRUE",
 		"MOD(17, 5)":                                        "2",

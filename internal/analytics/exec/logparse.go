@@ -161,27 +161,22 @@ func (cp *compiler) logParse(name string, e *sql.Call) *cexpr {
 		a := cp.args(e, 2, 2)
 		s := cp.coerceStr(a[0])
 		pat := constString(cp, a[1], e.P, name+" pattern")
-		re, err := javaRegexp(pat)
+		re, err := compileJava(pat)
 		if err != nil {
 			semErr(sql.PosOf(e.Args[1]), "invalid regular expression: %v", err)
 		}
-		n := re.NumSubexp()
+		n := re.groups
 		out := mk(typeRow, func(c *evalCtx) value {
 			v := s.fn(c)
 			if v.null {
 				return value{r: nullRow(n)}
 			}
-			m := re.FindStringSubmatchIndex(v.s)
-			if m == nil {
-				return value{r: nullRow(n)}
+			r, err := re.submatches(v.s)
+			if err != nil {
+				return c.fail(&evalError{"REGEX_ERROR", err.Error()})
 			}
-			r := make([]value, n)
-			for k := 0; k < n; k++ {
-				if m[2+2*k] < 0 {
-					r[k] = nullValue
-				} else {
-					r[k] = value{s: v.s[m[2+2*k]:m[3+2*k]]}
-				}
+			if r == nil {
+				return value{r: nullRow(n)}
 			}
 			return value{r: r}
 		})
