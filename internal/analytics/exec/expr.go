@@ -27,6 +27,8 @@ type scopeCol struct {
 	col    Column
 	idx    int
 	system bool // excluded from *
+	mono   bool // values never decrease along the stream (copied from a monotonic expression)
+	rtTime bool // and follow ROWTIME
 }
 
 type scope struct {
@@ -75,7 +77,8 @@ type cexpr struct {
 	fn     func(c *evalCtx) value
 	konst  bool
 	colIdx int // >=0 or idxRowtime when the expression is a plain column reference; otherwise -100
-	mono   bool
+	mono   bool  // non-decreasing along the stream
+	rtTime bool  // a time that follows ROWTIME (ROWTIME itself, or a column copied from it)
 	stepMs int64 // window length of STEP/FLOOR over ROWTIME (0 if unknown)
 	rtStep int64 // >0 when the expression is exactly floor(ROWTIME / rtStep) * rtStep
 }
@@ -253,7 +256,11 @@ func colRef(sc scopeCol) *cexpr {
 	e := &cexpr{col: c, fn: fn, colIdx: idx}
 	e.col.Name = ""
 	if idx == idxRowtime {
+		e.mono, e.rtTime = true, true
+	}
+	if sc.mono {
 		e.mono = true
+		e.rtTime = sc.rtTime
 	}
 	return e
 }
@@ -1246,8 +1253,8 @@ func (cp *compiler) floorTo(e *sql.FloorTo) *cexpr {
 		}
 		return value{i: floorTime(v.i, unit, ceil)}
 	})
-	out.mono = x.mono
-	if x.mono {
+	out.mono, out.rtTime = x.mono, x.rtTime
+	if x.mono && x.rtTime {
 		out.stepMs = unitMillis[unit]
 		if x.colIdx == idxRowtime && !ceil {
 			out.rtStep = out.stepMs
@@ -1289,8 +1296,8 @@ func (cp *compiler) step(e *sql.Step) *cexpr {
 			}
 			return value{i: floorDiv(v.i, step) * step}
 		})
-		out.mono = x.mono
-		if x.mono {
+		out.mono, out.rtTime = x.mono, x.rtTime
+		if x.mono && x.rtTime {
 			out.stepMs = step
 			if x.colIdx == idxRowtime {
 				out.rtStep = step

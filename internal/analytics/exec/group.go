@@ -589,17 +589,20 @@ func (pl *planner) planGroup(q *sql.Select, src *rel, items []sql.SelectItem, wi
 	}
 	pcp := &compiler{pl: pl, sc: post}
 	pcp.subst = func(e sql.Expr) *cexpr {
-		if id, ok := e.(*sql.Ident); ok {
-			if c, found := cp.resolve(id); found && c.idx == idxRowtime {
-				return colRef(post.cols[0])
-			}
-		}
 		k := canon(src.sc, e)
 		if i, ok := keyCanon[k]; ok {
 			r := colRef(post.cols[1+i])
 			r.mono = keys[i].mono
+			r.rtTime = keys[i].rtTime
 			r.stepMs = keys[i].stepMs
 			return r
+		}
+		// ROWTIME that is not itself a key is the output row's ROWTIME
+		// (the window end).
+		if id, ok := e.(*sql.Ident); ok {
+			if c, found := cp.resolve(id); found && c.idx == idxRowtime {
+				return colRef(post.cols[0])
+			}
 		}
 		if _, ok := isAggCall(e); ok {
 			if j, ok := aggCanon[k]; ok {

@@ -405,7 +405,7 @@ func outScope(items []outItem) *scope {
 		}
 		c := it.expr.col
 		c.Name = it.name
-		sc.cols = append(sc.cols, scopeCol{name: it.name, col: normalizeOut(c), idx: idx})
+		sc.cols = append(sc.cols, scopeCol{name: it.name, col: normalizeOut(c), idx: idx, mono: it.expr.mono, rtTime: it.expr.rtTime})
 		idx++
 	}
 	return sc
