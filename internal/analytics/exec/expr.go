@@ -76,7 +76,7 @@ type cexpr struct {
 	fields []Column
 	fn     func(c *evalCtx) value
 	konst  bool
-	colIdx int // >=0 or idxRowtime when the expression is a plain column reference; otherwise -100
+	colIdx int   // >=0 or idxRowtime when the expression is a plain column reference; otherwise -100
 	mono   bool  // non-decreasing along the stream
 	rtTime bool  // a time that follows ROWTIME (ROWTIME itself, or a column copied from it)
 	stepMs int64 // window length of STEP/FLOOR over ROWTIME (0 if unknown)
