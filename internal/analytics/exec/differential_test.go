@@ -112,7 +112,7 @@ CREATE PUMP p AS INSERT INTO d SELECT STREAM k, COUNT(*) OVER w, SUM(v) OVER w, 
 					r3 += y.v
 					seen++
 				}
-				if y.rt > x.rt-5000 {
+				if y.rt >= x.rt-5000 {
 					n++
 					s += y.v
 					lo = min(lo, y.v)

@@ -48,12 +48,15 @@
 //     are emitted in first-seen order.
 //   - WINDOWED BY STAGGER: a key's window opens at its first row and closes
 //     RANGE later (half-open); output ROWTIME is the close time.
-//   - Sliding windows: RANGE covers (ROWTIME−range, ROWTIME]; ROWS n covers
-//     the current row and the n before it (standard SQL, 3 rows for ROWS 2,
-//     where the tutorial speaks of "two rows"). Rows with equal ROWTIME
-//     enter in arrival order: each sees the earlier ones, not the later ones
-//     (the docs' 3×t8 example counts 3, 4, 5). Partitions idle for a whole
-//     range are dropped.
+//   - Sliding windows: RANGE covers [ROWTIME−range, ROWTIME] (the SQL
+//     standard's frame, and what the SQL reference's WEATHERSTREAM table
+//     shows: a row exactly one day old is still inside a 1-day window; the
+//     developer guide's t1…t8 figure suggests an exclusive bound, but its
+//     times are only labels); ROWS n covers the current row and the n before
+//     it (standard SQL, 3 rows for ROWS 2, where the tutorial speaks of "two
+//     rows"). Rows with equal ROWTIME enter in arrival order: each sees the
+//     earlier ones, not the later ones (the docs' 3×t8 example counts 3, 4,
+//     5). Partitions idle for a whole range are dropped.
 //   - ORDER BY must lead with a monotonic time key; rows are held until it
 //     changes (or time passes the end of its FLOOR bucket) and leave sorted,
 //     all with the ROWTIME of the latest held row.

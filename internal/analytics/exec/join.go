@@ -280,7 +280,7 @@ func (s *joinSide) evict(now int64) {
 	b := &s.buf.b
 	switch {
 	case s.rangeMs > 0:
-		for s.head < b.Len && b.RowTime[s.head] <= now-s.rangeMs {
+		for s.head < b.Len && b.RowTime[s.head] < now-s.rangeMs {
 			s.head++
 		}
 	case s.rows >= 0:

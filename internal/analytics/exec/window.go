@@ -9,7 +9,7 @@ import (
 
 // windowSet computes the analytic (OVER) calls of a projection. Each
 // distinct window keeps, per partition, a queue of the rows inside the
-// window: (ROWTIME-range, ROWTIME] for RANGE, the current row and the n
+// window: [ROWTIME-range, ROWTIME] for RANGE, the current row and the n
 // before it for ROWS n. Rows with equal ROWTIME enter in arrival order, so
 // each sees the earlier ones but not the later ones. SUM, COUNT, AVG and
 // the variances update incrementally (add on entry, subtract on expiry);
@@ -154,7 +154,7 @@ func (ws *windowSet) row(c *evalCtx, i int) {
 		}
 		p.lastRT = rt
 		if w.rangeMs > 0 {
-			for p.size() > 0 && p.rts[p.head] <= rt-w.rangeMs {
+			for p.size() > 0 && p.rts[p.head] < rt-w.rangeMs {
 				p.popFront(w)
 			}
 		}
@@ -298,7 +298,7 @@ func (ws *windowSet) sweep(now int64) {
 		}
 		w.lastSweep = now
 		for k, p := range w.parts {
-			if p.lastRT <= now-w.rangeMs {
+			if p.lastRT < now-w.rangeMs {
 				delete(w.parts, k)
 			}
 		}
