@@ -189,7 +189,37 @@ func (bd *builder) appendRow(rt int64, vals []value) {
 // of bd) — used by joins and buffers.
 func (bd *builder) copyFrom(off int, src *Batch, srcCols []Column, i int) {
 	for k := range srcCols {
-		appendVal(&bd.b.Cols[off+k], &bd.cols[off+k], getVal(&src.Cols[k], &srcCols[k], i))
+		dc, sc := &bd.cols[off+k], &srcCols[k]
+		d, s := &bd.b.Cols[off+k], &src.Cols[k]
+		if dc.Type != sc.Type || dc.Scale != sc.Scale {
+			appendVal(d, dc, getVal(s, sc, i))
+			continue
+		}
+		// Same type: copy the slot as is (a NULL row's slot holds a zero).
+		var n int
+		switch {
+		case usesI(dc.Type) || dc.Type == TypeDecimal:
+			n = len(d.I64)
+			d.I64 = append(d.I64, s.I64[i])
+		case isFloatType(dc.Type):
+			n = len(d.F64)
+			d.F64 = append(d.F64, s.F64[i])
+		case isStrType(dc.Type):
+			n = len(d.Str)
+			d.Str = append(d.Str, s.Str[i])
+		default:
+			n = len(d.Bin)
+			d.Bin = append(d.Bin, s.Bin[i])
+		}
+		switch {
+		case s.Null != nil && s.Null[i]:
+			if d.Null == nil {
+				d.Null = make([]bool, n, n+16)
+			}
+			d.Null = append(d.Null, true)
+		case d.Null != nil:
+			d.Null = append(d.Null, false)
+		}
 	}
 }
 
