@@ -1,6 +1,7 @@
 package exec
 
 import (
+	"math"
 	"strings"
 	"testing"
 )
@@ -57,6 +58,8 @@ func TestPlannerEdges(t *testing.T) {
 		{"CREATE PUMP p AS INSERT INTO d2 SELECT STREAM SYS_LOG_PARSE('Jan  5 10:00:00 host msg') FROM source_sql_stream_001", "ok"},
 		{"CREATE PUMP p AS INSERT INTO d2 SELECT STREAM FIXED_COLUMN_LOG_PARSE(\"log\", 'A TYPE VARCHAR(4) START 0 FOR 4, B TYPE INTEGER START 5 FOR 2') FROM source_sql_stream_001", "ok"},
 		{"CREATE PUMP p AS INSERT INTO d1 SELECT STREAM SUBSTRING(ticker_symbol SIMILAR 'A%') FROM source_sql_stream_001", "ok"},
+		{"CREATE PUMP p AS INSERT INTO d2 SELECT STREAM FIXED_COLUMN_LOG_PARSE(\"log\", 'A TYPE VARCHAR(4) START -1') FROM source_sql_stream_001", "error"},
+		{"CREATE PUMP p AS INSERT INTO d2 SELECT STREAM VARIABLE_COLUMN_LOG_PARSE(\"log\", n, ',') FROM source_sql_stream_001", "error"},
 		{"CREATE PUMP p AS INSERT INTO d2 (b, a) SELECT STREAM price, ticker_symbol FROM source_sql_stream_001", "ok"},
 		{"CREATE PUMP p AS INSERT INTO d2 (b, zz) SELECT STREAM price, ticker_symbol FROM source_sql_stream_001", "error"},
 		{"CREATE PUMP p AS INSERT INTO source_sql_stream_001 SELECT STREAM * FROM source_sql_stream_001", "error"},
@@ -132,5 +135,20 @@ CREATE PUMP p AS INSERT INTO d SELECT STREAM EXP_AVG(v, INTERVAL '10' SECOND) OV
 	// At 10 s the first value weighs 1/2, the second 1: (5 + 40) / 1.5 = 30.
 	if len(got) != 2 || got[0][0].f != 10 || got[1][0].f != 30 {
 		t.Fatalf("EXP_AVG rows %v", got)
+	}
+}
+
+func TestTableFunctionsSurviveNonFiniteInput(t *testing.T) {
+	cols := []Column{{Name: "X", Type: TypeDouble}, {Name: "Y", Type: TypeDouble}}
+	for _, fn := range []string{"RANDOM_CUT_FOREST(CURSOR(SELECT STREAM * FROM \"S\"), 5, 16, 100, 1)", "HOTSPOTS(CURSOR(SELECT STREAM * FROM \"S\"), 50, 0.2, 3)"} {
+		p := mustCompile(t, `CREATE STREAM d (x DOUBLE); CREATE PUMP p AS INSERT INTO d SELECT STREAM x FROM TABLE(`+fn+`);`, Input{Name: "S", Columns: cols})
+		c := newCapture(p)
+		vals := []float64{1, math.NaN(), math.Inf(1), math.Inf(-1), 2, 3}
+		for i := 0; i < 200; i++ {
+			_ = p.Push("S", oneRow(cols, int64(i), value{f: vals[i%len(vals)]}, value{f: float64(i % 7)}))
+		}
+		if len(c.rows["D"]) != 200 {
+			t.Fatalf("%s: %d rows", fn, len(c.rows["D"]))
+		}
 	}
 }

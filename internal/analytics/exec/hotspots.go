@@ -46,7 +46,9 @@ func (n *hotspotsNode) push(b *Batch) {
 			switch {
 			case v.null:
 			case isFloatType(n.inCols[ci].Type):
-				pt[k] = v.f
+				if !math.IsNaN(v.f) && !math.IsInf(v.f, 0) {
+					pt[k] = v.f
+				}
 			default:
 				pt[k] = float64(v.i)
 			}

@@ -187,6 +187,9 @@ func (cp *compiler) logParse(name string, e *sql.Call) *cexpr {
 		s := cp.coerceStr(a[0])
 		var cols []Column
 		if isIntType(a[1].t()) {
+			if !a[1].konst {
+				semErr(sql.PosOf(e.Args[1]), "the number of columns must be a constant")
+			}
 			var c evalCtx
 			n := int(a[1].fn(&c).i)
 			if n < 1 || n > 1000 {
@@ -266,9 +269,14 @@ func (cp *compiler) logParse(name string, e *sql.Call) *cexpr {
 			if len(rest) == 0 {
 				semErr(e.P, "bad START in %q", part)
 			}
-			f.start, _ = strconv.Atoi(rest[0])
+			var err error
+			if f.start, err = strconv.Atoi(rest[0]); err != nil || f.start < 0 {
+				semErr(e.P, "bad START in %q", strings.TrimSpace(part))
+			}
 			if len(rest) >= 3 && strings.EqualFold(rest[1], "FOR") {
-				f.len, _ = strconv.Atoi(rest[2])
+				if f.len, err = strconv.Atoi(rest[2]); err != nil || f.len < 0 {
+					semErr(e.P, "bad FOR in %q", strings.TrimSpace(part))
+				}
 			}
 			fs = append(fs, f)
 		}

@@ -213,6 +213,9 @@ func (n *rcfNode) push(b *Batch) {
 				n.point[k] = 0
 			case isFloatType(n.inCols[ci].Type):
 				n.point[k] = v.f
+				if math.IsNaN(v.f) || math.IsInf(v.f, 0) {
+					n.point[k] = 0 // no box can hold them
+				}
 			default:
 				n.point[k] = float64(v.i)
 			}
