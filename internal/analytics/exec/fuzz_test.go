@@ -19,6 +19,17 @@ func FuzzCompile(f *testing.F) {
 		f.Add(g.sql)
 	}
 	f.Add(anomalySQL)
+	pre := "CREATE STREAM d1 (a VARCHAR(64)); CREATE STREAM d2 (a VARCHAR(64), b DOUBLE);\n"
+	for _, q := range []string{
+		"CREATE PUMP p AS INSERT INTO d2 SELECT STREAM a.ticker_symbol, b.price FROM source_sql_stream_001 AS a FULL OUTER JOIN source_sql_stream_001 OVER (ROWS 2 PRECEDING) AS b ON a.n = b.n",
+		"CREATE PUMP p AS INSERT INTO d2 SELECT STREAM ticker_symbol, LAG(price, 1) OVER w FROM source_sql_stream_001 WINDOW w AS (PARTITION BY ticker_symbol ROWS 5 PRECEDING)",
+		"CREATE PUMP p AS INSERT INTO d2 SELECT STREAM ticker_symbol, HOTSPOTS_RESULT FROM TABLE(HOTSPOTS(CURSOR(SELECT STREAM * FROM source_sql_stream_001), 100, 0.2, 3))",
+		"CREATE PUMP p AS INSERT INTO d2 SELECT STREAM ticker_symbol, COUNT(*) FROM source_sql_stream_001 WINDOWED BY STAGGER (PARTITION BY ticker_symbol RANGE INTERVAL '1' MINUTE)",
+		"CREATE PUMP p AS INSERT INTO d2 SELECT STREAM DISTINCT ticker_symbol, STEP(ROWTIME BY INTERVAL '1' MINUTE) FROM source_sql_stream_001",
+		"CREATE PUMP p AS INSERT INTO d2 SELECT STREAM s.ticker_symbol, c.\"Company\" FROM source_sql_stream_001 AS s LEFT JOIN \"CompanyName\" AS c ON s.ticker_symbol = c.\"Ticker\" AND s.price > 0",
+	} {
+		f.Add(pre + q)
+	}
 	cols := []Column{
 		{Name: "TICKER_SYMBOL", Type: TypeVarchar, Size: 4},
 		{Name: "EVENT_TIME", Type: TypeTimestamp},
