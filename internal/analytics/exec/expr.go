@@ -1254,7 +1254,7 @@ func (cp *compiler) floorTo(e *sql.FloorTo) *cexpr {
 		return value{i: floorTime(v.i, unit, ceil)}
 	})
 	out.mono, out.rtTime = x.mono, x.rtTime
-	if x.mono && x.rtTime {
+	if x.mono && x.rtTime && !ceil { // CEIL buckets close on change only
 		out.stepMs = unitMillis[unit]
 		if x.colIdx == idxRowtime && !ceil {
 			out.rtStep = out.stepMs
