@@ -98,9 +98,9 @@
 //
 //   - Tumbling COUNT(*), SUM(price) GROUP BY ticker, STEP(ROWTIME BY 10 s):
 //     about 35–50 ns/event, no allocation per event.
-//   - Sliding AVG(price) OVER (PARTITION BY ticker RANGE 1 s): about 210 ns.
-//   - Stream–table LEFT JOIN on ticker, then projection: about 250 ns.
-//   - §2.1's continuous filter (arithmetic WHERE, projection): about 240 ns.
+//   - Sliding AVG(price) OVER (PARTITION BY ticker RANGE 1 s): about 190–210 ns.
+//   - Stream–table LEFT JOIN on ticker, then projection: about 230–250 ns.
+//   - §2.1's continuous filter (arithmetic WHERE, projection): about 205–240 ns.
 //
 // Memory (BenchmarkMemoryMillionKeys, heap growth with 1,000,000 distinct
 // 8-byte keys, COUNT and SUM): about 125 bytes per key in an open tumbling

@@ -305,7 +305,7 @@ func (cp *compiler) rowRef(id *sql.Ident) *cexpr {
 		for i, ref := range refs {
 			r[i] = ref.fn(c)
 		}
-		return value{r: r}
+		return rowValue(r)
 	})
 	e.fields = fcols
 	return e

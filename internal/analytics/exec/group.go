@@ -75,9 +75,9 @@ func (g *groupOut) emit() {
 			v := it.fn(c)
 			if it.col.Type == typeRow {
 				if v.r == nil {
-					v.r = nullRow(len(it.fields))
+					v = rowValue(nullRow(len(it.fields)))
 				}
-				g.vals = append(g.vals, v.r...)
+				g.vals = append(g.vals, v.row()...)
 				continue
 			}
 			g.vals = append(g.vals, v)

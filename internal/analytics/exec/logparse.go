@@ -151,9 +151,9 @@ func (cp *compiler) logParse(name string, e *sql.Call) *cexpr {
 		out := mk(typeRow, func(c *evalCtx) value {
 			v := s.fn(c)
 			if v.null {
-				return value{r: nullRow(n)}
+				return rowValue(nullRow(n))
 			}
-			return value{r: parseW3C(v.s, parts, n)}
+			return rowValue(parseW3C(v.s, parts, n))
 		})
 		out.fields = rowCols(n, vc)
 		return out
@@ -169,16 +169,16 @@ func (cp *compiler) logParse(name string, e *sql.Call) *cexpr {
 		out := mk(typeRow, func(c *evalCtx) value {
 			v := s.fn(c)
 			if v.null {
-				return value{r: nullRow(n)}
+				return rowValue(nullRow(n))
 			}
 			r, err := re.submatches(v.s)
 			if err != nil {
 				return c.fail(&evalError{"REGEX_ERROR", err.Error()})
 			}
 			if r == nil {
-				return value{r: nullRow(n)}
+				return rowValue(nullRow(n))
 			}
-			return value{r: r}
+			return rowValue(r)
 		})
 		out.fields = rowCols(n, vc)
 		return out
@@ -210,7 +210,7 @@ func (cp *compiler) logParse(name string, e *sql.Call) *cexpr {
 		out := mk(typeRow, func(c *evalCtx) value {
 			v := s.fn(c)
 			if v.null {
-				return value{r: nullRow(len(cols))}
+				return rowValue(nullRow(len(cols)))
 			}
 			fields := splitFields(v.s, delim, esc, quote)
 			r := make([]value, len(cols))
@@ -225,7 +225,7 @@ func (cp *compiler) logParse(name string, e *sql.Call) *cexpr {
 				}
 				r[k] = x
 			}
-			return value{r: r}
+			return rowValue(r)
 		})
 		out.fields = cols
 		return out
@@ -235,16 +235,16 @@ func (cp *compiler) logParse(name string, e *sql.Call) *cexpr {
 		out := mk(typeRow, func(c *evalCtx) value {
 			v := s.fn(c)
 			if v.null || len(v.s) < 16 {
-				return value{r: nullRow(2)}
+				return rowValue(nullRow(2))
 			}
 			ms, err := parseJava(v.s[:15], "MMM dd HH:mm:ss")
 			if err != nil {
 				ms, err = parseJava(strings.Replace(v.s[:15], "  ", " 0", 1), "MMM dd HH:mm:ss")
 			}
 			if err != nil {
-				return value{r: nullRow(2)}
+				return rowValue(nullRow(2))
 			}
-			return value{r: []value{{i: ms}, {s: strings.TrimLeft(v.s[15:], " ")}}}
+			return rowValue([]value{{i: ms}, {s: strings.TrimLeft(v.s[15:], " ")}})
 		})
 		out.fields = []Column{{Name: "COLUMN1", Type: TypeTimestamp}, {Name: "COLUMN2", Type: TypeVarchar, Size: 1024}}
 		return out
@@ -287,7 +287,7 @@ func (cp *compiler) logParse(name string, e *sql.Call) *cexpr {
 		out := mk(typeRow, func(c *evalCtx) value {
 			v := s.fn(c)
 			if v.null {
-				return value{r: nullRow(len(fs))}
+				return rowValue(nullRow(len(fs)))
 			}
 			r := make([]value, len(fs))
 			for k, f := range fs {
@@ -305,7 +305,7 @@ func (cp *compiler) logParse(name string, e *sql.Call) *cexpr {
 				}
 				r[k] = x
 			}
-			return value{r: r}
+			return rowValue(r)
 		})
 		out.fields = cols
 		return out

@@ -151,7 +151,7 @@ func (n *projectNode) push(b *Batch) {
 						n.vals = append(n.vals, nullValue)
 					}
 				} else {
-					n.vals = append(n.vals, v.r...)
+					n.vals = append(n.vals, v.row()...)
 				}
 				continue
 			}

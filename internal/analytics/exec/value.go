@@ -23,8 +23,18 @@ type value struct {
 	i    int64
 	f    float64
 	s    string
-	r    []value
+	r    *[]value // ROW values only: a pointer keeps value small (48 bytes)
 	null bool
+}
+
+func rowValue(r []value) value { return value{r: &r} }
+
+// row returns the fields of a ROW value (nil for other values).
+func (v value) row() []value {
+	if v.r == nil {
+		return nil
+	}
+	return *v.r
 }
 
 var nullValue = value{null: true}
@@ -307,8 +317,8 @@ func toString(x value, t Type) string {
 	case t == typeInterval:
 		return strconv.FormatInt(x.i, 10)
 	case t == typeRow:
-		parts := make([]string, len(x.r))
-		for i, f := range x.r {
+		parts := make([]string, len(x.row()))
+		for i, f := range x.row() {
 			parts[i] = f.s
 		}
 		return "(" + strings.Join(parts, ",") + ")"
