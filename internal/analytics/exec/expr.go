@@ -46,15 +46,6 @@ func (s *scope) physical() []Column {
 	return cols
 }
 
-func (s *scope) hasRowtime() bool {
-	for _, c := range s.cols {
-		if c.idx == idxRowtime {
-			return true
-		}
-	}
-	return false
-}
-
 // evalCtx is the row being evaluated.
 type evalCtx struct {
 	b    *Batch

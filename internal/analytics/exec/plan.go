@@ -327,10 +327,9 @@ func walk(e sql.Expr, f func(sql.Expr) bool) {
 
 // outItem is one select-list output.
 type outItem struct {
-	name  string
-	expr  *cexpr
-	pos   sql.Pos
-	alias bool
+	name string
+	expr *cexpr
+	pos  sql.Pos
 }
 
 // expandItems expands * and q.* and names each item.
