@@ -34,9 +34,12 @@ const (
 	walName     = "dynamodb.log"
 	walMagic    = "EDB1"
 	maxFrame    = 64 << 20
-	compactMin  = 16 << 20
 	compactMult = 4
 )
+
+// compactMin is the log size below which it is never compacted (a
+// variable for tests).
+var compactMin int64 = 16 << 20
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
