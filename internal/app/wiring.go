@@ -7,11 +7,13 @@ import (
 	"path/filepath"
 
 	"github.com/eddy-streams/eddy/internal/awsproto"
+	"github.com/eddy-streams/eddy/internal/cloudwatch"
 	"github.com/eddy-streams/eddy/internal/config"
 	"github.com/eddy-streams/eddy/internal/dynamodb"
 	"github.com/eddy-streams/eddy/internal/firehose"
 	"github.com/eddy-streams/eddy/internal/gateway"
 	"github.com/eddy-streams/eddy/internal/sigv4"
+	"github.com/eddy-streams/eddy/internal/sts"
 )
 
 // sigv4Authenticator verifies signatures against the keys in --credentials;
@@ -59,7 +61,8 @@ func startExtraServices(s *Server, cfg config.Config, o Options, selfURL string)
 	if err != nil {
 		return nil, nil, err
 	}
-	return []awsproto.Service{fh, ddb}, nil, nil
+	// STS GetCallerIdentity and CloudWatch PutMetricData (exposed at /metrics)
+	return []awsproto.Service{fh, ddb, sts.New(), cloudwatch.New()}, nil, nil
 }
 
 // startDynamoDB opens the DynamoDB tables kept under <data-dir>/dynamodb;
