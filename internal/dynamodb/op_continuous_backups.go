@@ -95,6 +95,10 @@ func (s *Service) describeContinuousBackups(c *call) (any, error) {
 	defer s.mu.RUnlock()
 	t, err := s.lookupLocked(c, in.TableName)
 	if err != nil {
+		if e, ok := awserr.As(err); ok && e.Type == tResourceNotFound {
+			_, _, n := tableName(c, in.TableName)
+			return nil, &awserr.Error{Type: "TableNotFoundException", Status: 400, Message: "Table not found: " + n}
+		}
 		return nil, err
 	}
 	return s.backups(t), nil

@@ -40,7 +40,7 @@ func (s *Service) updateTimeToLive(c *call) (any, error) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	t, err := s.lookupLocked(c, in.TableName)
+	t, err := s.lookupNamedLocked(c, in.TableName)
 	if err != nil {
 		return nil, err
 	}
@@ -72,7 +72,7 @@ func (s *Service) describeTimeToLive(c *call) (any, error) {
 	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	t, err := s.lookupLocked(c, in.TableName)
+	t, err := s.lookupNamedLocked(c, in.TableName)
 	if err != nil {
 		return nil, err
 	}

@@ -58,7 +58,7 @@ func (s *Service) updateTable(c *call) (any, error) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	t, err := s.lookupLocked(c, in.TableName)
+	t, err := s.lookupNamedLocked(c, in.TableName)
 	if err != nil {
 		return nil, err
 	}

@@ -309,6 +309,18 @@ func (s *Service) lookupLocked(c *call, name *string) (*table, error) {
 	return t, nil
 }
 
+// lookupNamedLocked is lookupLocked for the control-plane operations,
+// whose not-found message names the table ("Requested resource not found:
+// Table: T not found").
+func (s *Service) lookupNamedLocked(c *call, name *string) (*table, error) {
+	t, err := s.lookupLocked(c, name)
+	if e, ok := awserr.As(err); ok && e.Type == tResourceNotFound {
+		_, _, n := tableName(c, name)
+		return nil, notFoundMsg("Requested resource not found: Table: " + n + " not found")
+	}
+	return t, err
+}
+
 // ---- persistence ----
 
 // logRec is one record of the log.
