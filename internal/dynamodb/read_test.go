@@ -265,6 +265,8 @@ func TestScanPagingSegmentsAndFilters(t *testing.T) {
 	if err != nil || out.Count != 30 {
 		t.Fatalf("legacy scan filter: %v %v", out.Count, err)
 	}
+	_, err = e.c.Scan(ctx, &dynamodb.ScanInput{TableName: aws.String("events"), IndexName: aws.String("byKind"), ConsistentRead: aws.Bool(true)})
+	apiErr(t, err, "ValidationException", "Consistent reads are not supported on global secondary indexes")
 	// index scan holds only items with the index keys
 	out, err = e.c.Scan(ctx, &dynamodb.ScanInput{TableName: aws.String("events"), IndexName: aws.String("byKind"), Select: types.SelectCount})
 	if err != nil || out.Count != 30 {
