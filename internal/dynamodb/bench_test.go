@@ -2,6 +2,7 @@ package dynamodb
 
 import (
 	"fmt"
+	"sync/atomic"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -74,4 +75,34 @@ func BenchmarkLeaseRenewServer(b *testing.B) {
 			}
 		})
 	}
+}
+
+// BenchmarkLeaseRenewServerParallel renews 64 leases from 64 goroutines
+// with fsync per change: group commit lets one fsync cover many renewals.
+func BenchmarkLeaseRenewServerParallel(b *testing.B) {
+	svc, err := Open(Options{Dir: b.TempDir(), Sync: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer svc.Close()
+	if _, err := svc.Call("1", "r", "CreateTable", []byte(`{"TableName":"app","AttributeDefinitions":[{"AttributeName":"leaseKey","AttributeType":"S"}],"KeySchema":[{"AttributeName":"leaseKey","KeyType":"HASH"}],"BillingMode":"PAY_PER_REQUEST"}`)); err != nil {
+		b.Fatal(err)
+	}
+	var next atomic.Int64
+	b.SetParallelism(32)
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		id := next.Add(1)
+		if _, err := svc.Call("1", "r", "PutItem", []byte(fmt.Sprintf(`{"TableName":"app","Item":{"leaseKey":{"S":"shard-%d"},"leaseCounter":{"N":"0"}}}`, id))); err != nil {
+			b.Error(err)
+			return
+		}
+		for i := 0; pb.Next(); i++ {
+			body := fmt.Sprintf(`{"TableName":"app","Key":{"leaseKey":{"S":"shard-%d"}},"Expected":{"leaseCounter":{"Value":{"N":"%d"}}},"AttributeUpdates":{"leaseCounter":{"Value":{"N":"%d"},"Action":"PUT"}}}`, id, i, i+1)
+			if _, err := svc.Call("1", "r", "UpdateItem", []byte(body)); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
 }

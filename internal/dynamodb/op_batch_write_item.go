@@ -103,7 +103,7 @@ func (s *Service) batchWriteItem(c *call) (any, error) {
 			caps = append(caps, cp)
 		}
 	}
-	if err := s.commitLocked(recs...); err != nil {
+	if err := s.commitLocked(c, recs...); err != nil {
 		return nil, err
 	}
 	return &batchWriteOutput{UnprocessedItems: map[string][]writeRequest{}, ConsumedCapacity: caps}, nil

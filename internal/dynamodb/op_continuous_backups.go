@@ -80,7 +80,7 @@ func (s *Service) updateContinuousBackups(c *call) (any, error) {
 	if sp.RecoveryPeriodInDays != nil {
 		m.PITRDays = *sp.RecoveryPeriodInDays
 	}
-	if err := s.commitLocked(logRec{Op: "table", Table: &m}); err != nil {
+	if err := s.commitLocked(c, logRec{Op: "table", Table: &m}); err != nil {
 		return nil, err
 	}
 	return s.backups(t), nil

@@ -176,7 +176,7 @@ func (s *Service) createTable(c *call) (any, error) {
 	if s.tables[k] != nil {
 		return nil, &awserr.Error{Type: tResourceInUse, Status: 400, Message: "Table already exists: " + m.Name}
 	}
-	if err := s.commitLocked(logRec{Op: "table", Table: &m}); err != nil {
+	if err := s.commitLocked(c, logRec{Op: "table", Table: &m}); err != nil {
 		return nil, err
 	}
 	return &tableDescOutput{TableDescription: s.tables[k].describe("ACTIVE")}, nil

@@ -75,7 +75,7 @@ func (s *Service) tagResource(c *call) (any, error) {
 		k, v := k, merged[k]
 		m.Tags = append(m.Tags, tag{Key: &k, Value: &v})
 	}
-	return struct{}{}, s.commitLocked(logRec{Op: "table", Table: &m})
+	return struct{}{}, s.commitLocked(c, logRec{Op: "table", Table: &m})
 }
 
 func (s *Service) untagResource(c *call) (any, error) {
@@ -100,7 +100,7 @@ func (s *Service) untagResource(c *call) (any, error) {
 			m.Tags = append(m.Tags, tg)
 		}
 	}
-	return struct{}{}, s.commitLocked(logRec{Op: "table", Table: &m})
+	return struct{}{}, s.commitLocked(c, logRec{Op: "table", Table: &m})
 }
 
 func (s *Service) listTagsOfResource(c *call) (any, error) {

@@ -59,7 +59,7 @@ func (s *Service) updateTimeToLive(c *call) (any, error) {
 		}
 		m.TTLEnabled = false
 	}
-	if err := s.commitLocked(logRec{Op: "table", Table: &m}); err != nil {
+	if err := s.commitLocked(c, logRec{Op: "table", Table: &m}); err != nil {
 		return nil, err
 	}
 	return map[string]any{"TimeToLiveSpecification": sp}, nil

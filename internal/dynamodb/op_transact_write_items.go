@@ -197,7 +197,7 @@ func (s *Service) transactWriteItems(c *call) (any, error) {
 		return nil, &apiError{AWS: &awserr.Error{Type: tTransactionCanceled, Status: 400,
 			Message: "Transaction cancelled, please refer cancellation reasons for specific reasons [" + strings.Join(codes, ", ") + "]"}, Reasons: reasons}
 	}
-	if err := s.commitLocked(recs...); err != nil {
+	if err := s.commitLocked(c, recs...); err != nil {
 		return nil, err
 	}
 	return struct{}{}, nil

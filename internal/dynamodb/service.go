@@ -73,6 +73,9 @@ type Service struct {
 type call struct {
 	account, region string
 	body            []byte
+	// syncSeq is the log sequence this call's changes must reach stable
+	// storage at before it answers (0: nothing written).
+	syncSeq uint64
 }
 
 type opFunc func(s *Service, c *call) (any, error)
@@ -132,7 +135,16 @@ func (s *Service) Call(account, region, op string, body []byte) ([]byte, error) 
 	if !ok {
 		return nil, &awserr.Error{Type: tUnknownOperation, Status: 400}
 	}
-	out, err := f(s, &call{account: account, region: region, body: body})
+	c := &call{account: account, region: region, body: body}
+	out, err := f(s, c)
+	if c.syncSeq > 0 {
+		// group commit: the fsync runs after the service lock is released,
+		// one fsync covering every change appended before it
+		if serr := s.syncTo(c.syncSeq); serr != nil {
+			s.log.Error("dynamodb log sync failed", "err", serr)
+			return nil, &awserr.Error{Type: tInternalServer, Status: 500, Message: "Internal server error"}
+		}
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -370,8 +382,20 @@ func (s *Service) replay(r logRec) error {
 	return nil
 }
 
-// commitLocked makes recs durable (one atomic log record) and applies them.
-func (s *Service) commitLocked(recs ...logRec) error {
+func (s *Service) syncTo(seq uint64) error {
+	s.mu.RLock()
+	w := s.wal
+	s.mu.RUnlock()
+	if w == nil {
+		return nil
+	}
+	return w.syncTo(seq)
+}
+
+// commitLocked appends recs to the log (one atomic record) and applies
+// them; the caller's call is marked to wait for the record's fsync (after
+// the lock is released: see Call).
+func (s *Service) commitLocked(c *call, recs ...logRec) error {
 	if len(recs) == 0 {
 		return nil
 	}
@@ -380,10 +404,12 @@ func (s *Service) commitLocked(recs ...logRec) error {
 		rec = logRec{Op: "batch", Ops: recs}
 	}
 	if s.wal != nil {
-		if err := s.wal.append(rec); err != nil {
+		seq, err := s.wal.append(rec)
+		if err != nil {
 			s.log.Error("dynamodb log write failed", "err", err)
 			return &awserr.Error{Type: tInternalServer, Status: 500, Message: "Internal server error"}
 		}
+		c.syncSeq = seq
 	}
 	if err := s.replay(rec); err != nil {
 		return fmt.Errorf("apply log record: %w", err)
