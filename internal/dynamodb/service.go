@@ -54,9 +54,11 @@ type Options struct {
 	// Dir holds the log; empty keeps everything in memory.
 	Dir string
 	// Sync fsyncs the log before a change is acknowledged.
-	Sync   bool
-	Now    func() time.Time
-	Logger *slog.Logger
+	Sync bool
+	// SyncInterval, without Sync, fsyncs the log this often.
+	SyncInterval time.Duration
+	Now          func() time.Time
+	Logger       *slog.Logger
 }
 
 // Service is the DynamoDB API.
@@ -68,6 +70,9 @@ type Service struct {
 	mu     sync.RWMutex
 	tables map[string]*table // by tableKey(account, region, name)
 	wal    *wal              // nil: in memory
+
+	stop chan struct{}
+	done chan struct{}
 }
 
 type call struct {
@@ -99,12 +104,38 @@ func Open(o Options) (*Service, error) {
 			return nil, err
 		}
 		s.wal = w
+		if !o.Sync && o.SyncInterval > 0 {
+			s.stop, s.done = make(chan struct{}), make(chan struct{})
+			go s.syncLoop(w, o.SyncInterval)
+		}
 	}
 	return s, nil
 }
 
+// syncLoop fsyncs the log every interval (--durability interval).
+func (s *Service) syncLoop(w *wal, every time.Duration) {
+	defer close(s.done)
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.stop:
+			return
+		case <-t.C:
+			if err := w.flush(); err != nil {
+				s.log.Error("dynamodb log sync failed", "err", err)
+			}
+		}
+	}
+}
+
 // Close syncs and closes the log.
 func (s *Service) Close() error {
+	if s.stop != nil {
+		close(s.stop)
+		<-s.done
+		s.stop = nil
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.wal == nil {

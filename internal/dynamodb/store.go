@@ -220,6 +220,22 @@ func (w *wal) needsCompaction(live int64) bool {
 	return w.err == nil && w.size > compactMin && w.size > compactMult*live
 }
 
+// flush fsyncs everything appended so far (the interval mode's timer).
+func (w *wal) flush() error {
+	w.syncMu.Lock()
+	defer w.syncMu.Unlock()
+	if w.serr != nil {
+		return w.serr
+	}
+	upTo := w.seq.Load()
+	if err := w.f.Sync(); err != nil {
+		w.serr = fmt.Errorf("sync dynamodb log: %w", err)
+		return w.serr
+	}
+	w.synced = upTo
+	return nil
+}
+
 // compact replaces the log with recs (caller holds Service.mu).
 func (w *wal) compact(recs []logRec) error {
 	w.syncMu.Lock()
