@@ -192,9 +192,8 @@ func (s *Service) Call(account, region, op string, body []byte) ([]byte, error) 
 // Claims implements gateway.Protocol: requests whose target names this
 // service.
 func (s *Service) Claims(r *http.Request, _ []byte) (string, bool) {
-	t := r.Header.Get("X-Amz-Target")
-	prefix, op, ok := strings.Cut(t, ".")
-	return op, ok && prefix == TargetPrefix
+	prefix, op, _ := strings.Cut(r.Header.Get("X-Amz-Target"), ".")
+	return op, prefix == TargetPrefix
 }
 
 // ServeAWS implements gateway.Protocol: it answers in JSON 1.0 with the
