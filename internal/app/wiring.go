@@ -79,7 +79,7 @@ func startDynamoDB(s *Server, cfg config.Config, o Options) (*dynamodb.Service, 
 		return nil, err
 	}
 	ddb, err := dynamodb.Open(dynamodb.Options{Dir: dir, Sync: mode == logstore.Always, SyncInterval: interval,
-		Now: o.Now, Logger: s.log.With("service", "dynamodb")})
+		ExpireTTL: true, Now: o.Now, Logger: s.log.With("service", "dynamodb")})
 	if err != nil {
 		return nil, fmt.Errorf("dynamodb: %w", err)
 	}

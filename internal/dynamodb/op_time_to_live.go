@@ -2,9 +2,10 @@ package dynamodb
 
 // UpdateTimeToLive and DescribeTimeToLive store and report a table's TTL
 // setting (attribute name, ENABLED/DISABLED), with AWS's errors for
-// enabling twice or disabling what is off. Eddy does not delete expired
-// items (AWS deletes them "within a few days", so readers must filter on
-// the attribute anyway); the setting survives restarts.
+// enabling twice or disabling what is off; the setting survives restarts.
+// In the server, expired items (TTL attribute a number of epoch seconds in
+// the past) are deleted by a sweep every minute (ttl.go); AWS deletes them
+// "within a few days", so readers must filter on the attribute anyway.
 
 type ttlSpec struct {
 	AttributeName *string `json:"AttributeName"`

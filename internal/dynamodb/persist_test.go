@@ -199,3 +199,42 @@ func TestConcurrentConditionalWritesDurable(t *testing.T) {
 		t.Fatalf("counter %s after restart, %d acknowledged bumps", got, len(seen))
 	}
 }
+
+// TestTTLSweep deletes expired items of TTL-enabled tables only, durably.
+func TestTTLSweep(t *testing.T) {
+	dir := t.TempDir()
+	e := start(t, dir)
+	e.leaseTable(t, "ttl")
+	e.leaseTable(t, "nottl")
+	for _, tbl := range []string{"ttl", "nottl"} {
+		for i, exp := range []types.AttributeValue{n("1699999999"), n("1700000001"), s("1"), nil} {
+			it := map[string]types.AttributeValue{"leaseKey": s(fmt.Sprint(i))}
+			if exp != nil {
+				it["exp"] = exp
+			}
+			if _, err := e.c.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(tbl), Item: it}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if _, err := e.c.UpdateTimeToLive(ctx, &dynamodb.UpdateTimeToLiveInput{TableName: aws.String("ttl"), TimeToLiveSpecification: &types.TimeToLiveSpecification{AttributeName: aws.String("exp"), Enabled: aws.Bool(true)}}); err != nil {
+		t.Fatal(err)
+	}
+	// the test clock is 1,700,000,000 s
+	deleted, err := e.svc.SweepTTL(e.svc.now())
+	if err != nil || deleted != 1 {
+		t.Fatalf("sweep deleted %d: %v", deleted, err)
+	}
+	e.close()
+	e = start(t, dir)
+	for tbl, want := range map[string]int32{"ttl": 3, "nottl": 4} {
+		out, err := e.c.Scan(ctx, &dynamodb.ScanInput{TableName: aws.String(tbl)})
+		if err != nil || out.Count != want {
+			t.Fatalf("%s after sweep and restart: %d %v", tbl, out.Count, err)
+		}
+	}
+	g, _ := e.c.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String("ttl"), Key: map[string]types.AttributeValue{"leaseKey": s("0")}})
+	if g.Item != nil {
+		t.Fatal("expired item still there")
+	}
+}

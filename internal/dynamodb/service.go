@@ -57,8 +57,11 @@ type Options struct {
 	Sync bool
 	// SyncInterval, without Sync, fsyncs the log this often.
 	SyncInterval time.Duration
-	Now          func() time.Time
-	Logger       *slog.Logger
+	// ExpireTTL starts a background sweep deleting expired items of tables
+	// with TTL enabled every minute (SweepTTL runs one sweep).
+	ExpireTTL bool
+	Now       func() time.Time
+	Logger    *slog.Logger
 }
 
 // Service is the DynamoDB API.
@@ -73,6 +76,9 @@ type Service struct {
 
 	stop chan struct{}
 	done chan struct{}
+
+	sweepStop chan struct{} // nil without Options.SweepTTL
+	sweepDone chan struct{}
 }
 
 type call struct {
@@ -109,6 +115,10 @@ func Open(o Options) (*Service, error) {
 			go s.syncLoop(w, o.SyncInterval)
 		}
 	}
+	if o.ExpireTTL {
+		s.sweepStop, s.sweepDone = make(chan struct{}), make(chan struct{})
+		go s.sweepLoop()
+	}
 	return s, nil
 }
 
@@ -131,6 +141,11 @@ func (s *Service) syncLoop(w *wal, every time.Duration) {
 
 // Close syncs and closes the log.
 func (s *Service) Close() error {
+	if s.sweepStop != nil {
+		close(s.sweepStop)
+		<-s.sweepDone
+		s.sweepStop = nil
+	}
 	if s.stop != nil {
 		close(s.stop)
 		<-s.done
