@@ -66,4 +66,9 @@ func TestProtocolServicesClaimTheirRequests(t *testing.T) {
 	if st, b := do("", "application/x-www-form-urlencoded", "Action=X&Version=other"); st != 400 || !strings.Contains(b, "<Code>InvalidAction</Code>") {
 		t.Fatalf("unclaimed form: %d %s", st, b)
 	}
+	var m strings.Builder
+	g.writeMetrics(&m)
+	if !strings.Contains(m.String(), `"Own_1"`) || !strings.Contains(m.String(), `"Form"`) {
+		t.Fatalf("counters: %s", m.String())
+	}
 }
