@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"sort"
 	"strings"
-	"unicode/utf8"
 )
 
 // resolve finds the value at path in it, or nil.
@@ -41,25 +40,11 @@ func evalOperand(o *operand, it Item) (*AV, error) {
 	case oValue:
 		return o.val, nil
 	case oSize:
-		v := resolve(it, o.a.path)
-		n := -1
-		switch {
-		case v == nil:
-		case v.S != nil:
-			n = utf8.RuneCountInString(*v.S)
-		case v.B != nil:
-			n = len(v.B)
-		case v.SS != nil:
-			n = len(v.SS)
-		case v.NS != nil:
-			n = len(v.NS)
-		case v.BS != nil:
-			n = len(v.BS)
-		case v.L != nil:
-			n = len(v.L)
-		case v.M != nil:
-			n = len(v.M)
+		v := o.a.val
+		if o.a.kind == oPath {
+			v = resolve(it, o.a.path)
 		}
+		n := sizeOf(v)
 		if n < 0 {
 			return nil, nil
 		}
@@ -71,6 +56,29 @@ func evalOperand(o *operand, it Item) (*AV, error) {
 		return evalSetValue(o.b, it)
 	}
 	return evalSetValue(o, it)
+}
+
+// sizeOf is the size() of a value: bytes of a string or binary, elements
+// of a set, list or map; -1 for other types (and no value).
+func sizeOf(v *AV) int {
+	switch {
+	case v == nil:
+	case v.S != nil:
+		return len(*v.S)
+	case v.B != nil:
+		return len(v.B)
+	case v.SS != nil:
+		return len(v.SS)
+	case v.NS != nil:
+		return len(v.NS)
+	case v.BS != nil:
+		return len(v.BS)
+	case v.L != nil:
+		return len(v.L)
+	case v.M != nil:
+		return len(v.M)
+	}
+	return -1
 }
 
 func itoa(n int) string {

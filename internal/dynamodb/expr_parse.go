@@ -535,7 +535,8 @@ func (p *parser) operand() (*operand, error) {
 				if len(args) != 1 {
 					return nil, &exprError{msg: fmt.Sprintf("Incorrect number of operands for operator or function; operator or function: size, number of operands: %d", len(args))}
 				}
-				if args[0].kind != oPath {
+				// a value works too (undocumented, as on DynamoDB) when it has a size
+				if args[0].kind != oPath && (args[0].kind != oValue || sizeOf(args[0].val) < 0) {
 					return nil, &exprError{msg: "Incorrect operand type for operator or function; operator or function: size, operand type: " + operandType(args[0])}
 				}
 				return &operand{kind: oSize, a: args[0]}, nil

@@ -202,6 +202,8 @@ func TestConditionExpressions(t *testing.T) {
 		{"contains(#l, :b)", true},
 		{"contains(#n, :p)", true},
 		{"size(#n) = :two", false},
+		{"size(:p) = :six", true},
+		{"size(#n) > size(:p)", true},
 		{"size(tags) = :two", true},
 		{"size(#l) < :five", true},
 		{"attribute_type(#n, :S)", true},
@@ -247,6 +249,7 @@ func TestConditionExpressions(t *testing.T) {
 		"a = :five AND":       "Syntax error",
 		"if_not_exists(a, b)": "The function is not allowed to be used this way in an expression; function: if_not_exists",
 		"a ! b":               "Invalid character encountered; character: !",
+		"size(:five) = :five": "Incorrect operand type for operator or function; operator or function: size, operand type: N",
 	} {
 		_, err := e.c.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String("docs"), Item: map[string]types.AttributeValue{"id": s("z")},
 			ConditionExpression: aws.String(cond), ExpressionAttributeValues: map[string]types.AttributeValue{":five": n("5")}})
