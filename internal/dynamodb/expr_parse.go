@@ -421,10 +421,11 @@ func (p *parser) primary() (*cond, error) {
 			if args[0].kind != oPath {
 				return nil, &exprError{msg: fmt.Sprintf("Operator or function requires a document path; operator or function: %s", name)}
 			}
-			if name == "attribute_type" || name == "begins_with" {
-				if args[1].kind != oValue && name == "attribute_type" {
-					return nil, &exprError{msg: fmt.Sprintf("Incorrect operand type for operator or function; operator or function: %s, operand type: %s", name, "PATH")}
-				}
+			if name == "attribute_type" && args[1].kind != oValue {
+				return nil, &exprError{msg: fmt.Sprintf("Incorrect operand type for operator or function; operator or function: %s, operand type: %s", name, "PATH")}
+			}
+			if name == "begins_with" && args[1].kind == oValue && args[1].val.S == nil && args[1].val.B == nil {
+				return nil, &exprError{msg: fmt.Sprintf("Incorrect operand type for operator or function; operator or function: %s, operand type: %s", name, args[1].val.Type())}
 			}
 			if name == "attribute_type" {
 				if args[1].val.S == nil || !validTypeName(*args[1].val.S) {
@@ -465,6 +466,11 @@ func (p *parser) primary() (*cond, error) {
 		hi, err := p.operand()
 		if err != nil {
 			return nil, err
+		}
+		if lo.kind == oValue && hi.kind == oValue {
+			if n, ok := compare(lo.val, hi.val); ok && n > 0 {
+				return nil, &exprError{msg: fmt.Sprintf("The BETWEEN operator requires upper bound to be greater than or equal to lower bound; lower bound operand: AttributeValue: %s, upper bound operand: AttributeValue: %s", lo.val, hi.val)}
+			}
 		}
 		return &cond{kind: cBetween, args: []*operand{l, lo, hi}}, nil
 	case p.isKw("IN"):

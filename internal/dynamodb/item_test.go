@@ -250,9 +250,11 @@ func TestConditionExpressions(t *testing.T) {
 		"if_not_exists(a, b)": "The function is not allowed to be used this way in an expression; function: if_not_exists",
 		"a ! b":               "Invalid character encountered; character: !",
 		"size(:five) = :five": "Incorrect operand type for operator or function; operator or function: size, operand type: N",
+		"begins_with(a, :five) AND :five = :five": "Incorrect operand type for operator or function; operator or function: begins_with, operand type: N",
+		"a BETWEEN :five AND :one":                "The BETWEEN operator requires upper bound to be greater than or equal to lower bound; lower bound operand: AttributeValue: {N:5}, upper bound operand: AttributeValue: {N:1}",
 	} {
 		_, err := e.c.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String("docs"), Item: map[string]types.AttributeValue{"id": s("z")},
-			ConditionExpression: aws.String(cond), ExpressionAttributeValues: map[string]types.AttributeValue{":five": n("5")}})
+			ConditionExpression: aws.String(cond), ExpressionAttributeValues: map[string]types.AttributeValue{":five": n("5"), ":one": n("1")}})
 		apiErr(t, err, "ValidationException", msg)
 	}
 	_, err := e.c.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String("docs"), Item: map[string]types.AttributeValue{"id": s("z")},
