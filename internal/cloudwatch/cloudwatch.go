@@ -212,21 +212,43 @@ func (s *Service) ServeAWS(w http.ResponseWriter, r *http.Request, req *awsproto
 	return "200"
 }
 
+// errorShapes maps query error codes to the model's exception shapes:
+// the JSON and CBOR protocols name the shape in __type and carry the query
+// code in x-amzn-query-error (CloudWatch is awsQueryCompatible), so SDKs
+// give typed errors whose ErrorCode is the query code.
+var errorShapes = map[string]string{
+	"InvalidParameterValue":       "InvalidParameterValueException",
+	"MissingParameter":            "MissingRequiredParameterException",
+	"InvalidParameterCombination": "InvalidParameterCombinationException",
+	"InternalServiceError":        "InternalServiceFault",
+}
+
 func (s *Service) writeError(w http.ResponseWriter, p proto, reqID string, e *awserr.Error) {
 	h := w.Header()
 	h.Set("x-amzn-ErrorType", e.Type)
+	shape := e.Type
+	if sh, ok := errorShapes[e.Type]; ok {
+		shape = sh
+		fault := "Sender"
+		if e.Status >= 500 {
+			fault = "Receiver"
+		}
+		if p != pQuery {
+			h.Set("x-amzn-query-error", e.Type+";"+fault)
+		}
+	}
 	switch p {
 	case pQuery:
 		query.WriteError(w, xmlns, reqID, &query.Error{Status: e.Status, Code: e.Type, Message: e.Message})
 	case pCBOR:
-		b, _ := cbor.Marshal(map[string]string{"__type": "com.amazonaws.cloudwatch#" + e.Type, "message": e.Message})
+		b, _ := cbor.Marshal(map[string]string{"__type": "com.amazonaws.cloudwatch#" + shape, "message": e.Message})
 		h.Set("Smithy-Protocol", "rpc-v2-cbor")
 		h.Set("Content-Type", "application/cbor")
 		h.Set("Content-Length", strconv.Itoa(len(b)))
 		w.WriteHeader(e.Status)
 		w.Write(b)
 	default:
-		b, _ := json.Marshal(map[string]string{"__type": "com.amazonaws.cloudwatch#" + e.Type, "message": e.Message})
+		b, _ := json.Marshal(map[string]string{"__type": "com.amazonaws.cloudwatch#" + shape, "message": e.Message})
 		h.Set("Content-Type", "application/x-amz-json-1.0")
 		h.Set("Content-Length", strconv.Itoa(len(b)))
 		w.WriteHeader(e.Status)

@@ -82,6 +82,10 @@ func TestPutMetricDataSDK(t *testing.T) {
 	// AWS's validation errors, through the CBOR error path
 	_, err = c.PutMetricData(ctx, &cloudwatch.PutMetricDataInput{Namespace: aws.String("AWS/Kinesis"), MetricData: []types.MetricDatum{{MetricName: aws.String("x"), Value: aws.Float64(1)}}})
 	want(t, err, "InvalidParameterValue", "The value AWS/ for parameter Namespace is invalid.")
+	var ipv *types.InvalidParameterValueException
+	if !errorsAs(err, &ipv) {
+		t.Fatalf("not a typed InvalidParameterValueException: %T", err)
+	}
 	_, err = c.PutMetricData(ctx, &cloudwatch.PutMetricDataInput{Namespace: aws.String("n"), MetricData: []types.MetricDatum{{MetricName: aws.String("x"), Value: aws.Float64(1), Values: []float64{1}}}})
 	want(t, err, "InvalidParameterCombination", "mutually exclusive")
 	// other CloudWatch operations are refused clearly
