@@ -222,13 +222,10 @@ func (a *AV) Type() string {
 	return ""
 }
 
-func str(s string) *AV   { return &AV{S: &s} }
-func num(s string) *AV   { return &AV{N: &s} }
-func boolean(b bool) *AV { return &AV{BOOL: &b} }
-func nullAV() *AV        { t := true; return &AV{NULL: &t} }
-func list(l []*AV) *AV   { return &AV{L: l} }
-func mapAV(m Item) *AV   { return &AV{M: m} }
-func binAV(b []byte) *AV { return &AV{B: b} }
+func str(s string) *AV { return &AV{S: &s} }
+func num(s string) *AV { return &AV{N: &s} }
+func list(l []*AV) *AV { return &AV{L: l} }
+func mapAV(m Item) *AV { return &AV{M: m} }
 
 // Clone deep-copies a.
 func (a *AV) Clone() *AV {
@@ -308,8 +305,6 @@ func (a *AV) members() int {
 	}
 	return n
 }
-
-var typeNames = map[string]string{"SS": "string set", "NS": "number set", "BS": "binary set"}
 
 // Validate checks a decoded value as DynamoDB does and normalises its
 // numbers in place. The error is the ValidationException message.

@@ -3,7 +3,6 @@ package dynamodb
 import (
 	"errors"
 	"math"
-	"strings"
 
 	"github.com/eddy-streams/eddy/internal/awserr"
 )
@@ -264,11 +263,4 @@ func condition(condExpr *string, expected map[string]expectedAttr, condOp *strin
 		return expectedCond(expected, condOp)
 	}
 	return nil, nil
-}
-
-func trimSpace(s *string) string {
-	if s == nil {
-		return ""
-	}
-	return strings.TrimSpace(*s)
 }

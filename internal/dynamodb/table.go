@@ -221,8 +221,6 @@ func (t *table) index(name string) *indexMeta {
 
 // ---- descriptions ----
 
-type keySchemaOut = []keyElem
-
 type billingSummary struct {
 	BillingMode                       string              `json:"BillingMode"`
 	LastUpdateToPayPerRequestDateTime *awsproto.Timestamp `json:"LastUpdateToPayPerRequestDateTime,omitempty"`

@@ -20,7 +20,7 @@ func (plain) Handle(req *awsproto.Request) (any, error) {
 }
 
 // own is a Protocol service claiming form posts with Version=own.
-type own struct{ sawAuthErr bool }
+type own struct{}
 
 func (*own) TargetPrefix() string                  { return "Own_1" }
 func (*own) Handle(*awsproto.Request) (any, error) { return nil, nil }
