@@ -70,7 +70,7 @@ func TestDynamoDBCLI(t *testing.T) {
 	}
 	b, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	if !strings.Contains(string(b), `eddy_cloudwatch_metric_last{account="000000000000",namespace="kcl-app",metric="RecordsProcessed",unit="Count",dimensions="ShardId=shardId-000000000000"} 42`) {
+	if !strings.Contains(string(b), `eddy_cloudwatch_metric_last{account="000000000000",dimensions="ShardId=shardId-000000000000",metric="RecordsProcessed",namespace="kcl-app",unit="Count"} 42`) {
 		t.Fatalf("/metrics after put-metric-data:\n%s", b)
 	}
 	s.stop(t)
@@ -146,7 +146,7 @@ print("ok")
 	}
 	b, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	if !strings.Contains(string(b), `namespace="py",metric="m",unit="Count",dimensions=""} 3`) {
+	if !strings.Contains(string(b), `dimensions="",metric="m",namespace="py",unit="Count"} 3`) {
 		t.Fatalf("/metrics after boto3 put_metric_data:\n%s", b)
 	}
 	s.stop(t)

@@ -469,7 +469,7 @@ func (s *Service) WriteMetrics(w io.Writer) {
 	var b bytes.Buffer
 	b.WriteString("# HELP eddy_cloudwatch_datums_total Metric datums accepted by CloudWatch PutMetricData.\n# TYPE eddy_cloudwatch_datums_total counter\n")
 	fmt.Fprintf(&b, "eddy_cloudwatch_datums_total %d\n", datums)
-	fmt.Fprintf(&b, "# HELP eddy_cloudwatch_series_dropped_total Datums not exposed because the %d-series cap was reached.\n# TYPE eddy_cloudwatch_series_dropped_total counter\n", MaxSeries)
+	b.WriteString("# HELP eddy_cloudwatch_series_dropped_total Datums not exposed because the series cap was reached.\n# TYPE eddy_cloudwatch_series_dropped_total counter\n")
 	fmt.Fprintf(&b, "eddy_cloudwatch_series_dropped_total %d\n", dropped)
 	for _, m := range []struct{ name, typ, help string }{
 		{"eddy_cloudwatch_metric_samples_total", "counter", "Samples received per CloudWatch metric (SampleCount and Counts included)."},
@@ -489,16 +489,17 @@ func (s *Service) WriteMetrics(w io.Writer) {
 			case "eddy_cloudwatch_metric_last":
 				x = v.last
 			}
-			fmt.Fprintf(&b, "%s{account=%s,namespace=%s,metric=%s,unit=%s,dimensions=%s} %s\n", m.name,
-				label(k.account), label(k.namespace), label(k.metric), label(k.unit), label(k.dims), strconv.FormatFloat(x, 'g', -1, 64))
+			// label names in sorted order, as client_golang writes them
+			fmt.Fprintf(&b, "%s{account=%s,dimensions=%s,metric=%s,namespace=%s,unit=%s} %s\n", m.name,
+				label(k.account), label(k.dims), label(k.metric), label(k.namespace), label(k.unit), strconv.FormatFloat(x, 'g', -1, 64))
 		}
 	}
 	w.Write(b.Bytes())
 }
 
-// label quotes a user-supplied label value for the text exposition format:
-// valid UTF-8, at most maxLabel bytes, with \, " and newline escaped.
-func label(s string) string {
+// clean makes a user-supplied label value valid UTF-8 of at most maxLabel
+// bytes.
+func clean(s string) string {
 	if !utf8.ValidString(s) {
 		s = strings.ToValidUTF8(s, "\uFFFD")
 	}
@@ -509,6 +510,13 @@ func label(s string) string {
 		}
 		s = s[:cut]
 	}
+	return s
+}
+
+// label quotes a cleaned label value for the text exposition format, with
+// \, " and newline escaped.
+func label(s string) string {
+	s = clean(s)
 	var b strings.Builder
 	b.WriteByte('"')
 	for i := 0; i < len(s); i++ {

@@ -68,11 +68,11 @@ func TestPutMetricDataSDK(t *testing.T) {
 	}
 	m := metrics(t, srv.URL)
 	for _, want := range []string{
-		`eddy_cloudwatch_metric_samples_total{account="000000000000",namespace="my-kcl-app",metric="RecordsProcessed",unit="Count",dimensions="Operation=ProcessTask,ShardId=shardId-000000000001"} 2`,
-		`eddy_cloudwatch_metric_sum{account="000000000000",namespace="my-kcl-app",metric="RecordsProcessed",unit="Count",dimensions="Operation=ProcessTask,ShardId=shardId-000000000001"} 15`,
-		`eddy_cloudwatch_metric_last{account="000000000000",namespace="my-kcl-app",metric="RecordsProcessed",unit="Count",dimensions="Operation=ProcessTask,ShardId=shardId-000000000001"} 5`,
-		`eddy_cloudwatch_metric_samples_total{account="000000000000",namespace="my-kcl-app",metric="Time",unit="Milliseconds",dimensions=""} 4`,
-		`eddy_cloudwatch_metric_sum{account="000000000000",namespace="my-kcl-app",metric="Sizes",unit="None",dimensions=""} 5`,
+		`eddy_cloudwatch_metric_samples_total{account="000000000000",dimensions="Operation=ProcessTask,ShardId=shardId-000000000001",metric="RecordsProcessed",namespace="my-kcl-app",unit="Count"} 2`,
+		`eddy_cloudwatch_metric_sum{account="000000000000",dimensions="Operation=ProcessTask,ShardId=shardId-000000000001",metric="RecordsProcessed",namespace="my-kcl-app",unit="Count"} 15`,
+		`eddy_cloudwatch_metric_last{account="000000000000",dimensions="Operation=ProcessTask,ShardId=shardId-000000000001",metric="RecordsProcessed",namespace="my-kcl-app",unit="Count"} 5`,
+		`eddy_cloudwatch_metric_samples_total{account="000000000000",dimensions="",metric="Time",namespace="my-kcl-app",unit="Milliseconds"} 4`,
+		`eddy_cloudwatch_metric_sum{account="000000000000",dimensions="",metric="Sizes",namespace="my-kcl-app",unit="None"} 5`,
 		`eddy_cloudwatch_datums_total 4`,
 	} {
 		if !strings.Contains(m, want) {
@@ -139,8 +139,8 @@ func TestPutMetricDataQueryAndJSON(t *testing.T) {
 	}
 	m := metrics(t, srv.URL)
 	for _, w := range []string{
-		`eddy_cloudwatch_metric_sum{account="000000000000",namespace="q",metric="m1",unit="Seconds",dimensions="d=v"} 4`,
-		`eddy_cloudwatch_metric_last{account="000000000000",namespace="j",metric="m2",unit="None",dimensions=""} 7`,
+		`eddy_cloudwatch_metric_sum{account="000000000000",dimensions="d=v",metric="m1",namespace="q",unit="Seconds"} 4`,
+		`eddy_cloudwatch_metric_last{account="000000000000",dimensions="",metric="m2",namespace="j",unit="None"} 7`,
 	} {
 		if !strings.Contains(m, w) {
 			t.Fatalf("missing %s in\n%s", w, m)

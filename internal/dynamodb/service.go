@@ -493,3 +493,7 @@ func (s *Service) snapshotLocked() []logRec {
 	}
 	return out
 }
+
+// Operations lists the operations served (the gateway labels request
+// counters with these only).
+func (*Service) Operations() []string { return sortedKeys(ops) }

@@ -102,3 +102,7 @@ func (*Service) ServeAWS(w http.ResponseWriter, r *http.Request, req *awsproto.R
 	query.WriteXML(w, b.Bytes())
 	return "200"
 }
+
+// Operations lists the operations served (the gateway labels request
+// counters with these only).
+func (*Service) Operations() []string { return []string{"GetCallerIdentity"} }
