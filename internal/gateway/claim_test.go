@@ -22,6 +22,7 @@ func (plain) Handle(req *awsproto.Request) (any, error) {
 // own is a Protocol service claiming form posts with Version=own.
 type own struct{}
 
+func (*own) Operations() []string                  { return []string{"Op", "Form"} }
 func (*own) TargetPrefix() string                  { return "Own_1" }
 func (*own) Handle(*awsproto.Request) (any, error) { return nil, nil }
 func (*own) Claims(r *http.Request, body []byte) (string, bool) {
