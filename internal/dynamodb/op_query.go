@@ -8,7 +8,8 @@ package dynamodb
 // ScanIndexForward, Limit (items evaluated), 1 MB pages and
 // ExclusiveStartKey/LastEvaluatedKey paging. As on AWS, a page that
 // reaches Limit carries a LastEvaluatedKey even when nothing follows.
-// Query walks the whole table to find the partition (O(items)).
+// A table or LSI query reads only its partition; a GSI query walks the
+// whole table (O(items)).
 
 import (
 	"sort"
@@ -131,7 +132,7 @@ func (s *Service) query(c *call) (any, error) {
 	}
 	spec.reverse = in.ScanIndexForward != nil && !*in.ScanIndexForward
 	var items []Item
-	for _, it := range t.items {
+	for _, it := range t.partition(v, hashVal) {
 		if !v.has(it) || !equal(it[v.hash], hashVal) {
 			continue
 		}

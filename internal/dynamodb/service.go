@@ -18,8 +18,9 @@
 //     AST (legacy.go), so both forms share one evaluator.
 //   - Numbers are decimal strings normalised on the way in (38 significant
 //     digits, DynamoDB's magnitude range) and compared as decimals.
-//   - Tables and indexes are ACTIVE at once. Query and Scan walk the table
-//     in primary-key order; that is O(items) per call, fine for coordination
+//   - Tables and indexes are ACTIVE at once. Items are kept by primary key
+//     and by partition: a table or LSI Query reads its partition, a GSI
+//     Query or a Scan walks the table (O(items)): fine for coordination
 //     tables, not a big-data store.
 //
 // One file per operation (op_*.go), each opened by a comment on its

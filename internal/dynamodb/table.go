@@ -73,15 +73,16 @@ type tableMeta struct {
 
 type table struct {
 	meta   tableMeta
-	items  map[string]Item // by primary-key encoding
-	sorted []string        // item keys in order; nil when stale
+	items  map[string]Item            // by primary-key encoding
+	parts  map[string]map[string]Item // partition (hash key encoding) -> its items by primary-key encoding
+	sorted []string                   // item keys in order; nil when stale
 	bytes  int64
 	hash   string // hash key attribute
 	rng    string // range key attribute ("" none)
 }
 
 func newTable(m tableMeta) *table {
-	t := &table{meta: m, items: map[string]Item{}}
+	t := &table{meta: m, items: map[string]Item{}, parts: map[string]map[string]Item{}}
 	t.reindex()
 	return t
 }
@@ -162,6 +163,13 @@ func (t *table) put(it Item) {
 		t.sorted = nil
 	}
 	t.items[k] = it
+	hk := encodeKey(it, t.hash, "")
+	p := t.parts[hk]
+	if p == nil {
+		p = map[string]Item{}
+		t.parts[hk] = p
+	}
+	p[k] = it
 	t.bytes += int64(itemSize(it))
 }
 
@@ -170,8 +178,24 @@ func (t *table) remove(key Item) {
 	if old, ok := t.items[k]; ok {
 		t.bytes -= int64(itemSize(old))
 		delete(t.items, k)
+		hk := encodeKey(old, t.hash, "")
+		if p := t.parts[hk]; p != nil {
+			delete(p, k)
+			if len(p) == 0 {
+				delete(t.parts, hk)
+			}
+		}
 		t.sorted = nil
 	}
+}
+
+// partition is the items with hash key value h (all items for an index
+// view: indexes have no partition map).
+func (t *table) partition(v *view, h *AV) map[string]Item {
+	if v.ix != nil && v.hash != t.hash {
+		return t.items
+	}
+	return t.parts[encodeKey(Item{t.hash: h}, t.hash, "")]
 }
 
 func (t *table) get(key Item) Item { return t.items[t.keyOf(key)] }
