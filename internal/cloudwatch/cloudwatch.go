@@ -239,7 +239,7 @@ func (s *Service) writeError(w http.ResponseWriter, p proto, reqID string, e *aw
 	}
 	switch p {
 	case pQuery:
-		query.WriteError(w, xmlns, reqID, &query.Error{Status: e.Status, Code: e.Type, Message: e.Message})
+		query.WriteError(w, xmlns, reqID, query.AuthError(e.Type, e.Status, e.Message))
 	case pCBOR:
 		b, _ := cbor.Marshal(map[string]string{"__type": "com.amazonaws.cloudwatch#" + shape, "message": e.Message})
 		h.Set("Smithy-Protocol", "rpc-v2-cbor")

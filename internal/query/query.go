@@ -154,3 +154,21 @@ func WriteXML(w http.ResponseWriter, body []byte) {
 	w.WriteHeader(http.StatusOK)
 	w.Write(body)
 }
+
+// authCodes are the query-protocol names AWS's query services (STS,
+// CloudWatch) give the authentication failures.
+var authCodes = map[string]string{
+	"InvalidSignatureException":           "SignatureDoesNotMatch",
+	"UnrecognizedClientException":         "InvalidClientTokenId",
+	"IncompleteSignatureException":        "IncompleteSignature",
+	"MissingAuthenticationTokenException": "MissingAuthenticationToken",
+}
+
+// AuthError renders an authenticator's error type, status and message in
+// the query protocol's terms (authentication failures are 403 there).
+func AuthError(typ string, status int, msg string) *Error {
+	if c, ok := authCodes[typ]; ok {
+		return &Error{Status: http.StatusForbidden, Code: c, Message: msg, Sender: true}
+	}
+	return &Error{Status: status, Code: typ, Message: msg}
+}

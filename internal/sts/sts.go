@@ -74,10 +74,7 @@ func (*Service) ServeAWS(w http.ResponseWriter, r *http.Request, req *awsproto.R
 	if authErr != nil {
 		e := &query.Error{Status: 403, Code: "InvalidClientTokenId", Message: "The security token included in the request is invalid."}
 		if ae, ok := awserr.As(authErr); ok {
-			e = &query.Error{Status: ae.Status, Code: ae.Type, Message: ae.Message}
-			if e.Status == 400 {
-				e.Status = 403
-			}
+			e = query.AuthError(ae.Type, ae.Status, ae.Message)
 		}
 		query.WriteError(w, xmlns, req.RequestID, e)
 		return e.Code
