@@ -39,6 +39,15 @@ func (s *Service) batchGetItem(c *call) (any, error) {
 	if len(in.RequestItems) == 0 {
 		return nil, invalid("1 validation error detected: Value null at 'requestItems' failed to satisfy constraint: Member must have length greater than or equal to 1")
 	}
+	// the expression/non-expression check is request-wide, as on AWS
+	anyExpr, anyLegacy := false, false
+	for _, ka := range in.RequestItems {
+		anyExpr = anyExpr || ka.ProjectionExpression != nil
+		anyLegacy = anyLegacy || ka.AttributesToGet != nil
+	}
+	if anyExpr && anyLegacy {
+		return nil, bothForms([]string{"AttributesToGet"}, []string{"ProjectionExpression"})
+	}
 	total := 0
 	projs := map[string][]docPath{}
 	for name, ka := range in.RequestItems {
