@@ -230,6 +230,9 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		g.serveNotPost(w, r)
 		return
 	}
+	if g.serveProtocol(w, r) { // claim.go: DynamoDB, STS, CloudWatch
+		return
+	}
 	g.servePost(w, r)
 }
 
