@@ -13,7 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	ktypes "github.com/aws/aws-sdk-go-v2/service/kinesis/types"
 
-	"github.com/eddy-streams/eddy/internal/firehose/kpl"
+	"github.com/eddy-streams/eddy/pkg/kpl"
 	"github.com/eddy-streams/eddy/internal/storage"
 )
 
