@@ -474,14 +474,16 @@ func (p *Producer) releaseLocked(n int, b int64) {
 }
 
 // fail reports a Kinesis record's user records as failed.
+// OnFailure runs before the records stop counting as pending, so Flush
+// returns only after the callback did.
 func (p *Producer) fail(k *krec, err error) {
-	p.mu.Lock()
-	p.releaseLocked(k.users, k.userBytes)
-	p.mu.Unlock()
 	p.c.failed.Add(int64(k.users))
 	if p.cfg.OnFailure != nil {
 		p.cfg.OnFailure(Failure{Records: userRecords(k), Err: err, ErrorCode: k.lastCode})
 	}
+	p.mu.Lock()
+	p.releaseLocked(k.users, k.userBytes)
+	p.mu.Unlock()
 }
 
 // userRecords unpacks a Kinesis record into the user records it carries.
