@@ -13,6 +13,7 @@ require (
 	github.com/aws/aws-sdk-go-v2/service/s3 v1.114.10
 	github.com/aws/aws-sdk-go-v2/service/sts v1.52.0
 	github.com/aws/smithy-go v1.28.9
+	github.com/cockroachdb/apd/v3 v3.2.3
 	github.com/fxamacker/cbor/v2 v2.10.0
 	github.com/golang/snappy v1.0.0
 	google.golang.org/protobuf v1.36.12

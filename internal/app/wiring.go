@@ -4,9 +4,11 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"path/filepath"
 
 	"github.com/eddy-streams/eddy/internal/awsproto"
 	"github.com/eddy-streams/eddy/internal/config"
+	"github.com/eddy-streams/eddy/internal/dynamodb"
 	"github.com/eddy-streams/eddy/internal/firehose"
 	"github.com/eddy-streams/eddy/internal/gateway"
 	"github.com/eddy-streams/eddy/internal/sigv4"
@@ -53,5 +55,25 @@ func startExtraServices(s *Server, cfg config.Config, o Options, selfURL string)
 	s.Firehose = fh
 	s.closers = append(s.closers, fh.Close)
 	// the gateway finds fh's WriteMetrics itself
-	return []awsproto.Service{fh}, nil, nil
+	ddb, err := startDynamoDB(s, cfg, o)
+	if err != nil {
+		return nil, nil, err
+	}
+	return []awsproto.Service{fh, ddb}, nil, nil
+}
+
+// startDynamoDB opens the DynamoDB tables kept under <data-dir>/dynamodb;
+// with --durability always every change is fsynced before it is
+// acknowledged.
+func startDynamoDB(s *Server, cfg config.Config, o Options) (*dynamodb.Service, error) {
+	dir := ""
+	if cfg.DataDir != "" {
+		dir = filepath.Join(cfg.DataDir, "dynamodb")
+	}
+	ddb, err := dynamodb.Open(dynamodb.Options{Dir: dir, Sync: cfg.Durability == "always", Now: o.Now, Logger: s.log.With("service", "dynamodb")})
+	if err != nil {
+		return nil, fmt.Errorf("dynamodb: %w", err)
+	}
+	s.closers = append(s.closers, ddb.Close)
+	return ddb, nil
 }

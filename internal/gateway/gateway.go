@@ -178,6 +178,9 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		io.WriteString(w, "<AccessDeniedException>\n  <Message>Unable to determine service/operation name to be authorized</Message>\n</AccessDeniedException>\n")
 		return
 	}
+	if g.serveProtocol(w, r) { // claim.go: DynamoDB, STS, CloudWatch
+		return
+	}
 	g.servePost(w, r)
 }
 
