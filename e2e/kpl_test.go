@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
 
@@ -234,5 +235,14 @@ func TestNodeAggregatesForKPL(t *testing.T) {
 		if got[i].PartitionKey != want[i].PartitionKey || got[i].ExplicitHashKey != want[i].ExplicitHashKey || !bytes.Equal(got[i].Data, want[i].Data) {
 			t.Fatalf("record %d: got %+v want %+v", i, got[i], want[i])
 		}
+	}
+}
+
+func dynamoCfg(url string) aws.Config {
+	return aws.Config{
+		Region:       "us-east-1",
+		Credentials:  credentials.NewStaticCredentialsProvider("AKIDEXAMPLE", "secret", ""),
+		BaseEndpoint: aws.String(url),
+		HTTPClient:   awsclient.OwnBody{Next: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 16}}},
 	}
 }

@@ -70,9 +70,12 @@ type Config struct {
 	// (default) or LATEST. Child shards always start at TRIM_HORIZON.
 	InitialPosition string
 	// FailoverTime: a lease not renewed for this long may be taken
-	// (default 10 s). Leases are renewed every FailoverTime/3 and the taker
-	// runs every FailoverTime.
+	// (default 10 s). Leases are renewed every FailoverTime/3.
 	FailoverTime time.Duration
+	// TakerInterval: how often the lease taker scans the table (default
+	// FailoverTime, as the Java KCL). A lease of a dead worker is taken
+	// within FailoverTime + 2 × TakerInterval of its last renewal.
+	TakerInterval time.Duration
 	// ShardSyncInterval: how often ListShards is compared with the lease
 	// table to create missing leases (default 60 s).
 	ShardSyncInterval time.Duration
@@ -150,6 +153,9 @@ func New(cfg Config) (*Worker, error) {
 	}
 	if cfg.FailoverTime <= 0 {
 		cfg.FailoverTime = 10 * time.Second
+	}
+	if cfg.TakerInterval <= 0 {
+		cfg.TakerInterval = cfg.FailoverTime
 	}
 	if cfg.ShardSyncInterval <= 0 {
 		cfg.ShardSyncInterval = time.Minute
@@ -235,7 +241,7 @@ func (w *Worker) Run(ctx context.Context) error {
 			}
 		}()
 	}
-	every(w.cfg.FailoverTime, true, w.takeLeases)
+	every(w.cfg.TakerInterval, true, w.takeLeases)
 	every(w.cfg.ShardSyncInterval, false, func(ctx context.Context) {
 		if err := w.syncShards(ctx); err != nil {
 			w.log.Warn("consumer: shard sync failed", "err", err)
