@@ -63,6 +63,9 @@ func Write(w io.Writer, rep Report, asJSON bool) error {
 			fmt.Fprintf(w, "%s/%s CPU per record: client %.2f µs\n", p.Phase, p.Target, perRec(p.ClientCPU))
 		}
 	}
+	if rep.AggregationRatio != nil {
+		fmt.Fprintf(w, "ratio = producer-agg/producer-raw user records/s = %.2f\n", *rep.AggregationRatio)
+	}
 	if rep.Ratio != nil {
 		fmt.Fprintf(w, "ratio = endpoint/baseline put records/s = %.3f (%d alternating rounds)\n", *rep.Ratio, rep.Rounds)
 	}
