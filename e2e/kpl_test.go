@@ -10,7 +10,9 @@ import (
 	"os"
 	"os/exec"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
@@ -19,6 +21,7 @@ import (
 
 	"github.com/eddy-streams/eddy/internal/awsclient"
 	"github.com/eddy-streams/eddy/internal/shardmap"
+	"github.com/eddy-streams/eddy/pkg/consumer"
 	"github.com/eddy-streams/eddy/pkg/kpl"
 	"github.com/eddy-streams/eddy/pkg/producer"
 )
@@ -201,7 +204,7 @@ func TestNodeDeaggregatesProducer(t *testing.T) {
 
 // TestNodeAggregatesForKPL: what the aws-kinesis-agg npm module aggregates,
 // pkg/kpl de-aggregates into the same user records (keys, explicit hash
-// keys, data, order).
+// keys, data, order), and pkg/consumer delivers them from the built server.
 func TestNodeAggregatesForKPL(t *testing.T) {
 	var in []map[string]any
 	var want []kpl.Record
@@ -236,6 +239,78 @@ func TestNodeAggregatesForKPL(t *testing.T) {
 			t.Fatalf("record %d: got %+v want %+v", i, got[i], want[i])
 		}
 	}
+
+	// and pkg/consumer reads them from the built server as user records with
+	// sub-sequence numbers (one shard: aws-kinesis-agg is not shard-aware)
+	srv := startServer(t, "", "--durability", "none")
+	c := ownBodyClient(srv.URL)
+	createStream(t, c, "nodeagg", 1)
+	ctx := context.Background()
+	for _, k := range out {
+		b, _ := base64.StdEncoding.DecodeString(k["data"].(string))
+		in := &kinesis.PutRecordInput{StreamName: aws.String("nodeagg"), PartitionKey: aws.String(k["partitionKey"].(string)), Data: b}
+		if e, ok := k["explicitHashKey"].(string); ok && e != "" {
+			in.ExplicitHashKey = aws.String(e)
+		}
+		if _, err := c.PutRecord(ctx, in); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var mu sync.Mutex
+	var consumed []consumer.Record
+	rec := recorder{mu: &mu, out: &consumed}
+	w, err := consumer.New(consumer.Config{StreamName: "nodeagg", Kinesis: c, Leases: consumer.NewMemoryStore(),
+		Processor: func(string) consumer.RecordProcessor { return rec }, IdleTimeBetweenReads: 50 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wctx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- w.Run(wctx) }()
+	waitFor(t, "pkg/consumer to read the aws-kinesis-agg records", func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(consumed) >= len(want)
+	})
+	cancel()
+	<-done
+	if len(consumed) != len(want) {
+		t.Fatalf("consumed %d, want %d", len(consumed), len(want))
+	}
+	sub := int64(0)
+	for i, r := range consumed {
+		if r.PartitionKey != want[i].PartitionKey || r.ExplicitHashKey != want[i].ExplicitHashKey || !bytes.Equal(r.Data, want[i].Data) || !r.Aggregated {
+			t.Fatalf("consumed %d: %+v want %+v", i, r, want[i])
+		}
+		if i > 0 && r.SequenceNumber != consumed[i-1].SequenceNumber {
+			sub = 0
+		}
+		if r.SubSequenceNumber != sub {
+			t.Fatalf("consumed %d: sub-sequence %d, want %d", i, r.SubSequenceNumber, sub)
+		}
+		sub++
+	}
+}
+
+// recorder keeps every record it is given.
+type recorder struct {
+	mu  *sync.Mutex
+	out *[]consumer.Record
+}
+
+func (r recorder) Initialize(context.Context, consumer.InitializationInput) {}
+func (r recorder) ProcessRecords(ctx context.Context, in consumer.ProcessRecordsInput) {
+	r.mu.Lock()
+	*r.out = append(*r.out, in.Records...)
+	r.mu.Unlock()
+	in.Checkpointer.Checkpoint(ctx)
+}
+func (r recorder) LeaseLost(context.Context, consumer.LeaseLostInput) {}
+func (r recorder) ShardEnded(ctx context.Context, in consumer.ShardEndedInput) {
+	in.Checkpointer.Checkpoint(ctx)
+}
+func (r recorder) ShutdownRequested(ctx context.Context, in consumer.ShutdownRequestedInput) {
+	in.Checkpointer.Checkpoint(ctx)
 }
 
 func dynamoCfg(url string) aws.Config {
