@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
@@ -55,6 +56,15 @@ func (w *Worker) registerConsumer(ctx context.Context) error {
 	}
 }
 
+// The Go SDK's event-stream codec (smithy-go internal/eventstream.Codec,
+// one per client) reuses one payload buffer for every event of every
+// subscription made through that client, so concurrent subscriptions on one
+// client race on it and may corrupt each other's events (seen with the race
+// detector, smithy-go v1.28.9). Each subscription therefore gets its own
+// client when the API is a *kinesis.Client (anything with Options()); for
+// other implementations the calls are at least serialised by subscribeMu.
+var subscribeMu sync.Mutex
+
 // fanOutFetcher reads with SubscribeToShard; a subscription that ends
 // (after five minutes, or on error) is renewed after the last continuation
 // sequence number.
@@ -88,8 +98,19 @@ func (f *fanOutFetcher) subscribe(ctx context.Context) error {
 		pos.Type = types.ShardIteratorTypeTrimHorizon
 	}
 	sctx, cancel := context.WithCancel(ctx)
-	out, err := f.w.cfg.Kinesis.(FanOutAPI).SubscribeToShard(sctx, &kinesis.SubscribeToShardInput{
+	api := f.w.cfg.Kinesis.(FanOutAPI)
+	own := false
+	if o, ok := api.(interface{ Options() kinesis.Options }); ok {
+		api, own = kinesis.New(o.Options()), true // a codec of its own
+	}
+	if !own {
+		subscribeMu.Lock()
+	}
+	out, err := api.SubscribeToShard(sctx, &kinesis.SubscribeToShardInput{
 		ConsumerARN: aws.String(f.w.consumerARN), ShardId: aws.String(f.shardID), StartingPosition: pos})
+	if !own {
+		subscribeMu.Unlock()
+	}
 	if err != nil {
 		cancel()
 		return fmt.Errorf("subscribe to shard: %w", err)

@@ -74,17 +74,26 @@ type LeaseStore interface {
 type MemoryStore struct {
 	mu     sync.Mutex
 	leases map[string]Lease
-	// Fail, when set, is called before every operation; an error it
-	// returns fails the operation (fault injection).
-	Fail func(op, key string) error
+	failFn func(op, key string) error
+}
+
+// SetFail installs fault injection: f is called before every operation
+// and an error it returns fails the operation. nil removes it.
+func (m *MemoryStore) SetFail(f func(op, key string) error) {
+	m.mu.Lock()
+	m.failFn = f
+	m.mu.Unlock()
 }
 
 // NewMemoryStore returns an empty MemoryStore.
 func NewMemoryStore() *MemoryStore { return &MemoryStore{leases: map[string]Lease{}} }
 
 func (m *MemoryStore) fail(op, key string) error {
-	if m.Fail != nil {
-		return m.Fail(op, key)
+	m.mu.Lock()
+	f := m.failFn
+	m.mu.Unlock()
+	if f != nil {
+		return f(op, key)
 	}
 	return nil
 }
