@@ -238,3 +238,84 @@ func TestConsumeEddy(t *testing.T) {
 		})
 	}
 }
+
+// TestJavaKCLSharesTable: a lease written and updated with the Java KCL's
+// request shapes (legacy Expected/AttributeUpdates, as DynamoDBLeaseRefresher
+// sends them) is read, taken and lost by DynamoStore, and the other way
+// round, on Eddy's DynamoDB: Go and Java workers can share one table.
+func TestJavaKCLSharesTable(t *testing.T) {
+	srv := eddytest.Start(t)
+	db := dynamoClient(srv)
+	st := consumer.NewDynamoStore(db, "shared")
+	st.PollInterval = 10 * time.Millisecond
+	if err := st.Init(bg); err != nil {
+		t.Fatal(err)
+	}
+	S := func(v string) ddb.AttributeValue { return &ddb.AttributeValueMemberS{Value: v} }
+	N := func(v string) ddb.AttributeValue { return &ddb.AttributeValueMemberN{Value: v} }
+	key := map[string]ddb.AttributeValue{"leaseKey": S("shardId-000000000000")}
+	// createLeaseIfNotExists
+	_, err := db.PutItem(bg, &dynamodb.PutItemInput{TableName: aws.String("shared"),
+		Item: map[string]ddb.AttributeValue{"leaseKey": S("shardId-000000000000"), "leaseCounter": N("0"),
+			"ownerSwitchesSinceCheckpoint": N("0"), "checkpoint": S("TRIM_HORIZON"), "checkpointSubSequenceNumber": N("0"),
+			"startingHashKey": S("0"), "endingHashKey": S("340282366920938463463374607431768211455")},
+		Expected: map[string]ddb.ExpectedAttributeValue{"leaseKey": {Exists: aws.Bool(false)}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ls, err := st.List(bg)
+	if err != nil || len(ls) != 1 || ls[0].Checkpoint != consumer.TrimHorizon || ls[0].EndingHashKey == "" {
+		t.Fatalf("Go reads the Java lease: %v %+v", err, ls)
+	}
+	goLease := ls[0]
+	if err := st.Take(bg, &goLease, "go-worker"); err != nil {
+		t.Fatal(err)
+	}
+	// the Java taker, with the counter it saw before: refused
+	javaTake := func(counter, next string) error {
+		_, err := db.UpdateItem(bg, &dynamodb.UpdateItemInput{TableName: aws.String("shared"), Key: key,
+			Expected: map[string]ddb.ExpectedAttributeValue{"leaseCounter": {Value: N(counter)}},
+			AttributeUpdates: map[string]ddb.AttributeValueUpdate{
+				"leaseOwner":                   {Action: ddb.AttributeActionPut, Value: S("java-worker")},
+				"leaseCounter":                 {Action: ddb.AttributeActionPut, Value: N(next)},
+				"ownerSwitchesSinceCheckpoint": {Action: ddb.AttributeActionAdd, Value: N("1")},
+				"checkpointOwner":              {Action: ddb.AttributeActionDelete},
+			},
+			ReturnValues: ddb.ReturnValueAllNew, ReturnValuesOnConditionCheckFailure: ddb.ReturnValuesOnConditionCheckFailureAllOld})
+		return err
+	}
+	var cf *ddb.ConditionalCheckFailedException
+	if err := javaTake("0", "1"); !errors.As(err, &cf) {
+		t.Fatalf("stale Java take: %v", err)
+	}
+	// with the current counter: the Java worker steals it, the Go worker loses it
+	if err := javaTake("1", "2"); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Renew(bg, &goLease); !errors.Is(err, consumer.ErrConflict) {
+		t.Fatalf("Go renew after the Java take: %v", err)
+	}
+	// Java checkpoint at a sub-sequence number
+	_, err = db.UpdateItem(bg, &dynamodb.UpdateItemInput{TableName: aws.String("shared"), Key: key,
+		Expected: map[string]ddb.ExpectedAttributeValue{"leaseCounter": {Value: N("2")}, "leaseOwner": {Value: S("java-worker")}},
+		AttributeUpdates: map[string]ddb.AttributeValueUpdate{
+			"checkpoint":                         {Action: ddb.AttributeActionPut, Value: S("49590338271490256608559692538361571095921575989136588898")},
+			"checkpointSubSequenceNumber":        {Action: ddb.AttributeActionPut, Value: N("5")},
+			"ownerSwitchesSinceCheckpoint":       {Action: ddb.AttributeActionPut, Value: N("0")},
+			"leaseCounter":                       {Action: ddb.AttributeActionPut, Value: N("3")},
+			"pendingCheckpoint":                  {Action: ddb.AttributeActionDelete},
+			"pendingCheckpointSubSequenceNumber": {Action: ddb.AttributeActionDelete},
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := st.Get(bg, "shardId-000000000000")
+	if err != nil || l.Owner != "java-worker" || l.Counter != 3 || l.SubSequence != 5 || l.OwnerSwitches != 0 ||
+		l.Checkpoint != "49590338271490256608559692538361571095921575989136588898" {
+		t.Fatalf("Go reads the Java checkpoint: %v %+v", err, l)
+	}
+	// the Java worker dies; a Go worker takes the lease back with the counter it saw
+	if err := st.Take(bg, l, "go-worker"); err != nil || l.Owner != "go-worker" || l.Counter != 4 || l.OwnerSwitches != 1 {
+		t.Fatalf("Go take back: %v %+v", err, l)
+	}
+}
