@@ -7,11 +7,14 @@ import (
 	"path/filepath"
 
 	"github.com/eddy-streams/eddy/internal/awsproto"
+	"github.com/eddy-streams/eddy/internal/cloudwatch"
 	"github.com/eddy-streams/eddy/internal/config"
 	"github.com/eddy-streams/eddy/internal/dynamodb"
 	"github.com/eddy-streams/eddy/internal/firehose"
 	"github.com/eddy-streams/eddy/internal/gateway"
 	"github.com/eddy-streams/eddy/internal/sigv4"
+	"github.com/eddy-streams/eddy/internal/storage/logstore"
+	"github.com/eddy-streams/eddy/internal/sts"
 )
 
 // sigv4Authenticator verifies signatures against the keys in --credentials;
@@ -59,18 +62,24 @@ func startExtraServices(s *Server, cfg config.Config, o Options, selfURL string)
 	if err != nil {
 		return nil, nil, err
 	}
-	return []awsproto.Service{fh, ddb}, nil, nil
+	// STS GetCallerIdentity and CloudWatch PutMetricData (exposed at /metrics)
+	return []awsproto.Service{fh, ddb, sts.New(), cloudwatch.New()}, nil, nil
 }
 
 // startDynamoDB opens the DynamoDB tables kept under <data-dir>/dynamodb;
 // with --durability always every change is fsynced before it is
-// acknowledged.
+// acknowledged, with interval the log is fsynced that often.
 func startDynamoDB(s *Server, cfg config.Config, o Options) (*dynamodb.Service, error) {
 	dir := ""
 	if cfg.DataDir != "" {
 		dir = filepath.Join(cfg.DataDir, "dynamodb")
 	}
-	ddb, err := dynamodb.Open(dynamodb.Options{Dir: dir, Sync: cfg.Durability == "always", Now: o.Now, Logger: s.log.With("service", "dynamodb")})
+	mode, interval, err := logstore.ParseDurability(cfg.Durability)
+	if err != nil {
+		return nil, err
+	}
+	ddb, err := dynamodb.Open(dynamodb.Options{Dir: dir, Sync: mode == logstore.Always, SyncInterval: interval,
+		ExpireTTL: true, Now: o.Now, Logger: s.log.With("service", "dynamodb")})
 	if err != nil {
 		return nil, fmt.Errorf("dynamodb: %w", err)
 	}

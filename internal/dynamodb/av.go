@@ -407,7 +407,10 @@ func dupCheck(ss []string) error {
 	return nil
 }
 
-var decCtx = apd.Context{Precision: 38, MaxExponent: 200, MinExponent: -200, Traps: apd.DefaultTraps}
+// decCtx computes sums exactly (operands have at most 38 digits and
+// exponents within DynamoDB's range); normNumber then refuses a result
+// that needs more than 38 significant digits, as DynamoDB does.
+var decCtx = apd.Context{Precision: 400, MaxExponent: 1000, MinExponent: -1000, Traps: apd.DefaultTraps}
 
 // normNumber validates a DynamoDB number (at most 38 significant digits,
 // magnitude between 1E-130 and 9.9…E+125) and returns its canonical decimal
@@ -644,8 +647,23 @@ func itemSize(it Item) int {
 	return n
 }
 
-// String renders a for messages.
+// String renders a for messages the way DynamoDB does ("{N:5}", "{S:x}").
 func (a *AV) String() string {
+	switch {
+	case a == nil:
+		return "{}"
+	case a.S != nil:
+		return "{S:" + *a.S + "}"
+	case a.N != nil:
+		return "{N:" + *a.N + "}"
+	case a.BOOL != nil:
+		if *a.BOOL {
+			return "{BOOL:true}"
+		}
+		return "{BOOL:false}"
+	case a.NULL != nil:
+		return "{NULL:true}"
+	}
 	b, _ := a.MarshalJSON()
 	return string(b)
 }

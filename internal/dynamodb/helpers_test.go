@@ -105,3 +105,5 @@ func (e *testEnv) leaseTable(t testing.TB, name string) {
 		t.Fatal(err)
 	}
 }
+
+func errorsAs(err error, target any) bool { return errors.As(err, target) }

@@ -67,7 +67,7 @@ func (s *Service) deleteItem(c *call) (any, error) {
 		}
 	}
 	if old != nil {
-		if err := s.commitLocked(logRec{Op: "del", Key: tableKey(t.meta.Account, t.meta.Region, t.meta.Name), Item: t.keyItem(old)}); err != nil {
+		if err := s.commitLocked(c, logRec{Op: "del", Key: tableKey(t.meta.Account, t.meta.Region, t.meta.Name), Item: t.keyItem(old)}); err != nil {
 			return nil, err
 		}
 	}

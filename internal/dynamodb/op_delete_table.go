@@ -28,7 +28,7 @@ func (s *Service) deleteTable(c *call) (any, error) {
 		return nil, invalid("Resource cannot be deleted as it is currently protected against deletion. Disable deletion protection first.")
 	}
 	d := t.describe("DELETING")
-	if err := s.commitLocked(logRec{Op: "drop", Key: tableKey(t.meta.Account, t.meta.Region, t.meta.Name)}); err != nil {
+	if err := s.commitLocked(c, logRec{Op: "drop", Key: tableKey(t.meta.Account, t.meta.Region, t.meta.Name)}); err != nil {
 		return nil, err
 	}
 	return &tableDescOutput{TableDescription: d}, nil

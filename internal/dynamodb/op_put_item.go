@@ -73,7 +73,7 @@ func (s *Service) putItem(c *call) (any, error) {
 			return nil, conditionFailed(failItem(onFail, old))
 		}
 	}
-	if err := s.commitLocked(logRec{Op: "put", Key: tableKey(t.meta.Account, t.meta.Region, t.meta.Name), Item: in.Item}); err != nil {
+	if err := s.commitLocked(c, logRec{Op: "put", Key: tableKey(t.meta.Account, t.meta.Region, t.meta.Name), Item: in.Item}); err != nil {
 		return nil, err
 	}
 	out := &writeOutput{ConsumedCapacity: capacity(in.ReturnConsumedCapacity, t, itemSize(in.Item), true, true)}

@@ -113,6 +113,9 @@ func (s *Service) query(c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	if v.ix != nil && v.ix.Global && in.ConsistentRead != nil && *in.ConsistentRead {
+		return nil, invalid("Consistent reads are not supported on global secondary indexes")
+	}
 	spec, err := readSpecOf(v, in.Select, proj, filter, in.Limit, in.ExclusiveStartKey)
 	if err != nil {
 		return nil, err

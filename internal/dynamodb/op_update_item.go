@@ -182,7 +182,7 @@ func (s *Service) updateItem(c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := s.commitLocked(logRec{Op: "put", Key: tableKey(t.meta.Account, t.meta.Region, t.meta.Name), Item: neu}); err != nil {
+	if err := s.commitLocked(c, logRec{Op: "put", Key: tableKey(t.meta.Account, t.meta.Region, t.meta.Name), Item: neu}); err != nil {
 		return nil, err
 	}
 	out := &writeOutput{ConsumedCapacity: capacity(in.ReturnConsumedCapacity, t, itemSize(neu), true, true)}

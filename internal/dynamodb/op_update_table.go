@@ -58,7 +58,7 @@ func (s *Service) updateTable(c *call) (any, error) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	t, err := s.lookupLocked(c, in.TableName)
+	t, err := s.lookupNamedLocked(c, in.TableName)
 	if err != nil {
 		return nil, err
 	}
@@ -187,7 +187,7 @@ func (s *Service) updateTable(c *call) (any, error) {
 			return nil, invalid("One or more parameter values were invalid: an existing item does not fit the new index: %s", err.(*awserr.Error).Message)
 		}
 	}
-	if err := s.commitLocked(logRec{Op: "table", Table: &m}); err != nil {
+	if err := s.commitLocked(c, logRec{Op: "table", Table: &m}); err != nil {
 		return nil, err
 	}
 	return &tableDescOutput{TableDescription: t.describe("ACTIVE")}, nil

@@ -54,9 +54,14 @@ type Options struct {
 	// Dir holds the log; empty keeps everything in memory.
 	Dir string
 	// Sync fsyncs the log before a change is acknowledged.
-	Sync   bool
-	Now    func() time.Time
-	Logger *slog.Logger
+	Sync bool
+	// SyncInterval, without Sync, fsyncs the log this often.
+	SyncInterval time.Duration
+	// ExpireTTL starts a background sweep deleting expired items of tables
+	// with TTL enabled every minute (SweepTTL runs one sweep).
+	ExpireTTL bool
+	Now       func() time.Time
+	Logger    *slog.Logger
 }
 
 // Service is the DynamoDB API.
@@ -68,11 +73,20 @@ type Service struct {
 	mu     sync.RWMutex
 	tables map[string]*table // by tableKey(account, region, name)
 	wal    *wal              // nil: in memory
+
+	stop chan struct{}
+	done chan struct{}
+
+	sweepStop chan struct{} // nil without Options.SweepTTL
+	sweepDone chan struct{}
 }
 
 type call struct {
 	account, region string
 	body            []byte
+	// syncSeq is the log sequence this call's changes must reach stable
+	// storage at before it answers (0: nothing written).
+	syncSeq uint64
 }
 
 type opFunc func(s *Service, c *call) (any, error)
@@ -96,12 +110,47 @@ func Open(o Options) (*Service, error) {
 			return nil, err
 		}
 		s.wal = w
+		if !o.Sync && o.SyncInterval > 0 {
+			s.stop, s.done = make(chan struct{}), make(chan struct{})
+			go s.syncLoop(w, o.SyncInterval)
+		}
+	}
+	if o.ExpireTTL {
+		s.sweepStop, s.sweepDone = make(chan struct{}), make(chan struct{})
+		go s.sweepLoop()
 	}
 	return s, nil
 }
 
+// syncLoop fsyncs the log every interval (--durability interval).
+func (s *Service) syncLoop(w *wal, every time.Duration) {
+	defer close(s.done)
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.stop:
+			return
+		case <-t.C:
+			if err := w.flush(); err != nil {
+				s.log.Error("dynamodb log sync failed", "err", err)
+			}
+		}
+	}
+}
+
 // Close syncs and closes the log.
 func (s *Service) Close() error {
+	if s.sweepStop != nil {
+		close(s.sweepStop)
+		<-s.sweepDone
+		s.sweepStop = nil
+	}
+	if s.stop != nil {
+		close(s.stop)
+		<-s.done
+		s.stop = nil
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.wal == nil {
@@ -132,7 +181,16 @@ func (s *Service) Call(account, region, op string, body []byte) ([]byte, error) 
 	if !ok {
 		return nil, &awserr.Error{Type: tUnknownOperation, Status: 400}
 	}
-	out, err := f(s, &call{account: account, region: region, body: body})
+	c := &call{account: account, region: region, body: body}
+	out, err := f(s, c)
+	if c.syncSeq > 0 {
+		// group commit: the fsync runs after the service lock is released,
+		// one fsync covering every change appended before it
+		if serr := s.syncTo(c.syncSeq); serr != nil {
+			s.log.Error("dynamodb log sync failed", "err", serr)
+			return nil, &awserr.Error{Type: tInternalServer, Status: 500, Message: "Internal server error"}
+		}
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -149,9 +207,8 @@ func (s *Service) Call(account, region, op string, body []byte) ([]byte, error) 
 // Claims implements gateway.Protocol: requests whose target names this
 // service.
 func (s *Service) Claims(r *http.Request, _ []byte) (string, bool) {
-	t := r.Header.Get("X-Amz-Target")
-	prefix, op, ok := strings.Cut(t, ".")
-	return op, ok && prefix == TargetPrefix
+	prefix, op, _ := strings.Cut(r.Header.Get("X-Amz-Target"), ".")
+	return op, prefix == TargetPrefix
 }
 
 // ServeAWS implements gateway.Protocol: it answers in JSON 1.0 with the
@@ -309,6 +366,18 @@ func (s *Service) lookupLocked(c *call, name *string) (*table, error) {
 	return t, nil
 }
 
+// lookupNamedLocked is lookupLocked for the control-plane operations,
+// whose not-found message names the table ("Requested resource not found:
+// Table: T not found").
+func (s *Service) lookupNamedLocked(c *call, name *string) (*table, error) {
+	t, err := s.lookupLocked(c, name)
+	if e, ok := awserr.As(err); ok && e.Type == tResourceNotFound {
+		_, _, n := tableName(c, name)
+		return nil, notFoundMsg("Requested resource not found: Table: " + n + " not found")
+	}
+	return t, err
+}
+
 // ---- persistence ----
 
 // logRec is one record of the log.
@@ -358,8 +427,20 @@ func (s *Service) replay(r logRec) error {
 	return nil
 }
 
-// commitLocked makes recs durable (one atomic log record) and applies them.
-func (s *Service) commitLocked(recs ...logRec) error {
+func (s *Service) syncTo(seq uint64) error {
+	s.mu.RLock()
+	w := s.wal
+	s.mu.RUnlock()
+	if w == nil {
+		return nil
+	}
+	return w.syncTo(seq)
+}
+
+// commitLocked appends recs to the log (one atomic record) and applies
+// them; the caller's call is marked to wait for the record's fsync (after
+// the lock is released: see Call).
+func (s *Service) commitLocked(c *call, recs ...logRec) error {
 	if len(recs) == 0 {
 		return nil
 	}
@@ -368,10 +449,12 @@ func (s *Service) commitLocked(recs ...logRec) error {
 		rec = logRec{Op: "batch", Ops: recs}
 	}
 	if s.wal != nil {
-		if err := s.wal.append(rec); err != nil {
+		seq, err := s.wal.append(rec)
+		if err != nil {
 			s.log.Error("dynamodb log write failed", "err", err)
 			return &awserr.Error{Type: tInternalServer, Status: 500, Message: "Internal server error"}
 		}
+		c.syncSeq = seq
 	}
 	if err := s.replay(rec); err != nil {
 		return fmt.Errorf("apply log record: %w", err)

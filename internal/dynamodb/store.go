@@ -16,6 +16,12 @@ package dynamodb
 // dynamodb.log.tmp, fsyncs it, renames it over dynamodb.log and fsyncs the
 // directory. A failed write or fsync poisons the log: every later change
 // fails until the process restarts.
+//
+// Group commit: appends happen under Service.mu (the log order is the
+// order changes are applied); the fsync a change waits for runs after
+// Service.mu is released, under wal.syncMu, and covers every record
+// appended before it started. Lock order: Service.mu, then wal.syncMu
+// (compaction holds both); syncTo takes only wal.syncMu.
 
 import (
 	"bufio"
@@ -28,25 +34,37 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"sync"
+	"sync/atomic"
 )
 
 const (
 	walName     = "dynamodb.log"
 	walMagic    = "EDB1"
 	maxFrame    = 64 << 20
-	compactMin  = 16 << 20
 	compactMult = 4
 )
+
+// compactMin is the log size below which it is never compacted (a
+// variable for tests).
+var compactMin int64 = 16 << 20
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
 type wal struct {
 	dir  string
-	f    *os.File
-	size int64
 	sync bool
 	log  *slog.Logger
-	err  error // sticky
+
+	// guarded by Service.mu (and syncMu where compaction swaps the file)
+	f    *os.File
+	size int64
+	seq  atomic.Uint64 // records appended
+
+	syncMu sync.Mutex
+	synced uint64 // guarded by syncMu: records known to be on stable storage
+	err    error  // sticky; guarded by Service.mu for appends, syncMu for syncs
+	serr   error  // sticky fsync error, guarded by syncMu
 }
 
 func openWAL(dir string, sync bool, log *slog.Logger, apply func(logRec) error) (*wal, error) {
@@ -150,25 +168,51 @@ func frame(rec logRec) ([]byte, error) {
 	return b, nil
 }
 
-func (w *wal) append(rec logRec) error {
+// append writes rec (caller holds Service.mu) and returns its sequence
+// number for syncTo.
+func (w *wal) append(rec logRec) (uint64, error) {
 	if w.err != nil {
-		return w.err
+		return 0, w.err
 	}
 	b, err := frame(rec)
 	if err != nil {
-		return err
+		return 0, err
+	}
+	w.syncMu.Lock()
+	serr := w.serr
+	w.syncMu.Unlock()
+	if serr != nil {
+		w.err = serr
+		return 0, serr
 	}
 	if _, err := w.f.Write(b); err != nil {
 		w.err = fmt.Errorf("append dynamodb log: %w", err)
-		return w.err
+		return 0, w.err
 	}
 	w.size += int64(len(b))
-	if w.sync {
-		if err := w.f.Sync(); err != nil {
-			w.err = fmt.Errorf("sync dynamodb log: %w", err)
-			return w.err
-		}
+	return w.seq.Add(1), nil
+}
+
+// syncTo returns once record seq is on stable storage (at once without
+// Options.Sync). One fsync serves every record appended before it began.
+func (w *wal) syncTo(seq uint64) error {
+	if !w.sync {
+		return nil
 	}
+	w.syncMu.Lock()
+	defer w.syncMu.Unlock()
+	if w.serr != nil {
+		return w.serr
+	}
+	if w.synced >= seq {
+		return nil
+	}
+	upTo := w.seq.Load()
+	if err := w.f.Sync(); err != nil {
+		w.serr = fmt.Errorf("sync dynamodb log: %w", err)
+		return w.serr
+	}
+	w.synced = upTo
 	return nil
 }
 
@@ -176,8 +220,26 @@ func (w *wal) needsCompaction(live int64) bool {
 	return w.err == nil && w.size > compactMin && w.size > compactMult*live
 }
 
-// compact replaces the log with recs.
+// flush fsyncs everything appended so far (the interval mode's timer).
+func (w *wal) flush() error {
+	w.syncMu.Lock()
+	defer w.syncMu.Unlock()
+	if w.serr != nil {
+		return w.serr
+	}
+	upTo := w.seq.Load()
+	if err := w.f.Sync(); err != nil {
+		w.serr = fmt.Errorf("sync dynamodb log: %w", err)
+		return w.serr
+	}
+	w.synced = upTo
+	return nil
+}
+
+// compact replaces the log with recs (caller holds Service.mu).
 func (w *wal) compact(recs []logRec) error {
+	w.syncMu.Lock()
+	defer w.syncMu.Unlock()
 	tmp := filepath.Join(w.dir, walName+".tmp")
 	f, err := os.OpenFile(tmp, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o644)
 	if err != nil {
@@ -221,10 +283,13 @@ func (w *wal) compact(recs []logRec) error {
 	w.f.Close()
 	w.f = f
 	w.size = size
+	w.synced = w.seq.Load() // the new file was fsynced whole
 	return w.err
 }
 
 func (w *wal) close() error {
+	w.syncMu.Lock()
+	defer w.syncMu.Unlock()
 	err := w.f.Sync()
 	if e := w.f.Close(); err == nil {
 		err = e

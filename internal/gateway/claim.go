@@ -89,6 +89,9 @@ func (g *Gateway) serveProtocol(w http.ResponseWriter, r *http.Request) bool {
 	id, authErr := g.auth(r, body)
 	req := &awsproto.Request{Ctx: r.Context(), Operation: op, Body: body, Account: id.Account, Region: id.Region, RequestID: reqID}
 	code := svc.ServeAWS(w, r, req, authErr)
+	if code == "UnknownOperationException" || code == "InvalidAction" || len(op) > 64 {
+		op = "unknown" // the name is user input: keep the counter's label set bounded
+	}
 	g.count(svc.TargetPrefix(), op, code)
 	return true
 }

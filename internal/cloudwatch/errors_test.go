@@ -1,0 +1,5 @@
+package cloudwatch
+
+import "errors"
+
+func errorsAsImpl(err error, target any) bool { return errors.As(err, target) }

@@ -1,0 +1,5 @@
+package cloudwatch
+
+import "reflect"
+
+var reflectMapStringAny = reflect.TypeOf(map[string]any(nil))
