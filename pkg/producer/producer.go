@@ -192,6 +192,7 @@ type Producer struct {
 	lastMap    time.Time
 	flushing   int // Flush calls waiting
 	suspects   []suspect
+	sealed     int // bytes sealed since the flusher was last woken for them
 
 	kick   chan struct{}
 	sem    chan struct{}
@@ -319,7 +320,13 @@ func (p *Producer) PutWithHashKey(ctx context.Context, partitionKey, explicitHas
 		if s.agg.Len() > 0 && (s.agg.Len() >= p.cfg.AggregationMaxCount ||
 			s.agg.SizeWith(partitionKey, ehk, len(data)) > p.cfg.AggregationMaxSize) {
 			p.sealLocked(s)
-			kick = true
+			// wake the flusher once about a batch's worth was sealed; the
+			// tick handles the rest (a scan per seal costs more than it saves)
+			p.sealed += s.queue[len(s.queue)-1].size()
+			if p.sealed >= p.cfg.CollectionMaxSize {
+				p.sealed = 0
+				kick = true
+			}
 		}
 		if s.agg.Len() == 0 {
 			s.aggFirst, s.aggDL, s.aggLo, s.aggHi, s.aggBytes = now, deadline, hk, hk, 0
