@@ -194,6 +194,13 @@ func (d *DynamoStore) Checkpoint(ctx context.Context, l *Lease, seq string, sub 
 			":cp": str(seq), ":sub": num(sub), ":zero": num(0)})
 }
 
+func (d *DynamoStore) PrepareCheckpoint(ctx context.Context, l *Lease, seq string, sub int64) error {
+	return d.update(ctx, "prepare checkpoint", l, "#c = :c AND #o = :o", "SET #c = :n, #p = :p, #ps = :ps",
+		map[string]string{"#c": aCounter, "#o": aOwner, "#p": aPending, "#ps": aPendingSub},
+		map[string]ddb.AttributeValue{":c": num(l.Counter), ":o": str(l.Owner), ":n": num(l.Counter + 1),
+			":p": str(seq), ":ps": num(sub)})
+}
+
 func (d *DynamoStore) SetChildren(ctx context.Context, key string, children []string) error {
 	l := Lease{Key: key}
 	err := d.update(ctx, "set children of", &l, "attribute_exists(#k)", "SET #ch = :ch",

@@ -61,14 +61,23 @@ func TestDynamoStoreOnEddy(t *testing.T) {
 	if err := st.Take(bg, &stale, "w2"); !errors.Is(err, consumer.ErrConflict) {
 		t.Fatalf("stale take: %v", err)
 	}
-	if err := st.Checkpoint(bg, &l, "49590338271490256608559692538361571095921575989136588898", 3); err != nil || l.Counter != 3 || l.OwnerSwitches != 0 {
+	if err := st.PrepareCheckpoint(bg, &l, "49590338271490256608559692538361571095921575989136588999", 7); err != nil || l.Counter != 3 {
+		t.Fatalf("prepare checkpoint: %v %+v", err, l)
+	}
+	if got, _ := st.Get(bg, l.Key); got.PendingCheckpoint != "49590338271490256608559692538361571095921575989136588999" || got.PendingSubSequence != 7 {
+		t.Fatalf("pending checkpoint not stored: %+v", got)
+	}
+	if err := st.Checkpoint(bg, &l, "49590338271490256608559692538361571095921575989136588898", 3); err != nil || l.Counter != 4 || l.OwnerSwitches != 0 {
 		t.Fatalf("checkpoint: %v %+v", err, l)
+	}
+	if got, _ := st.Get(bg, l.Key); got.PendingCheckpoint != "" || got.PendingSubSequence != 0 {
+		t.Fatalf("checkpoint did not clear the pending one: %+v", got)
 	}
 	if err := st.SetChildren(bg, l.Key, []string{"shardId-000000000005", "shardId-000000000006"}); err != nil {
 		t.Fatal(err)
 	}
 	got, err := st.Get(bg, l.Key)
-	if err != nil || got == nil || got.Owner != "w1" || got.Counter != 3 || got.SubSequence != 3 || len(got.ChildShardIDs) != 2 ||
+	if err != nil || got == nil || got.Owner != "w1" || got.Counter != 4 || got.SubSequence != 3 || len(got.ChildShardIDs) != 2 ||
 		got.ParentShardIDs[0] != "shardId-000000000000" || got.EndingHashKey != l.EndingHashKey {
 		t.Fatalf("get: %v %+v", err, got)
 	}

@@ -63,6 +63,9 @@ type LeaseStore interface {
 	// Checkpoint stores the position if l's owner and counter still hold;
 	// it resets ownerSwitchesSinceCheckpoint and bumps the counter.
 	Checkpoint(ctx context.Context, l *Lease, seq string, sub int64) error
+	// PrepareCheckpoint stores a pending checkpoint (the KCL's two-phase
+	// prepareCheckpoint) under the same conditions; Checkpoint clears it.
+	PrepareCheckpoint(ctx context.Context, l *Lease, seq string, sub int64) error
 	// SetChildren records a finished shard's children (unconditional).
 	SetChildren(ctx context.Context, key string, children []string) error
 	// Delete removes a lease.
@@ -192,6 +195,15 @@ func (m *MemoryStore) Checkpoint(_ context.Context, l *Lease, seq string, sub in
 			c.PendingCheckpoint, c.PendingSubSequence, c.PendingState = "", 0, nil
 			c.Counter++
 			l.Checkpoint, l.SubSequence, l.Counter, l.OwnerSwitches = seq, sub, c.Counter, 0
+		})
+}
+
+func (m *MemoryStore) PrepareCheckpoint(_ context.Context, l *Lease, seq string, sub int64) error {
+	return m.update("PrepareCheckpoint", l.Key, func(c Lease) bool { return c.Counter == l.Counter && c.Owner == l.Owner },
+		func(c *Lease) {
+			c.PendingCheckpoint, c.PendingSubSequence = seq, sub
+			c.Counter++
+			l.PendingCheckpoint, l.PendingSubSequence, l.Counter = seq, sub, c.Counter
 		})
 }
 

@@ -45,6 +45,10 @@ type InitializationInput struct {
 	ShardID           string
 	Checkpoint        string // sequence number or sentinel
 	SubSequenceNumber int64
+	// PendingCheckpoint is a position prepared (PrepareCheckpoint) but
+	// not committed by a previous owner, "" when none.
+	PendingCheckpoint        string
+	PendingSubSequenceNumber int64
 }
 
 type ProcessRecordsInput struct {
@@ -101,6 +105,17 @@ func (c *Checkpointer) CheckpointAt(ctx context.Context, seq string, sub int64) 
 		return errors.New("consumer: checkpoint: not a sequence number")
 	}
 	return c.sc.checkpoint(ctx, seq, sub)
+}
+
+// PrepareCheckpoint records a pending checkpoint (seq, sub) without moving
+// the checkpoint: the first phase of the KCL's two-phase checkpoint. The
+// next owner of the shard sees it in InitializationInput. Checkpoint or
+// CheckpointAt commits (and clears it).
+func (c *Checkpointer) PrepareCheckpoint(ctx context.Context, seq string, sub int64) error {
+	if !isSequence(seq) {
+		return errors.New("consumer: prepare checkpoint: not a sequence number")
+	}
+	return c.sc.prepare(ctx, seq, sub)
 }
 
 // cmpExtended compares extended sequence numbers (seq, sub).

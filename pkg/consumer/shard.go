@@ -80,6 +80,21 @@ func (sc *shardConsumer) checkpoint(ctx context.Context, seq string, sub int64) 
 	return err
 }
 
+// prepare writes a pending checkpoint under the lease's lock.
+func (sc *shardConsumer) prepare(ctx context.Context, seq string, sub int64) error {
+	if sc.isLost() {
+		return ErrLeaseLost
+	}
+	sc.h.mu.Lock()
+	err := sc.w.cfg.Leases.PrepareCheckpoint(ctx, &sc.h.lease, seq, sub)
+	sc.h.mu.Unlock()
+	if errors.Is(err, ErrConflict) {
+		sc.lose()
+		return ErrLeaseLost
+	}
+	return err
+}
+
 func (sc *shardConsumer) lease() Lease {
 	sc.h.mu.Lock()
 	defer sc.h.mu.Unlock()
@@ -125,7 +140,8 @@ func (sc *shardConsumer) run(ctx context.Context) {
 		return // finished by a previous owner
 	}
 	sc.proc = w.cfg.Processor(sc.shardID)
-	sc.proc.Initialize(ctx, InitializationInput{ShardID: sc.shardID, Checkpoint: l.Checkpoint, SubSequenceNumber: l.SubSequence})
+	sc.proc.Initialize(ctx, InitializationInput{ShardID: sc.shardID, Checkpoint: l.Checkpoint, SubSequenceNumber: l.SubSequence,
+		PendingCheckpoint: l.PendingCheckpoint, PendingSubSequenceNumber: l.PendingSubSequence})
 	cp := &Checkpointer{sc: sc}
 	var f fetcher
 	start := position{seq: l.Checkpoint, sub: l.SubSequence}

@@ -398,3 +398,52 @@ func TestRenewFailureGivesUp(t *testing.T) {
 		w.crash()
 	})
 }
+
+// TestPrepareCheckpointSeenByNextOwner: a pending checkpoint prepared by a
+// worker that then dies reaches the next owner's Initialize; the
+// checkpoint itself did not move.
+func TestPrepareCheckpointSeenByNextOwner(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := newStream(1)
+		putN(f, 0, 5, 1)
+		store := NewMemoryStore()
+		prep := &prepProc{}
+		a := start(testWorker(t, "a", f, store, nil, func(c *Config) {
+			c.Processor = func(string) RecordProcessor { return prep }
+		}))
+		time.Sleep(3 * time.Second)
+		a.crash()
+		if prep.err != nil || prep.prepared == "" {
+			t.Fatalf("prepare: %q %v", prep.prepared, prep.err)
+		}
+		next := &prepProc{}
+		b := start(testWorker(t, "b", f, store, nil, func(c *Config) {
+			c.Processor = func(string) RecordProcessor { return next }
+		}))
+		time.Sleep(15 * time.Second)
+		b.crash()
+		if next.init.PendingCheckpoint != prep.prepared || next.init.PendingSubSequenceNumber != 0 || next.init.Checkpoint != TrimHorizon {
+			t.Fatalf("next owner initialised with %+v, prepared %s", next.init, prep.prepared)
+		}
+	})
+}
+
+// prepProc prepares a checkpoint at the last record of its first batch and
+// never commits.
+type prepProc struct {
+	init     InitializationInput
+	prepared string
+	err      error
+}
+
+func (p *prepProc) Initialize(_ context.Context, in InitializationInput) { p.init = in }
+func (p *prepProc) ProcessRecords(ctx context.Context, in ProcessRecordsInput) {
+	if p.prepared == "" {
+		last := in.Records[len(in.Records)-1]
+		p.err = in.Checkpointer.PrepareCheckpoint(ctx, last.SequenceNumber, last.SubSequenceNumber)
+		p.prepared = last.SequenceNumber
+	}
+}
+func (p *prepProc) LeaseLost(context.Context, LeaseLostInput)                 {}
+func (p *prepProc) ShardEnded(context.Context, ShardEndedInput)               {}
+func (p *prepProc) ShutdownRequested(context.Context, ShutdownRequestedInput) {}
