@@ -125,8 +125,9 @@ type Stats struct {
 }
 
 type held struct {
+	key       string // the lease key, immutable (read without mu)
 	mu        sync.Mutex
-	lease     Lease
+	lease     Lease // guarded by mu
 	renewedAt time.Time
 	sc        *shardConsumer
 }
@@ -331,7 +332,7 @@ func (w *Worker) take(ctx context.Context, l Lease, steal bool) {
 		return
 	}
 	w.log.Info("consumer: took lease", "shard", l.Key, "from", prev, "steal", steal)
-	h := &held{lease: l, renewedAt: w.clock.Now()}
+	h := &held{key: l.Key, lease: l, renewedAt: w.clock.Now()}
 	w.mu.Lock()
 	if steal {
 		w.stats.LeasesStolen++
@@ -364,7 +365,7 @@ func (w *Worker) renewLeases(ctx context.Context) {
 		}
 		h.mu.Unlock()
 		if err != nil {
-			w.log.Warn("consumer: renew lease", "shard", h.lease.Key, "err", err, "lost", lost)
+			w.log.Warn("consumer: renew lease", "shard", h.key, "err", err, "lost", lost)
 		}
 		if lost {
 			h.sc.lose()
@@ -375,8 +376,8 @@ func (w *Worker) renewLeases(ctx context.Context) {
 // release forgets a lease whose shard consumer ended.
 func (w *Worker) release(h *held, lost bool) {
 	w.mu.Lock()
-	if w.held[h.lease.Key] == h {
-		delete(w.held, h.lease.Key)
+	if w.held[h.key] == h {
+		delete(w.held, h.key)
 	}
 	if lost {
 		w.stats.LeasesLost++
