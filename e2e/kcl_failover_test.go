@@ -205,6 +205,9 @@ func TestKCLFailover(t *testing.T) {
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
+	// stop watching before the graceful shutdown hands every lease over
+	close(stopWatch)
+	<-watchDone
 	for _, pr := range procs[:2] {
 		pr.cmd.Process.Signal(syscall.SIGTERM)
 	}
@@ -213,8 +216,6 @@ func TestKCLFailover(t *testing.T) {
 			t.Errorf("%s: %v", pr.id, err)
 		}
 	}
-	close(stopWatch)
-	<-watchDone
 
 	// per-key order of first deliveries
 	sort.SliceStable(lines, func(i, j int) bool {
