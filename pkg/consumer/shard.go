@@ -169,8 +169,19 @@ func (sc *shardConsumer) run(ctx context.Context) {
 		if f == nil {
 			var err error
 			if f, err = w.newFetcher(ctx, sc.shardID, start); err != nil {
-				log.Warn("consumer: start reading", "err", err)
 				f = nil
+				if sc.shardGone(ctx, err) {
+					// trimmed past retention: nothing left to read; finishing
+					// it lets its children start
+					log.Warn("consumer: shard no longer in the stream; ending its lease", "err", err)
+					if sc.finish(ctx, cp, nil) {
+						w.count(func(s *Stats) { s.ShardsEnded++ })
+					} else if sc.isLost() {
+						lost = true
+					}
+					return
+				}
+				log.Warn("consumer: start reading", "err", err)
 				w.sleep(w.cfg.IdleTimeBetweenReads, sc.lostCh, w.shutdown)
 				continue
 			}
@@ -208,6 +219,25 @@ func (sc *shardConsumer) run(ctx context.Context) {
 			w.sleep(w.cfg.IdleTimeBetweenReads, sc.lostCh, w.shutdown)
 		}
 	}
+}
+
+// shardGone reports whether err is ResourceNotFound for a shard the
+// stream no longer lists (the stream itself answering ListShards).
+func (sc *shardConsumer) shardGone(ctx context.Context, err error) bool {
+	var nf *types.ResourceNotFoundException
+	if !errors.As(err, &nf) {
+		return false
+	}
+	shards, lerr := sc.w.listAllShards(ctx)
+	if lerr != nil {
+		return false
+	}
+	for _, s := range shards {
+		if aws.ToString(s.ShardId) == sc.shardID {
+			return false
+		}
+	}
+	return true
 }
 
 // parentsDone reports whether every parent lease is finished or absent.

@@ -447,3 +447,21 @@ func (p *prepProc) ProcessRecords(ctx context.Context, in ProcessRecordsInput) {
 func (p *prepProc) LeaseLost(context.Context, LeaseLostInput)                 {}
 func (p *prepProc) ShardEnded(context.Context, ShardEndedInput)               {}
 func (p *prepProc) ShutdownRequested(context.Context, ShutdownRequestedInput) {}
+
+// TestTrimmedShardEnds: a lease whose shard the stream no longer lists
+// (trimmed past retention) is ended, so nothing waits on it forever.
+func TestTrimmedShardEnds(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := newStream(1)
+		store := NewMemoryStore()
+		store.Create(context.Background(), Lease{Key: "shardId-000000000099", Checkpoint: TrimHorizon})
+		log := newLog()
+		w := start(testWorker(t, "a", f, store, log, nil))
+		time.Sleep(3 * time.Second)
+		w.crash()
+		l, _ := store.Get(context.Background(), "shardId-000000000099")
+		if !l.Done() || log.ended["shardId-000000000099"] != 1 {
+			t.Fatalf("gone shard's lease %+v, ShardEnded %v", l, log.ended)
+		}
+	})
+}
