@@ -145,6 +145,9 @@ type Report struct {
 	FanoutCosts []FanoutCost `json:"fanout_costs,omitempty"`
 	// Ratio is real/baseline put records/s, set when both ran.
 	Ratio *float64 `json:"ratio,omitempty"`
+	// AggregationRatio is producer-agg/producer-raw user records/s
+	// (--mode producer).
+	AggregationRatio *float64 `json:"aggregation_ratio,omitempty"`
 }
 
 // PhaseResult is one phase against one target.
@@ -222,7 +225,9 @@ var modes = map[string][]string{
 }
 
 // ModeNames lists the accepted modes.
-func ModeNames() []string { return []string{"put", "get", "latency", "fanout", "all"} }
+func ModeNames() []string {
+	return []string{"put", "get", "latency", "fanout", "producer", "consumer", "all"}
+}
 
 func (o Options) withDefaults() Options {
 	def := func(v *int, d int) {
@@ -449,6 +454,7 @@ func Run(ctx context.Context, o Options) (Report, error) {
 			return rep, fmt.Errorf("%s phase: %w", name, err)
 		}
 	}
+	rep.AggregationRatio = aggregationRatio(rep.Phases)
 	return rep, nil
 }
 
@@ -511,21 +517,25 @@ func newTarget(name, endpoint string, o Options) *target {
 // the SDK's default retryer and a transport that keeps a connection per
 // concurrent caller (and owns its request bodies: see awsclient.OwnBody). retryer, when not nil, wraps the default retryer.
 func newClient(endpoint string, o Options, retryer aws.Retryer) *kinesis.Client {
-	conns := o.Producers + o.Shards + 8
-	httpClient := awshttp.NewBuildableClient().WithTransportOptions(func(tr *http.Transport) {
+	return kinesis.New(kinesis.Options{
+		Region:       o.Region,
+		BaseEndpoint: aws.String(endpoint),
+		Credentials:  credentials.NewStaticCredentialsProvider("eddybench", "eddybench", ""),
+		HTTPClient:   awsclient.OwnBody{Next: newHTTPClient(endpoint, o)},
+		Retryer:      retryer,
+	})
+}
+
+// newHTTPClient keeps a connection per concurrent caller.
+func newHTTPClient(endpoint string, o Options) *awshttp.BuildableClient {
+	conns := o.Producers + o.Shards + 24
+	return awshttp.NewBuildableClient().WithTransportOptions(func(tr *http.Transport) {
 		tr.MaxIdleConns = conns * 2
 		tr.MaxIdleConnsPerHost = conns
 		tr.MaxConnsPerHost = 0
 		if strings.HasPrefix(endpoint, "https:") {
 			tr.TLSClientConfig = &tls.Config{InsecureSkipVerify: true} // the bench's own test server
 		}
-	})
-	return kinesis.New(kinesis.Options{
-		Region:       o.Region,
-		BaseEndpoint: aws.String(endpoint),
-		Credentials:  credentials.NewStaticCredentialsProvider("eddybench", "eddybench", ""),
-		HTTPClient:   awsclient.OwnBody{Next: httpClient},
-		Retryer:      retryer,
 	})
 }
 

@@ -66,6 +66,9 @@ func Write(w io.Writer, rep Report, asJSON bool) error {
 	if err := writeRate(w, rep); err != nil {
 		return err
 	}
+	if rep.AggregationRatio != nil {
+		fmt.Fprintf(w, "ratio = producer-agg/producer-raw user records/s = %.2f\n", *rep.AggregationRatio)
+	}
 	if rep.Ratio != nil {
 		fmt.Fprintf(w, "ratio = endpoint/baseline put records/s = %.3f (%d alternating rounds)\n", *rep.Ratio, rep.Rounds)
 	}

@@ -13,8 +13,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	ktypes "github.com/aws/aws-sdk-go-v2/service/kinesis/types"
 
-	"github.com/eddy-streams/eddy/internal/firehose/kpl"
 	"github.com/eddy-streams/eddy/internal/storage"
+	"github.com/eddy-streams/eddy/pkg/kpl"
 )
 
 // KinesisSource is what a KinesisStreamAsSource delivery stream needs from a

@@ -16,7 +16,7 @@ import (
 	ktypes "github.com/aws/aws-sdk-go-v2/service/kinesis/types"
 
 	"github.com/eddy-streams/eddy/internal/firehose"
-	"github.com/eddy-streams/eddy/internal/firehose/kpl"
+	"github.com/eddy-streams/eddy/pkg/kpl"
 )
 
 func waitStreamActive(t testing.TB, c *kinesis.Client, name string) {

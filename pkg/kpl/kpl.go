@@ -1,4 +1,5 @@
-// Package kpl de-aggregates records written by the Kinesis Producer Library.
+// Package kpl reads and writes the Kinesis Producer Library's aggregated
+// record format.
 //
 // An aggregated record is
 //
@@ -162,46 +163,11 @@ func parseRecord(b []byte) (rawRec, error) {
 }
 
 // Aggregate builds an aggregated record from recs (the inverse of
-// Deaggregate; used by tests and by producers).
+// Deaggregate).
 func Aggregate(recs []Record) []byte {
-	var body []byte
-	pkIdx := map[string]uint64{}
-	ehkIdx := map[string]uint64{}
-	var pks, ehks []string
+	var b Builder
 	for _, r := range recs {
-		if _, ok := pkIdx[r.PartitionKey]; !ok {
-			pkIdx[r.PartitionKey] = uint64(len(pks))
-			pks = append(pks, r.PartitionKey)
-		}
-		if r.ExplicitHashKey != "" {
-			if _, ok := ehkIdx[r.ExplicitHashKey]; !ok {
-				ehkIdx[r.ExplicitHashKey] = uint64(len(ehks))
-				ehks = append(ehks, r.ExplicitHashKey)
-			}
-		}
+		b.Add(r.PartitionKey, r.ExplicitHashKey, r.Data)
 	}
-	for _, pk := range pks {
-		body = protowire.AppendTag(body, 1, protowire.BytesType)
-		body = protowire.AppendString(body, pk)
-	}
-	for _, e := range ehks {
-		body = protowire.AppendTag(body, 2, protowire.BytesType)
-		body = protowire.AppendString(body, e)
-	}
-	for _, r := range recs {
-		var rb []byte
-		rb = protowire.AppendTag(rb, 1, protowire.VarintType)
-		rb = protowire.AppendVarint(rb, pkIdx[r.PartitionKey])
-		if r.ExplicitHashKey != "" {
-			rb = protowire.AppendTag(rb, 2, protowire.VarintType)
-			rb = protowire.AppendVarint(rb, ehkIdx[r.ExplicitHashKey])
-		}
-		rb = protowire.AppendTag(rb, 3, protowire.BytesType)
-		rb = protowire.AppendBytes(rb, r.Data)
-		body = protowire.AppendTag(body, 3, protowire.BytesType)
-		body = protowire.AppendBytes(body, rb)
-	}
-	sum := md5.Sum(body)
-	out := append(append([]byte(nil), Magic...), body...)
-	return append(out, sum[:]...)
+	return b.Bytes()
 }
