@@ -27,25 +27,25 @@ const RuntimeSQL = "SQL-1_0"
 // application is one application of either API. Exported fields are
 // persisted (see the package doc for the layout).
 type application struct {
-	ID          string  `json:"id"` // internal id; names the checkpoint namespace
-	Name        string  `json:"name"`
-	Account     string  `json:"account"`
-	Region      string  `json:"region"`
-	API         int     `json:"api"` // 1, or 2 once created/updated through kinesisanalyticsv2
-	Runtime     string  `json:"runtime"`
-	Mode        string  `json:"mode,omitempty"` // v2 ApplicationMode
-	Description *string `json:"description,omitempty"`
-	Code        string  `json:"code"`
-	CodeType    string  `json:"codeType,omitempty"` // v2 CodeContentType
-	CodeZip     []byte  `json:"codeZip,omitempty"`
+	ID          string          `json:"id"` // internal id; names the checkpoint namespace
+	Name        string          `json:"name"`
+	Account     string          `json:"account"`
+	Region      string          `json:"region"`
+	API         int             `json:"api"` // 1, or 2 once created/updated through kinesisanalyticsv2
+	Runtime     string          `json:"runtime"`
+	Mode        string          `json:"mode,omitempty"` // v2 ApplicationMode
+	Description *string         `json:"description,omitempty"`
+	Code        string          `json:"code"`
+	CodeType    string          `json:"codeType,omitempty"` // v2 CodeContentType
+	CodeZip     []byte          `json:"codeZip,omitempty"`
 	CodeS3      json.RawMessage `json:"codeS3,omitempty"`
-	ServiceRole string  `json:"serviceRole,omitempty"`
-	Status      string  `json:"status"`
-	Version     int64   `json:"version"`
-	CreatedMs   int64   `json:"createdMs"`
-	UpdatedMs   int64   `json:"updatedMs"`
-	VersionMs   int64   `json:"versionMs"`
-	UpdatedFrom int64   `json:"updatedFrom,omitempty"`
+	ServiceRole string          `json:"serviceRole,omitempty"`
+	Status      string          `json:"status"`
+	Version     int64           `json:"version"`
+	CreatedMs   int64           `json:"createdMs"`
+	UpdatedMs   int64           `json:"updatedMs"`
+	VersionMs   int64           `json:"versionMs"`
+	UpdatedFrom int64           `json:"updatedFrom,omitempty"`
 
 	Inputs     []*inputState     `json:"inputs,omitempty"`
 	Outputs    []*outputState    `json:"outputs,omitempty"`
@@ -281,9 +281,9 @@ func (a *application) summaryV1() applicationSummaryV1 {
 // ---- v2 view ----
 
 type codeContentDescription struct {
-	TextContent                         *string         `json:"TextContent,omitempty"`
-	CodeMD5                             *string         `json:"CodeMD5,omitempty"`
-	CodeSize                            *int64          `json:"CodeSize,omitempty"`
+	TextContent                          *string         `json:"TextContent,omitempty"`
+	CodeMD5                              *string         `json:"CodeMD5,omitempty"`
+	CodeSize                             *int64          `json:"CodeSize,omitempty"`
 	S3ApplicationCodeLocationDescription json.RawMessage `json:"S3ApplicationCodeLocationDescription,omitempty"`
 }
 
@@ -299,14 +299,14 @@ type sqlApplicationConfigurationDescription struct {
 }
 
 type applicationConfigurationDescription struct {
-	SqlApplicationConfigurationDescription          *sqlApplicationConfigurationDescription  `json:"SqlApplicationConfigurationDescription,omitempty"`
-	ApplicationCodeConfigurationDescription         *applicationCodeConfigurationDescription `json:"ApplicationCodeConfigurationDescription,omitempty"`
-	FlinkApplicationConfigurationDescription        json.RawMessage                          `json:"FlinkApplicationConfigurationDescription,omitempty"`
-	EnvironmentPropertyDescriptions                 json.RawMessage                          `json:"EnvironmentPropertyDescriptions,omitempty"`
-	ApplicationSnapshotConfigurationDescription     json.RawMessage                          `json:"ApplicationSnapshotConfigurationDescription,omitempty"`
-	ApplicationSystemRollbackConfigurationDescription json.RawMessage                        `json:"ApplicationSystemRollbackConfigurationDescription,omitempty"`
-	VpcConfigurationDescriptions                    json.RawMessage                          `json:"VpcConfigurationDescriptions,omitempty"`
-	ZeppelinApplicationConfigurationDescription     json.RawMessage                          `json:"ZeppelinApplicationConfigurationDescription,omitempty"`
+	SqlApplicationConfigurationDescription            *sqlApplicationConfigurationDescription  `json:"SqlApplicationConfigurationDescription,omitempty"`
+	ApplicationCodeConfigurationDescription           *applicationCodeConfigurationDescription `json:"ApplicationCodeConfigurationDescription,omitempty"`
+	FlinkApplicationConfigurationDescription          json.RawMessage                          `json:"FlinkApplicationConfigurationDescription,omitempty"`
+	EnvironmentPropertyDescriptions                   json.RawMessage                          `json:"EnvironmentPropertyDescriptions,omitempty"`
+	ApplicationSnapshotConfigurationDescription       json.RawMessage                          `json:"ApplicationSnapshotConfigurationDescription,omitempty"`
+	ApplicationSystemRollbackConfigurationDescription json.RawMessage                          `json:"ApplicationSystemRollbackConfigurationDescription,omitempty"`
+	VpcConfigurationDescriptions                      json.RawMessage                          `json:"VpcConfigurationDescriptions,omitempty"`
+	ZeppelinApplicationConfigurationDescription       json.RawMessage                          `json:"ZeppelinApplicationConfigurationDescription,omitempty"`
 }
 
 type applicationDetailV2 struct {

@@ -26,9 +26,9 @@ type startApplicationInput struct {
 	ApplicationName     *string              `json:"ApplicationName"`
 	InputConfigurations []InputConfiguration `json:"InputConfigurations"`
 	RunConfiguration    *struct {
-		SqlRunConfigurations []SqlRunConfiguration `json:"SqlRunConfigurations"`
-		FlinkRunConfiguration json.RawMessage     `json:"FlinkRunConfiguration"`
-		ApplicationRestoreConfiguration json.RawMessage `json:"ApplicationRestoreConfiguration"`
+		SqlRunConfigurations            []SqlRunConfiguration `json:"SqlRunConfigurations"`
+		FlinkRunConfiguration           json.RawMessage       `json:"FlinkRunConfiguration"`
+		ApplicationRestoreConfiguration json.RawMessage       `json:"ApplicationRestoreConfiguration"`
 	} `json:"RunConfiguration"`
 }
 

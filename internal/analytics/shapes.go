@@ -170,8 +170,8 @@ type InputSchemaUpdate struct {
 
 // InputUpdate changes a configured input.
 type InputUpdate struct {
-	InputId                            *string             `json:"InputId"`
-	NamePrefixUpdate                   *string             `json:"NamePrefixUpdate,omitempty"`
+	InputId                            *string `json:"InputId"`
+	NamePrefixUpdate                   *string `json:"NamePrefixUpdate,omitempty"`
 	InputProcessingConfigurationUpdate *struct {
 		InputLambdaProcessorUpdate *ResourceRoleUpdate `json:"InputLambdaProcessorUpdate"`
 	} `json:"InputProcessingConfigurationUpdate,omitempty"`
