@@ -19,6 +19,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/eddy-streams/eddy/internal/analytics"
 	"github.com/eddy-streams/eddy/internal/awsproto"
 	"github.com/eddy-streams/eddy/internal/config"
 	"github.com/eddy-streams/eddy/internal/firehose"
@@ -34,7 +35,9 @@ type Server struct {
 	Backend  storage.Backend
 	Kinesis  *kinesis.Service
 	Firehose *firehose.Service
-	Gateway  *gateway.Gateway
+	// Analytics is the Data Analytics application store and runner.
+	Analytics *analytics.Service
+	Gateway   *gateway.Gateway
 
 	log      *slog.Logger
 	listener net.Listener
