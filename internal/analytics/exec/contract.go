@@ -10,8 +10,6 @@
 // parses source records into Batches and writes emitted rows to outputs.
 package exec
 
-import "errors"
-
 // Type is an SQL column type.
 type Type uint8
 
@@ -63,7 +61,10 @@ type Vector struct {
 	Bin  [][]byte
 }
 
-// Batch is a run of rows of one stream. Cols follow the stream's declared
+// Batch is a run of rows of one stream. The engine may keep Str values (and
+// Bin slices) of pushed batches in its state beyond the call (group keys,
+// window buffers): build them as ordinary Go strings, never as unsafe views
+// of buffers the runner reuses. Cols follow the stream's declared
 // columns in order. RowTime is ROWTIME (ms since epoch), non-decreasing
 // within a stream. The source metadata slices are set by the runner on input
 // batches (nil when the source has no such field) and are empty on emitted
@@ -132,7 +133,3 @@ type ErrorRow struct {
 // ErrorStream), synchronously, from the goroutine that called Push, Advance
 // or ReportError. The batch is only valid during the call.
 type Sink func(stream string, b *Batch)
-
-// ErrNotBuilt is returned by the contract's placeholder bodies until the
-// engine lands; nothing returns it once it has.
-var ErrNotBuilt = errors.New("analytics engine not built yet")
