@@ -230,18 +230,12 @@ func (r *Runner) Check(spec analytics.RunSpec) error {
 		return err
 	}
 	_, err = r.opt.Compile(cfg)
-	if errors.Is(err, exec.ErrNotBuilt) {
-		return nil // nothing to check against yet
-	}
 	return codeErr(err)
 }
 
 func codeErr(err error) error {
 	if err == nil {
 		return nil
-	}
-	if errors.Is(err, exec.ErrNotBuilt) {
-		return fmt.Errorf("the SQL engine of this build cannot run applications yet: %w", err)
 	}
 	return &analytics.CodeError{Msg: err.Error()}
 }
@@ -614,7 +608,7 @@ func (a *app) loadCheckpoint() (*checkpoint, error) {
 
 func (a *app) saveCheckpoint() error {
 	state, err := a.prog.Snapshot()
-	if err != nil && !errors.Is(err, exec.ErrNotBuilt) {
+	if err != nil {
 		return fmt.Errorf("snapshot: %w", err)
 	}
 	c := checkpoint{Version: 1, Source: a.src.identity(), Positions: map[string]uint64{}, Floors: map[string]int64{},
