@@ -10,10 +10,10 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	ka "github.com/aws/aws-sdk-go-v2/service/kinesisanalytics"
-	kat "github.com/aws/aws-sdk-go-v2/service/kinesisanalytics/types"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	kt "github.com/aws/aws-sdk-go-v2/service/kinesis/types"
+	ka "github.com/aws/aws-sdk-go-v2/service/kinesisanalytics"
+	kat "github.com/aws/aws-sdk-go-v2/service/kinesisanalytics/types"
 
 	"github.com/eddy-streams/eddy/internal/eddytest"
 )
