@@ -11,11 +11,27 @@ import (
 // node is a trie node of compiled JSONPath mappings.
 type node struct {
 	fields map[string]*node
+	names  []string // the keys of fields, for a linear search when few
+	kids   []*node
 	col    int   // column taking this value whole (-1: none)
 	elem   *node // `[0:]` followed by a path: one row per array element
 }
 
 func newNode() *node { return &node{col: -1} }
+
+// child finds the trie node of a key: a linear scan of a few names beats
+// hashing them.
+func (n *node) child(key []byte) *node {
+	if len(n.names) > 8 {
+		return n.fields[string(key)]
+	}
+	for i, name := range n.names {
+		if len(name) == len(key) && name == string(key) {
+			return n.kids[i]
+		}
+	}
+	return nil
+}
 
 type span struct {
 	start, end int32
@@ -126,6 +142,8 @@ func (d *JSON) add(col int, path string) error {
 		if c == nil {
 			c = newNode()
 			n.fields[name] = c
+			n.names = append(n.names, name)
+			n.kids = append(n.kids, c)
 		}
 		n = c
 	}
@@ -286,7 +304,7 @@ func (d *JSON) object(rec []byte, i int, n *node) (int, error) {
 				}
 				key = d.co.scratch
 			}
-			child = n.fields[string(key)]
+			child = n.child(key)
 		}
 		if child == nil {
 			i, err = skipValue(rec, i, d.depth)
@@ -392,7 +410,10 @@ func (d *JSON) array(rec []byte, i int, elem *node) (int, error) {
 		}
 		i = skipWS(rec, i)
 		if i < len(rec) && rec[i] == ',' {
-			i++
+			i = skipWS(rec, i+1)
+			if i < len(rec) && rec[i] == ']' {
+				return 0, errSyntax // trailing comma
+			}
 			continue
 		}
 		if i < len(rec) && rec[i] == ']' {
@@ -451,6 +472,19 @@ func scanString(b []byte, i int) (s, e int, esc bool, next int, err error) {
 		case c == '\\':
 			esc = true
 			j++
+			if j >= len(b) {
+				return 0, 0, false, 0, errSyntax
+			}
+			switch b[j] {
+			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+			case 'u':
+				if _, ok := hex4(b[j+1:]); !ok {
+					return 0, 0, false, 0, errSyntax
+				}
+				j += 4
+			default:
+				return 0, 0, false, 0, errSyntax
+			}
 		case c < 0x20:
 			return 0, 0, false, 0, errSyntax
 		}
@@ -479,11 +513,12 @@ func scanScalar(b []byte, i int) (int, span, error) {
 			j++
 		}
 		digits := 0
+		lead := j
 		for j < len(b) && b[j] >= '0' && b[j] <= '9' {
 			j++
 			digits++
 		}
-		if digits == 0 {
+		if digits == 0 || (digits > 1 && b[lead] == '0') {
 			return 0, span{}, errSyntax
 		}
 		if j < len(b) && b[j] == '.' {
