@@ -10,7 +10,9 @@
 // application clock and clamped so it never decreases per in-application
 // stream. The clock is wall time by default; Options.Speed accelerates it
 // (tests run hours of 5-minute windows in seconds; see the server's
-// EDDY_TEST_ANALYTICS_CLOCK_SPEED). Taking ROWTIME from arrival rather than
+// EDDY_TEST_ANALYTICS_CLOCK_SPEED): it then counts from UTC midnight, so a
+// window of length W starts at wall-clock multiples of W/Speed since
+// midnight. Taking ROWTIME from arrival rather than
 // from the moment of reading makes a replay after a crash put every row in
 // the same window as before. Windows are closed by Program.Advance with the
 // application time of (now − AdvanceLag), after every record that arrived
@@ -524,6 +526,13 @@ func (a *app) appTime(realMs int64) int64 {
 func (a *app) init() error {
 	nowReal := a.r.opt.Now().UnixMilli()
 	a.baseReal, a.baseApp = nowReal, nowReal
+	if a.r.opt.Speed != 1 {
+		// the accelerated clock starts at UTC midnight, so that windows fall
+		// on predictable wall-clock instants: a window of W lasts W/Speed
+		// and starts at a multiple of W/Speed since midnight
+		a.baseReal = nowReal / 86400000 * 86400000
+		a.baseApp = a.baseReal
+	}
 	a.shards = map[uint32]*shardState{}
 	var ck *checkpoint
 	if a.spec.Position == "LAST_STOPPED_POINT" {
