@@ -49,6 +49,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.BoolVar(&quiet, "quiet", false, "no progress messages on stderr")
 	cpuprofile := fs.String("cpuprofile", "", "write the bench process's CPU profile to this file")
 	subs := fs.String("subscribers", "0,5,20", "with --mode fanout: subscriber counts of the fanout-put phases, comma-separated (empty: the latency phase only)")
+	anKeys := fs.Int("keys", 20, "with --mode analytics: distinct keys of the tumbling, sliding and join scenarios")
+	anBigKeys := fs.Int("big-keys", 1_000_000, "with --mode analytics: distinct keys of the memory scenario (0 skips it)")
+	anScenarios := fs.String("scenarios", "", "with --mode analytics: comma-separated subset of tumbling,sliding,join,keys")
 	serveNoop := fs.String("serve-noop", "", "only serve the no-op endpoint on this address until interrupted (an out-of-process baseline for --baseline-endpoint)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -72,6 +75,25 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stdout, "no-op Kinesis endpoint at %s\n", n.URL)
 		<-ctx.Done()
 		return n.Close()
+	}
+	if o.Mode == "analytics" {
+		ao := AnalyticsOptions{Records: int(o.TotalRecords), Keys: *anKeys, BigKeys: *anBigKeys, Scenarios: *anScenarios}
+		if !quiet {
+			ao.Logger = slog.New(slog.NewTextHandler(stderr, nil))
+		}
+		if *cpuprofile != "" {
+			f, err := os.Create(*cpuprofile)
+			if err != nil {
+				return fmt.Errorf("bench: %w", err)
+			}
+			defer f.Close()
+			if err := pprof.StartCPUProfile(f); err != nil {
+				return fmt.Errorf("bench: %w", err)
+			}
+			defer pprof.StopCPUProfile()
+		}
+		_, err := RunAnalytics(ctx, ao, stdout, o.JSON)
+		return err
 	}
 	if *cpuprofile != "" {
 		f, err := os.Create(*cpuprofile)
