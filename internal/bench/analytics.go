@@ -13,6 +13,7 @@ package bench
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -274,6 +275,24 @@ func runScenario(ctx context.Context, name, code string, records, keys int) (Ana
 	res.RSSMiB = peakRSS
 	if err := run.Stop(); err != nil {
 		return res, err
+	}
+	if name != "sliding" {
+		// the window's counts must add up to every record read
+		var total int64
+		for ix := uint32(0); ix < 4; ix++ {
+			if _, err := ks.Read(ctx, outRef, ix, 0, 1<<30, func(r kinesis.InprocRecord) bool {
+				var row struct{ C int64 }
+				if json.Unmarshal(r.Data, &row) == nil {
+					total += row.C
+				}
+				return true
+			}); err != nil {
+				return res, err
+			}
+		}
+		if total != int64(records) {
+			return res, fmt.Errorf("the output counts %d records, want %d", total, records)
+		}
 	}
 	res.EventsPerSec = float64(records) / res.Seconds
 	if res.CPUSeconds > 0 {

@@ -281,7 +281,7 @@ func (r *Runner) Launch(spec analytics.RunSpec) (analytics.Run, error) {
 		return nil, err
 	}
 	a := &app{r: r, spec: spec, prog: prog, src: src, outs: outs, ctx: ctx, cancel: cancel,
-		done: make(chan struct{}), stopped: make(chan struct{}), wake: make(chan struct{}, 1),
+		done: make(chan struct{}), stopped: make(chan struct{}), wake: make(chan struct{}, 1), stopCh: make(chan struct{}),
 		log: r.log.With("application", spec.Name, "account", spec.Account)}
 	for _, name := range spec.Input.InAppStreamNames {
 		d, err := mk()
@@ -491,14 +491,17 @@ type app struct {
 	lastCkpt          time.Time
 	dirty             bool
 
-	wake    chan struct{}
-	done    chan struct{} // closed when the loop ends on its own
-	stopped chan struct{} // closed when the loop has ended
-	stopMu  sync.Mutex
-	stopReq bool
-	noFinal bool // tests: end like kill -9, without a final checkpoint
-	err     error
-	errRow  []byte
+	wake         chan struct{}
+	stopCh       chan struct{} // closed by Stop
+	stopOne      sync.Once
+	pendingBytes int
+	done         chan struct{} // closed when the loop ends on its own
+	stopped      chan struct{} // closed when the loop has ended
+	stopMu       sync.Mutex
+	stopReq      bool
+	noFinal      bool // tests: end like kill -9, without a final checkpoint
+	err          error
+	errRow       []byte
 }
 
 func (a *app) Done() <-chan struct{} { return a.done }
@@ -510,7 +513,7 @@ func (a *app) Stop() error {
 	a.stopMu.Lock()
 	a.stopReq = true
 	a.stopMu.Unlock()
-	a.cancel()
+	a.stopOne.Do(func() { close(a.stopCh) })
 	<-a.stopped
 	if a.err != nil && !errors.Is(a.err, context.Canceled) {
 		return a.err
@@ -659,6 +662,7 @@ func (a *app) sink(stream string, b *exec.Batch) {
 				rec = format.AppendJSONRow(nil, o.cols, b, row)
 			}
 			recs = append(recs, rec)
+			a.pendingBytes += len(rec)
 		}
 		if len(recs) == 0 {
 			continue
@@ -680,18 +684,19 @@ func (a *app) stopping() bool {
 // loop is the application's single goroutine.
 func (a *app) loop() {
 	defer close(a.stopped)
+	defer a.cancel()
 	tick := time.NewTicker(a.r.opt.Tick)
 	defer tick.Stop()
 	var err error
 	// rows pending from the checkpoint are delivered first
-	if err = a.deliver(); err == nil {
+	if err = a.deliver(a.ctx); err == nil {
 		for !a.stopping() {
 			var progress bool
 			progress, err = a.readCycle()
 			if err != nil {
 				break
 			}
-			if err = a.flush(); err != nil {
+			if err = a.flush(!progress); err != nil {
 				break
 			}
 			if progress {
@@ -718,6 +723,7 @@ func (a *app) loop() {
 			a.armWatches()
 			select {
 			case <-a.ctx.Done():
+			case <-a.stopCh:
 			case <-a.wake:
 			case <-tick.C:
 				err = a.advance()
@@ -731,12 +737,20 @@ func (a *app) loop() {
 		a.err = err
 		a.log.Error("analytics: application failed", "err", err)
 	}
-	// final checkpoint (pending rows stay in it when delivery could not finish)
 	a.stopMu.Lock()
 	final := !a.noFinal
 	a.stopMu.Unlock()
 	if !final {
 		return
+	}
+	// deliver what is pending (bounded), then the final checkpoint; rows
+	// not delivered stay in it
+	if len(a.pending) > 0 && a.ctx.Err() == nil {
+		if cerr := a.saveCheckpoint(); cerr == nil {
+			dctx, cancel := context.WithTimeout(a.ctx, 5*time.Second)
+			_ = a.deliver(dctx)
+			cancel()
+		}
 	}
 	if cerr := a.saveCheckpoint(); cerr != nil && a.err == nil {
 		a.err = cerr
@@ -914,7 +928,7 @@ func (a *app) advance() error {
 		if err != nil {
 			return err
 		}
-		if err := a.flush(); err != nil {
+		if err := a.flush(false); err != nil {
 			return err
 		}
 		if !progress {
@@ -931,37 +945,47 @@ func (a *app) advance() error {
 	}
 	a.prog.Advance(t)
 	a.dirty = true
-	return a.flush()
+	return a.flush(false)
 }
 
-// flush checkpoints and delivers rows emitted since the last flush.
-func (a *app) flush() error {
+// maxPendingBytes forces a flush when emitted rows pile up.
+const maxPendingBytes = 16 << 20
+
+// flush checkpoints, then delivers the rows emitted since the last flush.
+// Unless forced, it waits for CheckpointEvery to pass (or maxPendingBytes of
+// rows), so that a stream of emissions costs one checkpoint per interval.
+func (a *app) flush(force bool) error {
 	if len(a.pending) == 0 {
+		return nil
+	}
+	if !force && time.Since(a.lastCkpt) < a.r.opt.CheckpointEvery && a.pendingBytes < maxPendingBytes {
 		return nil
 	}
 	if err := a.saveCheckpoint(); err != nil {
 		return err
 	}
-	return a.deliver()
+	return a.deliver(a.ctx)
 }
 
 // deliver writes pending rows to their outputs, retrying until they are
 // written or the application stops (they stay in the checkpoint then).
-func (a *app) deliver() error {
+func (a *app) deliver(ctx context.Context) error {
 	backoff := 50 * time.Millisecond
 	for len(a.pending) > 0 {
 		p := a.pending[0]
 		o := a.outs[p.Output]
-		rest, err := o.put(a.ctx, p.Records)
+		rest, err := o.put(ctx, p.Records)
 		if err != nil {
 			a.pending[0].Records = rest
-			if a.ctx.Err() != nil {
-				return a.ctx.Err()
+			if ctx.Err() != nil {
+				return ctx.Err()
 			}
 			a.log.Warn("analytics: output delivery failed; retrying", "output", o.desc, "err", err)
 			select {
-			case <-a.ctx.Done():
-				return a.ctx.Err()
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-a.stopCh:
+				return context.Canceled // the rows stay in the checkpoint
 			case <-time.After(backoff):
 			}
 			backoff = min(2*backoff, 5*time.Second)
@@ -971,5 +995,6 @@ func (a *app) deliver() error {
 		a.dirty = true
 	}
 	a.pending = nil
+	a.pendingBytes = 0
 	return nil
 }
