@@ -154,3 +154,47 @@ func waitRecords(t *testing.T, kc *kinesis.Client, stream string, n int) []strin
 		time.Sleep(5 * time.Millisecond)
 	}
 }
+
+// TestServerDiscoverInputSchema samples a stream in process and infers the
+// demo stream's documented schema.
+func TestServerDiscoverInputSchema(t *testing.T) {
+	srv := eddytest.Start(t)
+	cfg := eddytest.AWSConfig(srv.URL(), "", "")
+	kc, ac := kinesis.NewFromConfig(cfg), ka.NewFromConfig(cfg)
+	if _, err := kc.CreateStream(ctx, &kinesis.CreateStreamInput{StreamName: aws.String("ticks"), ShardCount: aws.Int32(1)}); err != nil {
+		t.Fatal(err)
+	}
+	eddytest.WaitActive(t, kc, "ticks")
+	for _, rec := range []string{
+		`{"TICKER_SYMBOL":"QXZ","SECTOR":"HEALTHCARE","CHANGE":-0.05,"PRICE":84.51}`,
+		`{"TICKER_SYMBOL":"AMZN","SECTOR":"TECHNOLOGY","CHANGE":1.25,"PRICE":101.3}`,
+	} {
+		if _, err := kc.PutRecord(ctx, &kinesis.PutRecordInput{StreamName: aws.String("ticks"), PartitionKey: aws.String("p"), Data: []byte(rec)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out, err := ac.DiscoverInputSchema(ctx, &ka.DiscoverInputSchemaInput{ResourceARN: aws.String("arn:aws:kinesis:us-east-1:000000000000:stream/ticks"), RoleARN: aws.String(roleARN),
+		InputStartingPositionConfiguration: &kat.InputStartingPositionConfiguration{InputStartingPosition: kat.InputStartingPositionTrimHorizon}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cols []string
+	for _, c := range out.InputSchema.RecordColumns {
+		cols = append(cols, aws.ToString(c.Name)+" "+aws.ToString(c.SqlType)+" "+aws.ToString(c.Mapping))
+	}
+	if got, want := strings.Join(cols, ", "), "TICKER_SYMBOL VARCHAR(4) $.TICKER_SYMBOL, SECTOR VARCHAR(16) $.SECTOR, CHANGE REAL $.CHANGE, PRICE REAL $.PRICE"; got != want {
+		t.Fatalf("columns %s", got)
+	}
+	if out.InputSchema.RecordFormat.RecordFormatType != kat.RecordFormatTypeJson || len(out.RawInputRecords) != 2 || len(out.ParsedInputRecords) != 2 || out.ParsedInputRecords[0][0] != "QXZ" {
+		t.Fatalf("discovery %+v", out)
+	}
+	_, err = ac.DiscoverInputSchema(ctx, &ka.DiscoverInputSchemaInput{ResourceARN: aws.String("arn:aws:kinesis:us-east-1:000000000000:stream/none"), RoleARN: aws.String(roleARN)})
+	apiErr(t, err, "ResourceNotFoundException")
+	if _, err := kc.CreateStream(ctx, &kinesis.CreateStreamInput{StreamName: aws.String("empty"), ShardCount: aws.Int32(1)}); err != nil {
+		t.Fatal(err)
+	}
+	eddytest.WaitActive(t, kc, "empty")
+	_, err = ac.DiscoverInputSchema(ctx, &ka.DiscoverInputSchemaInput{ResourceARN: aws.String("arn:aws:kinesis:us-east-1:000000000000:stream/empty"), RoleARN: aws.String(roleARN),
+		InputStartingPositionConfiguration: &kat.InputStartingPositionConfiguration{InputStartingPosition: kat.InputStartingPositionTrimHorizon}})
+	apiErr(t, err, "UnableToDetectSchemaException")
+}

@@ -16,6 +16,7 @@ import (
 	"github.com/eddy-streams/eddy/internal/analytics/exec"
 	"github.com/eddy-streams/eddy/internal/analytics/runner"
 	"github.com/eddy-streams/eddy/internal/kinesis"
+	"github.com/eddy-streams/eddy/internal/storage"
 	"github.com/eddy-streams/eddy/internal/storage/memstore"
 )
 
@@ -334,5 +335,74 @@ func TestLaunchErrors(t *testing.T) {
 	real := runner.New(runner.Options{Streams: h.ks, Backend: h.be})
 	if err := real.Check(h.spec("NOW")); err != nil {
 		t.Fatalf("check: %v", err)
+	}
+}
+
+// fakeFirehose keeps delivery streams as shard logs of the harness's store
+// and records what is put to them.
+type fakeFirehose struct {
+	mu   sync.Mutex
+	put  map[string][][]byte
+	logs map[string]storage.ShardID
+}
+
+func (f *fakeFirehose) PutBatch(_ context.Context, _, _, name string, recs [][]byte) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.put[name] = append(f.put[name], recs...)
+	return nil
+}
+
+func (f *fakeFirehose) BufferLog(_, _, name string) (storage.ShardID, error) {
+	id, ok := f.logs[name]
+	if !ok {
+		return id, fmt.Errorf("no delivery stream %s", name)
+	}
+	return id, nil
+}
+
+// TestDeliveryStreamInputAndOutput: a delivery stream's buffer as the
+// source, CSV records, and a delivery stream as the (CSV) destination.
+func TestDeliveryStreamInputAndOutput(t *testing.T) {
+	h := newHarness(t)
+	ctx := context.Background()
+	src := storage.ShardID{Stream: "fh-src"}
+	if err := h.be.CreateShard(ctx, src, h.clk.now().UnixMilli()); err != nil {
+		t.Fatal(err)
+	}
+	fh := &fakeFirehose{put: map[string][][]byte{}, logs: map[string]storage.ShardID{"src": src, "dst": {Stream: "fh-dst"}}}
+	r := runner.New(runner.Options{Streams: h.ks, Firehose: fh, Backend: h.be, Now: h.clk.now, Compile: newCount, Tick: 2 * time.Millisecond, AdvanceLag: time.Second, CheckpointEvery: time.Nanosecond,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	spec := h.spec("TRIM_HORIZON")
+	spec.Input.KinesisStreamsInputDescription = nil
+	spec.Input.KinesisFirehoseInputDescription = &analytics.ResourceRole{ResourceARN: "arn:aws:firehose:us-east-1:000000000000:deliverystream/src"}
+	spec.Input.InputSchema = &analytics.SourceSchema{RecordFormat: &analytics.RecordFormat{RecordFormatType: "CSV", MappingParameters: &analytics.MappingParameters{CSVMappingParameters: &analytics.CSVMappingParameters{RecordRowDelimiter: "\n", RecordColumnDelimiter: ","}}},
+		RecordColumns: []analytics.RecordColumn{{Name: "status", SqlType: "INTEGER"}}}
+	spec.Outputs = []analytics.OutputDescription{{OutputId: "1.2", Name: "DEST", KinesisFirehoseOutputDescription: &analytics.ResourceRole{ResourceARN: "arn:aws:firehose:us-east-1:000000000000:deliverystream/dst"}, DestinationSchema: &analytics.DestinationSchema{RecordFormatType: "CSV"}}}
+	run, err := r.Launch(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer run.Stop()
+	if _, err := h.be.Append(ctx, src, []storage.Record{{Data: []byte("200\n200\n503")}, {Data: []byte("200,extra")}}); err != nil {
+		t.Fatal(err)
+	}
+	h.clk.set(h.clk.now().Add(62 * time.Second))
+	deadline := time.Now().Add(10 * time.Second)
+	var got []string
+	for time.Now().Before(deadline) {
+		fh.mu.Lock()
+		got = got[:0]
+		for _, r := range fh.put["dst"] {
+			got = append(got, string(r))
+		}
+		fh.mu.Unlock()
+		if len(got) >= 2 {
+			break
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+	if want := "2026-01-01 10:01:00.000,200,3\n|2026-01-01 10:01:00.000,503,1\n"; strings.Join(got, "|") != want {
+		t.Fatalf("delivered %q, want %q", strings.Join(got, "|"), want)
 	}
 }
