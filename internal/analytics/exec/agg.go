@@ -483,7 +483,7 @@ func appendKey(buf []byte, v value, t Type) []byte {
 		return append(buf, 2, byte(u), byte(u>>8), byte(u>>16), byte(u>>24), byte(u>>32), byte(u>>40), byte(u>>48), byte(u>>56))
 	case t == typeRow:
 		buf = append(buf, 4)
-		for _, f := range v.r {
+		for _, f := range v.row() {
 			buf = appendKey(buf, f, TypeVarchar)
 		}
 		return buf

@@ -1,13 +1,7 @@
-// Package exec compiles and runs Kinesis Data Analytics SQL application code:
-// the in-application streams and pumps of one application, fed typed column
-// batches by the application runner and emitting batches per in-application
-// stream. It has no I/O, no goroutines of its own and reads no clock: the
-// runner supplies ROWTIME with each input row and calls Advance as time
-// passes, so tests drive hours of windows on a virtual clock.
-//
 // This file is the contract between the engine (this package and
 // internal/analytics/sql) and the runner (internal/analytics/runner), which
 // parses source records into Batches and writes emitted rows to outputs.
+
 package exec
 
 // Type is an SQL column type.

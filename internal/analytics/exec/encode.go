@@ -30,8 +30,8 @@ func (w *enc) val(v value) {
 		w.b = append(w.b, 0)
 	case v.r != nil:
 		w.b = append(w.b, 2)
-		w.uv(uint64(len(v.r)))
-		for _, f := range v.r {
+		w.uv(uint64(len(v.row())))
+		for _, f := range v.row() {
 			w.val(f)
 		}
 	default:
@@ -138,7 +138,7 @@ func (r *dec) val() value {
 		for k := range row {
 			row[k] = r.val()
 		}
-		return value{r: row}
+		return rowValue(row)
 	}
 	r.fail()
 	return nullValue

@@ -27,6 +27,8 @@ type scopeCol struct {
 	col    Column
 	idx    int
 	system bool // excluded from *
+	mono   bool // values never decrease along the stream (copied from a monotonic expression)
+	rtTime bool // and follow ROWTIME
 }
 
 type scope struct {
@@ -74,9 +76,11 @@ type cexpr struct {
 	fields []Column
 	fn     func(c *evalCtx) value
 	konst  bool
-	colIdx int // >=0 or idxRowtime when the expression is a plain column reference; otherwise -100
-	mono   bool
+	colIdx int   // >=0 or idxRowtime when the expression is a plain column reference; otherwise -100
+	mono   bool  // non-decreasing along the stream
+	rtTime bool  // a time that follows ROWTIME (ROWTIME itself, or a column copied from it)
 	stepMs int64 // window length of STEP/FLOOR over ROWTIME (0 if unknown)
+	rtStep int64 // >0 when the expression is exactly floor(ROWTIME / rtStep) * rtStep
 }
 
 func (e *cexpr) t() Type { return e.col.Type }
@@ -252,7 +256,11 @@ func colRef(sc scopeCol) *cexpr {
 	e := &cexpr{col: c, fn: fn, colIdx: idx}
 	e.col.Name = ""
 	if idx == idxRowtime {
+		e.mono, e.rtTime = true, true
+	}
+	if sc.mono {
 		e.mono = true
+		e.rtTime = sc.rtTime
 	}
 	return e
 }
@@ -297,7 +305,7 @@ func (cp *compiler) rowRef(id *sql.Ident) *cexpr {
 		for i, ref := range refs {
 			r[i] = ref.fn(c)
 		}
-		return value{r: r}
+		return rowValue(r)
 	})
 	e.fields = fcols
 	return e
@@ -654,29 +662,28 @@ func (cp *compiler) binary(e *sql.Binary) *cexpr {
 		})
 	case "=", "<>", "<", "<=", ">", ">=":
 		cmp := cp.comparer(e.P, l, r)
-		op := e.Op
+		var test func(int) bool
+		switch e.Op {
+		case "=":
+			test = func(k int) bool { return k == 0 }
+		case "<>":
+			test = func(k int) bool { return k != 0 }
+		case "<":
+			test = func(k int) bool { return k < 0 }
+		case "<=":
+			test = func(k int) bool { return k <= 0 }
+		case ">":
+			test = func(k int) bool { return k > 0 }
+		default:
+			test = func(k int) bool { return k >= 0 }
+		}
+		lf, rf := l.fn, r.fn
 		out = mk(TypeBoolean, func(c *evalCtx) value {
-			a, b := l.fn(c), r.fn(c)
+			a, b := lf(c), rf(c)
 			if a.null || b.null {
 				return nullValue
 			}
-			k := cmp(c, a, b)
-			var res bool
-			switch op {
-			case "=":
-				res = k == 0
-			case "<>":
-				res = k != 0
-			case "<":
-				res = k < 0
-			case "<=":
-				res = k <= 0
-			case ">":
-				res = k > 0
-			default:
-				res = k >= 0
-			}
-			return boolVal(res)
+			return boolVal(test(cmp(c, a, b)))
 		})
 	case "||":
 		lt, rt := l.t(), r.t()
@@ -837,30 +844,57 @@ func (cp *compiler) arith(e *sql.Binary, l, r *cexpr) *cexpr {
 	if (lt == TypeDecimal || isIntType(lt)) && (rt == TypeDecimal || isIntType(rt)) {
 		t = TypeDecimal
 	}
-	out := mk(t, func(c *evalCtx) value {
-		a, b := ld.fn(c), rd.fn(c)
-		if a.null || b.null {
-			return nullValue
-		}
-		switch op {
-		case "+":
+	var fn func(c *evalCtx) value
+	lf, rf := ld.fn, rd.fn
+	switch op {
+	case "+":
+		fn = func(c *evalCtx) value {
+			a, b := lf(c), rf(c)
+			if a.null || b.null {
+				return nullValue
+			}
 			return value{f: a.f + b.f}
-		case "-":
+		}
+	case "-":
+		fn = func(c *evalCtx) value {
+			a, b := lf(c), rf(c)
+			if a.null || b.null {
+				return nullValue
+			}
 			return value{f: a.f - b.f}
-		case "*":
+		}
+	case "*":
+		fn = func(c *evalCtx) value {
+			a, b := lf(c), rf(c)
+			if a.null || b.null {
+				return nullValue
+			}
 			return value{f: a.f * b.f}
-		case "/":
+		}
+	case "/":
+		fn = func(c *evalCtx) value {
+			a, b := lf(c), rf(c)
+			if a.null || b.null {
+				return nullValue
+			}
 			if b.f == 0 {
 				return c.fail(errDivZero())
 			}
 			return value{f: a.f / b.f}
-		default:
+		}
+	default:
+		fn = func(c *evalCtx) value {
+			a, b := lf(c), rf(c)
+			if a.null || b.null {
+				return nullValue
+			}
 			if b.f == 0 {
 				return c.fail(errDivZero())
 			}
 			return value{f: math.Mod(a.f, b.f)}
 		}
-	})
+	}
+	out := mk(t, fn)
 	if t == TypeDecimal {
 		out.col.Size, out.col.Scale = 19, max(l.col.Scale, r.col.Scale)
 		if op == "*" {
@@ -1219,9 +1253,12 @@ func (cp *compiler) floorTo(e *sql.FloorTo) *cexpr {
 		}
 		return value{i: floorTime(v.i, unit, ceil)}
 	})
-	out.mono = x.mono
-	if x.mono {
+	out.mono, out.rtTime = x.mono, x.rtTime
+	if x.mono && x.rtTime && !ceil { // CEIL buckets close on change only
 		out.stepMs = unitMillis[unit]
+		if x.colIdx == idxRowtime && !ceil {
+			out.rtStep = out.stepMs
+		}
 	}
 	out.konst = x.konst
 	return fold(out)
@@ -1259,9 +1296,12 @@ func (cp *compiler) step(e *sql.Step) *cexpr {
 			}
 			return value{i: floorDiv(v.i, step) * step}
 		})
-		out.mono = x.mono
-		if x.mono {
+		out.mono, out.rtTime = x.mono, x.rtTime
+		if x.mono && x.rtTime {
 			out.stepMs = step
+			if x.colIdx == idxRowtime {
+				out.rtStep = step
+			}
 		}
 		return out
 	case isIntType(x.t()) && isIntType(by.t()):

@@ -2,7 +2,6 @@ package exec
 
 import (
 	"math"
-	"regexp"
 	"strings"
 	"unicode"
 
@@ -370,35 +369,6 @@ func initcap(s string) string {
 	return string(rs)
 }
 
-// javaRegexp compiles a Java regular expression with Go's RE2 (no
-// backreferences or possessive quantifiers).
-func javaRegexp(s string) (*regexp.Regexp, error) { return regexp.Compile(s) }
-
-func javaReplacement(s string) string {
-	var sb strings.Builder
-	for i := 0; i < len(s); i++ {
-		switch {
-		case s[i] == '\\' && i+1 < len(s):
-			i++
-			if s[i] == '$' {
-				sb.WriteString("$$")
-			} else {
-				sb.WriteByte(s[i])
-			}
-		case s[i] == '$' && i+1 < len(s) && s[i+1] >= '0' && s[i+1] <= '9':
-			j := i + 1
-			for j < len(s) && s[j] >= '0' && s[j] <= '9' {
-				j++
-			}
-			sb.WriteString("${" + s[i+1:j] + "}")
-			i = j - 1
-		default:
-			sb.WriteByte(s[i])
-		}
-	}
-	return sb.String()
-}
-
 func (cp *compiler) regexReplace(e *sql.Call) *cexpr {
 	a := cp.args(e, 3, 5)
 	s, re, rep := cp.coerceStr(a[0]), cp.coerceStr(a[1]), cp.coerceStr(a[2])
@@ -409,7 +379,7 @@ func (cp *compiler) regexReplace(e *sql.Call) *cexpr {
 	if len(a) > 4 {
 		occE = cp.castTo(a[4], Column{Type: TypeInteger})
 	}
-	cache := map[string]*regexp.Regexp{}
+	cache := map[string]*jregex{}
 	return mk(TypeVarchar, func(c *evalCtx) value {
 		sv, rv, pv := s.fn(c), re.fn(c), rep.fn(c)
 		if sv.null || rv.null || pv.null {
@@ -418,7 +388,7 @@ func (cp *compiler) regexReplace(e *sql.Call) *cexpr {
 		rx := cache[rv.s]
 		if rx == nil {
 			var err error
-			if rx, err = javaRegexp(rv.s); err != nil {
+			if rx, err = compileJava(rv.s); err != nil {
 				return c.fail(&evalError{"INVALID_PATTERN", err.Error()})
 			}
 			if len(cache) < 64 {
@@ -444,19 +414,10 @@ func (cp *compiler) regexReplace(e *sql.Call) *cexpr {
 			return sv
 		}
 		prefix, rest := string(rs[:start-1]), string(rs[start-1:])
-		tmpl := javaReplacement(pv.s)
-		if occ == 0 {
-			return value{s: prefix + rx.ReplaceAllString(rest, tmpl)}
+		out, err := rx.replace(rest, pv.s, occ)
+		if err != nil {
+			return c.fail(&evalError{"REGEX_ERROR", err.Error()})
 		}
-		n := 0
-		out := rx.ReplaceAllStringFunc(rest, func(m string) string {
-			n++
-			if n != occ {
-				return m
-			}
-			sub := rx.FindStringSubmatchIndex(m)
-			return string(rx.ExpandString(nil, tmpl, m, sub))
-		})
 		return value{s: prefix + out}
 	})
 }

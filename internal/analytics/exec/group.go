@@ -75,9 +75,9 @@ func (g *groupOut) emit() {
 			v := it.fn(c)
 			if it.col.Type == typeRow {
 				if v.r == nil {
-					v.r = nullRow(len(it.fields))
+					v = rowValue(nullRow(len(it.fields)))
 				}
-				g.vals = append(g.vals, v.r...)
+				g.vals = append(g.vals, v.row()...)
 				continue
 			}
 			g.vals = append(g.vals, v)
@@ -123,6 +123,9 @@ type groupNode struct {
 	keyBuf   []byte
 	rowSlots []int32
 	monoVals []value
+	strKey   bool  // exactly one non-monotonic key, of a character type
+	strCol   int   // its column when it is a plain column reference, else -1
+	nullSlot int32 // slot of the NULL key in strKey mode, or -1
 	c        evalCtx
 }
 
@@ -154,7 +157,12 @@ func (n *groupNode) push(b *Batch) {
 		}
 		changed := false
 		for k, ki := range n.mono {
-			v := n.keys[ki].fn(c)
+			var v value
+			if st := n.keys[ki].rtStep; st > 0 {
+				v = value{i: floorDiv(b.RowTime[i], st) * st}
+			} else {
+				v = n.keys[ki].fn(c)
+			}
 			n.monoVals[k] = v
 			if n.open && compareNullable(v, n.cur[k], n.keys[ki].t()) != 0 {
 				changed = true
@@ -175,30 +183,63 @@ func (n *groupNode) push(b *Batch) {
 			n.open = true
 			copy(n.cur, n.monoVals)
 		}
-		n.keyBuf = n.keyBuf[:0]
-		for _, ki := range n.other {
-			n.keyBuf = appendKey(n.keyBuf, n.keys[ki].fn(c), n.keyCols[ki].Type)
-		}
-		if c.err != nil {
-			n.out.p.reportEval(c.err, n.out.pump, b, n.inCols, i)
-			continue
-		}
-		s, ok := n.slots[string(n.keyBuf)]
-		if !ok {
-			s = int32(n.nslots)
-			n.nslots++
-			n.slots[string(n.keyBuf)] = s
-			for k := range n.keys {
-				appendVal(&n.keyVecs[k], &n.keyCols[k], n.keys[k].fn(c))
+		var s int32
+		var ok bool
+		if n.strKey {
+			// One character key: the string itself is the map key (NULL
+			// has its own slot), read straight from the column when the
+			// key is a plain column reference.
+			var v value
+			if kv := n.strCol; kv >= 0 && b.Cols[kv].Null == nil {
+				v = value{s: b.Cols[kv].Str[i]}
+			} else {
+				v = n.keys[n.other[0]].fn(c)
 			}
-			for _, a := range n.aggs {
-				a.grow(n.nslots)
+			if v.null {
+				s, ok = n.nullSlot, n.nullSlot >= 0
+			} else {
+				s, ok = n.slots[v.s]
+			}
+			if !ok {
+				s = n.newSlot(c)
+				if v.null {
+					n.nullSlot = s
+				} else {
+					n.slots[v.s] = s
+				}
+			}
+		} else {
+			n.keyBuf = n.keyBuf[:0]
+			for _, ki := range n.other {
+				n.keyBuf = appendKey(n.keyBuf, n.keys[ki].fn(c), n.keyCols[ki].Type)
+			}
+			if c.err != nil {
+				n.out.p.reportEval(c.err, n.out.pump, b, n.inCols, i)
+				continue
+			}
+			s, ok = n.slots[string(n.keyBuf)]
+			if !ok {
+				s = n.newSlot(c)
+				n.slots[string(n.keyBuf)] = s
 			}
 		}
 		slots[i] = s
 		n.lastRT = b.RowTime[i]
 	}
 	n.fold(b, start, b.Len)
+}
+
+// newSlot makes a slot for the group of the current row.
+func (n *groupNode) newSlot(c *evalCtx) int32 {
+	s := int32(n.nslots)
+	n.nslots++
+	for k := range n.keys {
+		appendVal(&n.keyVecs[k], &n.keyCols[k], n.keys[k].fn(c))
+	}
+	for _, a := range n.aggs {
+		a.grow(n.nslots)
+	}
+	return s
 }
 
 // fold adds rows [from,to) of b to their slots, one aggregate at a time.
@@ -287,6 +328,7 @@ func (n *groupNode) close(trigger int64) {
 func (n *groupNode) resetWindow() {
 	clear(n.slots)
 	n.nslots = 0
+	n.nullSlot = -1
 	for k := range n.keyVecs {
 		resetVec(&n.keyVecs[k])
 	}
@@ -547,17 +589,20 @@ func (pl *planner) planGroup(q *sql.Select, src *rel, items []sql.SelectItem, wi
 	}
 	pcp := &compiler{pl: pl, sc: post}
 	pcp.subst = func(e sql.Expr) *cexpr {
-		if id, ok := e.(*sql.Ident); ok {
-			if c, found := cp.resolve(id); found && c.idx == idxRowtime {
-				return colRef(post.cols[0])
-			}
-		}
 		k := canon(src.sc, e)
 		if i, ok := keyCanon[k]; ok {
 			r := colRef(post.cols[1+i])
 			r.mono = keys[i].mono
+			r.rtTime = keys[i].rtTime
 			r.stepMs = keys[i].stepMs
 			return r
+		}
+		// ROWTIME that is not itself a key is the output row's ROWTIME
+		// (the window end).
+		if id, ok := e.(*sql.Ident); ok {
+			if c, found := cp.resolve(id); found && c.idx == idxRowtime {
+				return colRef(post.cols[0])
+			}
 		}
 		if _, ok := isAggCall(e); ok {
 			if j, ok := aggCanon[k]; ok {
@@ -631,6 +676,13 @@ func (pl *planner) planGroup(q *sql.Select, src *rel, items []sql.SelectItem, wi
 				pos = sql.PosOf(q.GroupBy[0])
 			}
 			semErr(pos, "Cannot aggregate a stream without a monotonic GROUP BY expression: GROUP BY must include ROWTIME, STEP(ROWTIME BY …), FLOOR(ROWTIME TO …) or MONOTONIC(…)")
+		}
+		gn.nullSlot, gn.strCol = -1, -1
+		if len(gn.other) == 1 && isStrType(keyCols[gn.other[0]].Type) {
+			gn.strKey = true
+			if ci := keys[gn.other[0]].colIdx; ci >= 0 && isStrType(inCols[ci].Type) {
+				gn.strCol = ci
+			}
 		}
 		gn.cur = make([]value, len(gn.mono))
 		gn.monoVals = make([]value, len(gn.mono))

@@ -64,7 +64,7 @@ func sideOf(cp *compiler, e sql.Expr, nl int) int {
 }
 
 func (pl *planner) planJoin(j *sql.Join) *rel {
-	if j.Kind == "CROSS" || j.Kind == "FULL" && false {
+	if j.Kind == "CROSS" {
 		semErr(j.Pos, "CROSS JOIN of streams is not supported")
 	}
 	if rt, ok := j.Right.(*sql.TableRef); ok {
@@ -141,14 +141,20 @@ func (n *tableJoinNode) push(b *Batch) {
 		cands := n.all
 		if len(n.leftKeys) > 0 {
 			n.keyBuf = n.keyBuf[:0]
+			hasNull := false
 			for k, e := range n.leftKeys {
-				n.keyBuf = appendKey(n.keyBuf, e.fn(c), n.keyTypes[k])
+				v := e.fn(c)
+				hasNull = hasNull || v.null
+				n.keyBuf = appendKey(n.keyBuf, v, n.keyTypes[k])
 			}
 			if c.err != nil {
 				n.p.reportEval(c.err, n.pump, b, n.leftCols, i)
 				continue
 			}
 			cands = n.index[string(n.keyBuf)]
+			if hasNull {
+				cands = nil
+			}
 		}
 		matched := false
 		for _, r := range cands {
@@ -202,10 +208,19 @@ func (pl *planner) planTableJoin(j *sql.Join, left *rel, ref *refTable, rt *sql.
 	nl := len(leftCols)
 	n := &tableJoinNode{p: pl.p, pump: pl.pump, left: j.Kind == "LEFT", ref: ref, leftCols: leftCols, rightCols: ref.cols}
 	if j.On != nil {
-		n.on = cp.compile(j.On)
+		var residual sql.Expr
+		keep := func(e sql.Expr) {
+			if residual == nil {
+				residual = e
+			} else {
+				residual = &sql.Binary{P: sql.PosOf(e), Op: "AND", L: residual, R: e}
+			}
+		}
+		cp.compile(j.On) // type-check the whole condition
 		for _, cj := range conjuncts(j.On, nil) {
 			b, ok := cj.(*sql.Binary)
 			if !ok || b.Op != "=" {
+				keep(cj)
 				continue
 			}
 			ls, rs := sideOf(cp, b.L, nl), sideOf(cp, b.R, nl)
@@ -216,6 +231,7 @@ func (pl *planner) planTableJoin(j *sql.Join, left *rel, ref *refTable, rt *sql.
 			case ls == 2 && rs == 1:
 				le, re = b.R, b.L
 			default:
+				keep(cj)
 				continue
 			}
 			lk, rk := lcp.compile(le), rcp.compile(re)
@@ -235,6 +251,11 @@ func (pl *planner) planTableJoin(j *sql.Join, left *rel, ref *refTable, rt *sql.
 			n.leftKeys = append(n.leftKeys, lk)
 			n.rightKeys = append(n.rightKeys, rk)
 			n.keyTypes = append(n.keyTypes, kt)
+		}
+		// Equalities answered by the hash index need no re-check; NULL
+		// keys never match (the index lookup of a NULL key is skipped).
+		if residual != nil {
+			n.on = cp.compile(residual)
 		}
 	}
 	n.bd = newBuilder(sc.physical())
@@ -259,7 +280,7 @@ func (s *joinSide) evict(now int64) {
 	b := &s.buf.b
 	switch {
 	case s.rangeMs > 0:
-		for s.head < b.Len && b.RowTime[s.head] <= now-s.rangeMs {
+		for s.head < b.Len && b.RowTime[s.head] < now-s.rangeMs {
 			s.head++
 		}
 	case s.rows >= 0:

@@ -151,9 +151,9 @@ func (cp *compiler) logParse(name string, e *sql.Call) *cexpr {
 		out := mk(typeRow, func(c *evalCtx) value {
 			v := s.fn(c)
 			if v.null {
-				return value{r: nullRow(n)}
+				return rowValue(nullRow(n))
 			}
-			return value{r: parseW3C(v.s, parts, n)}
+			return rowValue(parseW3C(v.s, parts, n))
 		})
 		out.fields = rowCols(n, vc)
 		return out
@@ -161,29 +161,24 @@ func (cp *compiler) logParse(name string, e *sql.Call) *cexpr {
 		a := cp.args(e, 2, 2)
 		s := cp.coerceStr(a[0])
 		pat := constString(cp, a[1], e.P, name+" pattern")
-		re, err := javaRegexp(pat)
+		re, err := compileJava(pat)
 		if err != nil {
 			semErr(sql.PosOf(e.Args[1]), "invalid regular expression: %v", err)
 		}
-		n := re.NumSubexp()
+		n := re.groups
 		out := mk(typeRow, func(c *evalCtx) value {
 			v := s.fn(c)
 			if v.null {
-				return value{r: nullRow(n)}
+				return rowValue(nullRow(n))
 			}
-			m := re.FindStringSubmatchIndex(v.s)
-			if m == nil {
-				return value{r: nullRow(n)}
+			r, err := re.submatches(v.s)
+			if err != nil {
+				return c.fail(&evalError{"REGEX_ERROR", err.Error()})
 			}
-			r := make([]value, n)
-			for k := 0; k < n; k++ {
-				if m[2+2*k] < 0 {
-					r[k] = nullValue
-				} else {
-					r[k] = value{s: v.s[m[2+2*k]:m[3+2*k]]}
-				}
+			if r == nil {
+				return rowValue(nullRow(n))
 			}
-			return value{r: r}
+			return rowValue(r)
 		})
 		out.fields = rowCols(n, vc)
 		return out
@@ -192,6 +187,9 @@ func (cp *compiler) logParse(name string, e *sql.Call) *cexpr {
 		s := cp.coerceStr(a[0])
 		var cols []Column
 		if isIntType(a[1].t()) {
+			if !a[1].konst {
+				semErr(sql.PosOf(e.Args[1]), "the number of columns must be a constant")
+			}
 			var c evalCtx
 			n := int(a[1].fn(&c).i)
 			if n < 1 || n > 1000 {
@@ -212,7 +210,7 @@ func (cp *compiler) logParse(name string, e *sql.Call) *cexpr {
 		out := mk(typeRow, func(c *evalCtx) value {
 			v := s.fn(c)
 			if v.null {
-				return value{r: nullRow(len(cols))}
+				return rowValue(nullRow(len(cols)))
 			}
 			fields := splitFields(v.s, delim, esc, quote)
 			r := make([]value, len(cols))
@@ -227,7 +225,7 @@ func (cp *compiler) logParse(name string, e *sql.Call) *cexpr {
 				}
 				r[k] = x
 			}
-			return value{r: r}
+			return rowValue(r)
 		})
 		out.fields = cols
 		return out
@@ -237,16 +235,16 @@ func (cp *compiler) logParse(name string, e *sql.Call) *cexpr {
 		out := mk(typeRow, func(c *evalCtx) value {
 			v := s.fn(c)
 			if v.null || len(v.s) < 16 {
-				return value{r: nullRow(2)}
+				return rowValue(nullRow(2))
 			}
 			ms, err := parseJava(v.s[:15], "MMM dd HH:mm:ss")
 			if err != nil {
 				ms, err = parseJava(strings.Replace(v.s[:15], "  ", " 0", 1), "MMM dd HH:mm:ss")
 			}
 			if err != nil {
-				return value{r: nullRow(2)}
+				return rowValue(nullRow(2))
 			}
-			return value{r: []value{{i: ms}, {s: strings.TrimLeft(v.s[15:], " ")}}}
+			return rowValue([]value{{i: ms}, {s: strings.TrimLeft(v.s[15:], " ")}})
 		})
 		out.fields = []Column{{Name: "COLUMN1", Type: TypeTimestamp}, {Name: "COLUMN2", Type: TypeVarchar, Size: 1024}}
 		return out
@@ -271,9 +269,14 @@ func (cp *compiler) logParse(name string, e *sql.Call) *cexpr {
 			if len(rest) == 0 {
 				semErr(e.P, "bad START in %q", part)
 			}
-			f.start, _ = strconv.Atoi(rest[0])
+			var err error
+			if f.start, err = strconv.Atoi(rest[0]); err != nil || f.start < 0 {
+				semErr(e.P, "bad START in %q", strings.TrimSpace(part))
+			}
 			if len(rest) >= 3 && strings.EqualFold(rest[1], "FOR") {
-				f.len, _ = strconv.Atoi(rest[2])
+				if f.len, err = strconv.Atoi(rest[2]); err != nil || f.len < 0 {
+					semErr(e.P, "bad FOR in %q", strings.TrimSpace(part))
+				}
 			}
 			fs = append(fs, f)
 		}
@@ -284,7 +287,7 @@ func (cp *compiler) logParse(name string, e *sql.Call) *cexpr {
 		out := mk(typeRow, func(c *evalCtx) value {
 			v := s.fn(c)
 			if v.null {
-				return value{r: nullRow(len(fs))}
+				return rowValue(nullRow(len(fs)))
 			}
 			r := make([]value, len(fs))
 			for k, f := range fs {
@@ -302,7 +305,7 @@ func (cp *compiler) logParse(name string, e *sql.Call) *cexpr {
 				}
 				r[k] = x
 			}
-			return value{r: r}
+			return rowValue(r)
 		})
 		out.fields = cols
 		return out

@@ -35,14 +35,16 @@ func (n *insertNode) push(b *Batch) {
 				continue
 			}
 			v := getVal(&b.Cols[m], &n.srcCols[m], i)
-			if n.srcCols[m].Type != s.cols[k].Type || isStrType(s.cols[k].Type) {
-				var err error
-				v, err = convert(v, n.srcCols[m].Type, s.cols[k])
-				if err != nil {
-					n.p.reportRow("CAST_ERROR", err.Error(), n.pump, b, n.srcCols, i)
-					ok = false
-					break
-				}
+			tc := &s.cols[k]
+			if n.srcCols[m].Type == tc.Type && (tc.Type == TypeVarchar && (tc.Size == 0 || len(v.s) <= tc.Size) || !isStrType(tc.Type) && tc.Type != TypeReal && tc.Type != TypeDecimal) {
+				n.vals[k] = v
+				continue
+			}
+			v, err := convert(v, n.srcCols[m].Type, *tc)
+			if err != nil {
+				n.p.reportRow("CAST_ERROR", err.Error(), n.pump, b, n.srcCols, i)
+				ok = false
+				break
 			}
 			n.vals[k] = v
 		}
@@ -149,7 +151,7 @@ func (n *projectNode) push(b *Batch) {
 						n.vals = append(n.vals, nullValue)
 					}
 				} else {
-					n.vals = append(n.vals, v.r...)
+					n.vals = append(n.vals, v.row()...)
 				}
 				continue
 			}
@@ -258,8 +260,11 @@ func (n *orderNode) flush() {
 		return false
 	})
 	n.out.reset()
+	// Sorted rows leave together with the ROWTIME of the latest of them,
+	// so the output stream's ROWTIME stays non-decreasing.
+	rt := n.bd.b.RowTime[m-1]
 	for _, i := range idx {
-		n.out.b.RowTime = append(n.out.b.RowTime, n.bd.b.RowTime[i])
+		n.out.b.RowTime = append(n.out.b.RowTime, rt)
 		n.out.copyFrom(0, &n.bd.b, n.inCols, i)
 		n.out.b.Len++
 	}

@@ -2,7 +2,6 @@ package exec
 
 import (
 	"strconv"
-	"strings"
 
 	"github.com/eddy-streams/eddy/internal/analytics/sql"
 )
@@ -27,11 +26,15 @@ type rel struct {
 }
 
 type planner struct {
-	p    *Program
-	pump string
+	p      *Program
+	pump   string
+	pos    sql.Pos
+	reads  []*stream
+	nodes  []node
+	target *stream
 }
 
-func (pl *planner) add(n node) { pl.p.nodes = append(pl.p.nodes, n) }
+func (pl *planner) add(n node) { pl.nodes = append(pl.nodes, n) }
 
 var systemCols = []struct {
 	name string
@@ -93,6 +96,40 @@ func (pl *planner) planPump(st *sql.CreatePump) {
 	n.vals = make([]value, len(target.cols))
 	pl.add(n)
 	r.connect(n)
+	pl.target = target
+}
+
+// orderPumps puts the pumps in dependency order (a pump after every pump
+// writing a stream it reads), so Advance closes upstream windows first, and
+// rejects cycles, which would feed a pump its own output.
+func orderPumps(pumps []*planner) []*planner {
+	writers := map[*stream][]*planner{}
+	for _, pl := range pumps {
+		writers[pl.target] = append(writers[pl.target], pl)
+	}
+	state := map[*planner]int{} // 1 visiting, 2 done
+	var out []*planner
+	var visit func(pl *planner)
+	visit = func(pl *planner) {
+		switch state[pl] {
+		case 1:
+			semErr(pl.pos, "Pump '%s' reads its own output (directly or through other pumps)", pl.pump)
+		case 2:
+			return
+		}
+		state[pl] = 1
+		for _, s := range pl.reads {
+			for _, w := range writers[s] {
+				visit(w)
+			}
+		}
+		state[pl] = 2
+		out = append(out, pl)
+	}
+	for _, pl := range pumps {
+		visit(pl)
+	}
+	return out
 }
 
 func (pl *planner) planSelect(q *sql.Select) *rel {
@@ -149,6 +186,7 @@ func (pl *planner) planFrom(f sql.From) *rel {
 		if f.Alias != nil {
 			quals = []string{f.Alias.Text}
 		}
+		pl.reads = append(pl.reads, s)
 		sc := streamScope(s, quals)
 		return &rel{sc: sc, items: len(s.cols), connect: func(n node) { s.subs = append(s.subs, n) }}
 	case *sql.SubqueryRef:
@@ -344,13 +382,8 @@ func itemName(it sql.SelectItem, i int) string {
 	if it.Alias != nil {
 		return it.Alias.Text
 	}
-	switch e := it.Expr.(type) {
-	case *sql.Ident:
-		return e.Parts[len(e.Parts)-1].Text
-	case *sql.Call:
-		if !aggregateNames[e.Name.Text] && !e.Name.Quoted && strings.HasSuffix(e.Name.Text, "_PARSE") || e.Name.Text == "FAST_REGEX_LOG_PARSER" {
-			return "EXPR$" + strconv.Itoa(i)
-		}
+	if id, ok := it.Expr.(*sql.Ident); ok {
+		return id.Parts[len(id.Parts)-1].Text
 	}
 	return "EXPR$" + strconv.Itoa(i)
 }
@@ -372,7 +405,7 @@ func outScope(items []outItem) *scope {
 		}
 		c := it.expr.col
 		c.Name = it.name
-		sc.cols = append(sc.cols, scopeCol{name: it.name, col: normalizeOut(c), idx: idx})
+		sc.cols = append(sc.cols, scopeCol{name: it.name, col: normalizeOut(c), idx: idx, mono: it.expr.mono, rtTime: it.expr.rtTime})
 		idx++
 	}
 	return sc

@@ -87,6 +87,7 @@ func Compile(cfg Config) (prog *Program, err error) {
 		}
 	}()
 	pumps := map[string]bool{}
+	var planned []*planner
 	for _, st := range script.Stmts {
 		switch st := st.(type) {
 		case *sql.CreateStream:
@@ -127,9 +128,13 @@ func Compile(cfg Config) (prog *Program, err error) {
 				semErr(st.Name.Pos, "Pump '%s' already exists", st.Name.Text)
 			}
 			pumps[st.Name.Text] = true
-			pl := &planner{p: p, pump: st.Name.Text}
+			pl := &planner{p: p, pump: st.Name.Text, pos: st.Name.Pos}
 			pl.planPump(st)
+			planned = append(planned, pl)
 		}
+	}
+	for _, pl := range orderPumps(planned) {
+		p.nodes = append(p.nodes, pl.nodes...)
 	}
 	return p, nil
 }

@@ -278,6 +278,11 @@ func (t *rtree) insert(p []float64, r *rng) *rnode {
 				n.max[d] = p[d]
 			}
 		}
+		if n.leaf() {
+			// Unreachable for finite points (a leaf always separates).
+			n.count++
+			return n
+		}
 		if p[n.dim] <= n.cut {
 			n = n.left
 		} else {

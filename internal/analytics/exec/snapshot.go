@@ -168,12 +168,22 @@ func (n *groupNode) load(r *dec) error {
 			v := r.val()
 			appendVal(&n.keyVecs[k], &n.keyCols[k], v)
 			for _, o := range n.other {
-				if o == k {
+				if o != k {
+					continue
+				}
+				switch {
+				case n.strKey && v.null:
+					n.nullSlot = int32(s)
+				case n.strKey:
+					n.slots[v.s] = int32(s)
+				default:
 					key = appendKey(key, v, n.keyCols[k].Type)
 				}
 			}
 		}
-		n.slots[string(key)] = int32(s)
+		if !n.strKey {
+			n.slots[string(key)] = int32(s)
+		}
 	}
 	n.nslots = ns
 	for _, a := range n.aggs {
@@ -271,6 +281,12 @@ func (ws *windowSet) saveState(w *enc) {
 			p := win.parts[k]
 			w.str(k)
 			w.i64(p.lastRT)
+			for c := range win.calls {
+				w.f64(p.sum[c])
+				w.i64(p.sumI[c])
+				w.f64(p.sumSq[c])
+				w.i64(p.cnt[c])
+			}
 			w.uv(uint64(p.size()))
 			for i := p.head; i < len(p.rts); i++ {
 				w.i64(p.rts[i])
@@ -291,18 +307,17 @@ func (ws *windowSet) loadState(r *dec) error {
 			k := r.str()
 			p := win.newPartition()
 			p.lastRT = r.i64()
+			for c := range win.calls {
+				p.sum[c] = r.f64()
+				p.sumI[c] = r.i64()
+				p.sumSq[c] = r.f64()
+				p.cnt[c] = r.i64()
+			}
 			nr := r.count()
 			for i := 0; i < nr && r.err == nil; i++ {
 				p.rts = append(p.rts, r.i64())
-				for c, call := range win.calls {
-					v := r.val()
-					p.vals[c] = append(p.vals[c], v)
-					if call.arg != nil && !v.null {
-						p.cnt[c]++
-						p.sum[c] += v.f
-						p.sumI[c] += v.i
-						p.sumSq[c] += v.f * v.f
-					}
+				for c := range win.calls {
+					p.vals[c] = append(p.vals[c], r.val())
 				}
 			}
 			win.parts[k] = p
@@ -404,5 +419,5 @@ func (n *tumblingItemsNode) load(r *dec) error {
 	return r.err
 }
 
-func (n *rcfNode) save(w *enc)        { n.forest.save(w) }
+func (n *rcfNode) save(w *enc)       { n.forest.save(w) }
 func (n *rcfNode) load(r *dec) error { return n.forest.load(r) }

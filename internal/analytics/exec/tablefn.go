@@ -152,7 +152,33 @@ func (pl *planner) planTableFunc(f *sql.TableFunc) *rel {
 		in.connect(n)
 		return &rel{sc: outSc, items: len(n.bd.cols), connect: func(x node) { n.next = x }}
 	case "HOTSPOTS":
-		semErr(call.P, "HOTSPOTS is not supported by this engine")
+		if len(args) != 3 {
+			semErr(call.P, "Invalid number of arguments to function 'HOTSPOTS'. Was expecting 4 arguments")
+		}
+		var numeric []int
+		for i, c := range inCols {
+			if isIntType(c.Type) || c.Type == TypeReal || c.Type == TypeDouble {
+				numeric = append(numeric, i)
+			}
+		}
+		if len(numeric) == 0 || len(numeric) > 6 {
+			semErr(call.P, "HOTSPOTS needs 1 to 6 numeric columns in the cursor, got %d", len(numeric))
+		}
+		n := &hotspotsNode{inCols: inCols, numeric: numeric,
+			window: int(pl.constNum(args[0], "windowSize", 1, 100000)),
+			radius: pl.constNum(args[1], "scanRadius", 0.01, 1),
+			minPts: int(pl.constNum(args[2], "minimumNumberOfPointsInAHotspot", 1, 100000))}
+		for _, c := range in.sc.cols {
+			if c.idx >= 0 {
+				addCol(c.name, c.col, c.idx)
+			}
+		}
+		out := append(append([]Column(nil), inCols...), Column{Name: "HOTSPOTS_RESULT", Type: TypeVarchar, Size: 10000})
+		addCol("HOTSPOTS_RESULT", Column{Type: TypeVarchar, Size: 10000}, len(inCols))
+		n.bd = newBuilder(out)
+		pl.add(n)
+		in.connect(n)
+		return &rel{sc: outSc, items: len(out), connect: func(x node) { n.next = x }}
 	}
 	semErr(call.P, "No match found for table function %s", name)
 	return nil
@@ -187,6 +213,9 @@ func (n *rcfNode) push(b *Batch) {
 				n.point[k] = 0
 			case isFloatType(n.inCols[ci].Type):
 				n.point[k] = v.f
+				if math.IsNaN(v.f) || math.IsInf(v.f, 0) {
+					n.point[k] = 0 // no box can hold them
+				}
 			default:
 				n.point[k] = float64(v.i)
 			}

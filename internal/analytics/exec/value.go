@@ -23,8 +23,18 @@ type value struct {
 	i    int64
 	f    float64
 	s    string
-	r    []value
+	r    *[]value // ROW values only: a pointer keeps value small (48 bytes)
 	null bool
+}
+
+func rowValue(r []value) value { return value{r: &r} }
+
+// row returns the fields of a ROW value (nil for other values).
+func (v value) row() []value {
+	if v.r == nil {
+		return nil
+	}
+	return *v.r
 }
 
 var nullValue = value{null: true}
@@ -37,10 +47,10 @@ func isIntType(t Type) bool {
 	return false
 }
 func isFloatType(t Type) bool { return t == TypeReal || t == TypeDouble || t == TypeDecimal }
-func isNumeric(t Type) bool  { return isIntType(t) || isFloatType(t) }
-func isStrType(t Type) bool  { return t == TypeVarchar || t == TypeChar }
-func isBinType(t Type) bool  { return t == TypeBinary || t == TypeVarbinary }
-func isTimeLike(t Type) bool { return t == TypeDate || t == TypeTime || t == TypeTimestamp }
+func isNumeric(t Type) bool   { return isIntType(t) || isFloatType(t) }
+func isStrType(t Type) bool   { return t == TypeVarchar || t == TypeChar }
+func isBinType(t Type) bool   { return t == TypeBinary || t == TypeVarbinary }
+func isTimeLike(t Type) bool  { return t == TypeDate || t == TypeTime || t == TypeTimestamp }
 
 // usesI reports whether values of t live in value.i / Vector.I64.
 func usesI(t Type) bool {
@@ -189,7 +199,37 @@ func (bd *builder) appendRow(rt int64, vals []value) {
 // of bd) — used by joins and buffers.
 func (bd *builder) copyFrom(off int, src *Batch, srcCols []Column, i int) {
 	for k := range srcCols {
-		appendVal(&bd.b.Cols[off+k], &bd.cols[off+k], getVal(&src.Cols[k], &srcCols[k], i))
+		dc, sc := &bd.cols[off+k], &srcCols[k]
+		d, s := &bd.b.Cols[off+k], &src.Cols[k]
+		if dc.Type != sc.Type || dc.Scale != sc.Scale {
+			appendVal(d, dc, getVal(s, sc, i))
+			continue
+		}
+		// Same type: copy the slot as is (a NULL row's slot holds a zero).
+		var n int
+		switch {
+		case usesI(dc.Type) || dc.Type == TypeDecimal:
+			n = len(d.I64)
+			d.I64 = append(d.I64, s.I64[i])
+		case isFloatType(dc.Type):
+			n = len(d.F64)
+			d.F64 = append(d.F64, s.F64[i])
+		case isStrType(dc.Type):
+			n = len(d.Str)
+			d.Str = append(d.Str, s.Str[i])
+		default:
+			n = len(d.Bin)
+			d.Bin = append(d.Bin, s.Bin[i])
+		}
+		switch {
+		case s.Null != nil && s.Null[i]:
+			if d.Null == nil {
+				d.Null = make([]bool, n, n+16)
+			}
+			d.Null = append(d.Null, true)
+		case d.Null != nil:
+			d.Null = append(d.Null, false)
+		}
 	}
 }
 
@@ -277,8 +317,8 @@ func toString(x value, t Type) string {
 	case t == typeInterval:
 		return strconv.FormatInt(x.i, 10)
 	case t == typeRow:
-		parts := make([]string, len(x.r))
-		for i, f := range x.r {
+		parts := make([]string, len(x.row()))
+		for i, f := range x.row() {
 			parts[i] = f.s
 		}
 		return "(" + strings.Join(parts, ",") + ")"

@@ -9,7 +9,7 @@ import (
 
 // windowSet computes the analytic (OVER) calls of a projection. Each
 // distinct window keeps, per partition, a queue of the rows inside the
-// window: (ROWTIME-range, ROWTIME] for RANGE, the current row and the n
+// window: [ROWTIME-range, ROWTIME] for RANGE, the current row and the n
 // before it for ROWS n. Rows with equal ROWTIME enter in arrival order, so
 // each sees the earlier ones but not the later ones. SUM, COUNT, AVG and
 // the variances update incrementally (add on entry, subtract on expiry);
@@ -22,6 +22,14 @@ type windowSet struct {
 	base  int // index of the first analytic column in ext
 	ncall int
 	cols  []Column
+	own   []Vector
+}
+
+func grow[T any](s []T, n int) []T {
+	if cap(s) < n {
+		return make([]T, n)
+	}
+	return s[:n]
 }
 
 type analyticCall struct {
@@ -43,6 +51,7 @@ type slidingWindow struct {
 	parts     map[string]*partition
 	keyBuf    []byte
 	lastSweep int64
+	vals      []value
 }
 
 type partition struct {
@@ -92,24 +101,29 @@ func (ws *windowSet) prepare(b *Batch) *Batch {
 	ws.ext.RowTime = b.RowTime
 	ws.ext.ApproximateArrivalTime = b.ApproximateArrivalTime
 	ws.ext.PartitionKey, ws.ext.ShardID, ws.ext.SequenceNumber = b.PartitionKey, b.ShardID, b.SequenceNumber
-	ws.ext.Cols = append(ws.ext.Cols[:0], b.Cols...)
-	for k := 0; k < ws.ncall; k++ {
-		var v Vector
+	// The analytic columns are reused from batch to batch.
+	if len(ws.own) != ws.ncall {
+		ws.own = make([]Vector, ws.ncall)
+	}
+	for k := range ws.own {
+		v := &ws.own[k]
 		c := ws.cols[k]
 		v.Type = c.Type
 		switch {
 		case usesI(c.Type) || c.Type == TypeDecimal:
-			v.I64 = make([]int64, b.Len)
+			v.I64 = grow(v.I64, b.Len)
 		case isFloatType(c.Type):
-			v.F64 = make([]float64, b.Len)
+			v.F64 = grow(v.F64, b.Len)
 		case isBinType(c.Type):
-			v.Bin = make([][]byte, b.Len)
+			v.Bin = grow(v.Bin, b.Len)
 		default:
-			v.Str = make([]string, b.Len)
+			clear(v.Str)
+			v.Str = grow(v.Str, b.Len)
 		}
-		v.Null = make([]bool, b.Len)
-		ws.ext.Cols = append(ws.ext.Cols, v)
+		v.Null = grow(v.Null, b.Len)
+		clear(v.Null)
 	}
+	ws.ext.Cols = append(append(ws.ext.Cols[:0], b.Cols...), ws.own...)
 	return &ws.ext
 }
 
@@ -121,7 +135,10 @@ func (ws *windowSet) row(c *evalCtx, i int) {
 		for k, e := range w.keys {
 			w.keyBuf = appendKey(w.keyBuf, e.fn(c), w.keyTypes[k])
 		}
-		vals := make([]value, len(w.calls))
+		if cap(w.vals) < len(w.calls) {
+			w.vals = make([]value, len(w.calls))
+		}
+		vals := w.vals[:len(w.calls)]
 		for k, call := range w.calls {
 			if call.arg != nil {
 				vals[k] = call.arg.fn(c)
@@ -137,7 +154,7 @@ func (ws *windowSet) row(c *evalCtx, i int) {
 		}
 		p.lastRT = rt
 		if w.rangeMs > 0 {
-			for p.size() > 0 && p.rts[p.head] <= rt-w.rangeMs {
+			for p.size() > 0 && p.rts[p.head] < rt-w.rangeMs {
 				p.popFront(w)
 			}
 		}
@@ -246,6 +263,22 @@ func (w *slidingWindow) result(p *partition, k int, c *analyticCall) value {
 			return live[c.n-1]
 		}
 		return nullValue
+	case "EXP_AVG":
+		// Weights halve every half-life back from the current row.
+		now := p.rts[len(p.rts)-1]
+		var num, den float64
+		for j, v := range live {
+			if v.null {
+				continue
+			}
+			w := math.Exp2(-float64(now-p.rts[p.head+j]) / float64(c.n))
+			num += w * v.f
+			den += w
+		}
+		if den == 0 {
+			return nullValue
+		}
+		return value{f: num / den}
 	case "LAG":
 		j := len(live) - 1 - int(c.n)
 		if j >= 0 && j < len(live) {
@@ -265,7 +298,7 @@ func (ws *windowSet) sweep(now int64) {
 		}
 		w.lastSweep = now
 		for k, p := range w.parts {
-			if p.lastRT <= now-w.rangeMs {
+			if p.lastRT < now-w.rangeMs {
 				delete(w.parts, k)
 			}
 		}
@@ -349,21 +382,42 @@ func (pl *planner) planWindows(sc *scope, items []sql.SelectItem, named map[stri
 			default:
 				call.arg = cp.compile(c.Args[0])
 				if len(c.Args) > 1 {
-					if call.kind != "LAG" && call.kind != "NTH_VALUE" {
+					if call.kind != "LAG" && call.kind != "NTH_VALUE" && call.kind != "EXP_AVG" {
 						semErr(c.P, "Invalid number of arguments to function '%s'", call.kind)
 					}
 					ne := cp.compile(c.Args[1])
-					if !ne.konst || !isIntType(ne.t()) {
-						semErr(sql.PosOf(c.Args[1]), "%s needs a constant integer offset", call.kind)
-					}
 					var ec evalCtx
-					call.n = ne.fn(&ec).i
+					switch {
+					case call.kind == "EXP_AVG" && ne.konst && ne.t() == typeInterval:
+						call.n = ne.fn(&ec).i
+						if call.n <= 0 {
+							semErr(sql.PosOf(c.Args[1]), "EXP_AVG half-life must be positive")
+						}
+					case call.kind != "EXP_AVG" && ne.konst && isIntType(ne.t()):
+						call.n = ne.fn(&ec).i
+					default:
+						semErr(sql.PosOf(c.Args[1]), "%s needs a constant %s", call.kind, map[bool]string{true: "INTERVAL half-life", false: "integer offset"}[call.kind == "EXP_AVG"])
+					}
 				}
 				switch call.kind {
 				case "LAG", "NTH_VALUE", "FIRST_VALUE", "LAST_VALUE", "MIN", "MAX":
 					call.out = call.arg.col
 				case "EXP_AVG":
-					semErr(c.P, "EXP_AVG is not supported")
+					if len(c.Args) != 2 {
+						semErr(c.P, "EXP_AVG needs an expression and a half-life INTERVAL")
+					}
+					if !isNumeric(call.arg.t()) {
+						semErr(c.P, "Cannot apply 'EXP_AVG' to arguments of type '%s'", call.arg.t())
+					}
+					call.out = Column{Type: TypeDouble}
+					arg := call.arg
+					if isIntType(arg.t()) {
+						call.arg = mk(arg.t(), func(c *evalCtx) value {
+							v := arg.fn(c)
+							v.f = float64(v.i)
+							return v
+						})
+					}
 				default:
 					if !isNumeric(call.arg.t()) && call.kind != "COUNT" {
 						semErr(c.P, "Cannot apply '%s' to arguments of type '%s'", call.kind, call.arg.t())

@@ -69,7 +69,7 @@ var reserved = map[string]bool{
 	"NATURAL": true, "USING": true,
 }
 
-func (p *parser) peek() token      { return p.toks[p.i] }
+func (p *parser) peek() token { return p.toks[p.i] }
 func (p *parser) peekN(n int) token {
 	if p.i+n < len(p.toks) {
 		return p.toks[p.i+n]
@@ -845,7 +845,7 @@ func (p *parser) specialCall(name string, pos Pos) Expr {
 	case "SUBSTRING":
 		p.next()
 		p.next()
-		s := p.expr()
+		s := p.exprBP(40) // stop before SIMILAR
 		ss := &Substring{P: pos, S: s}
 		switch {
 		case p.acceptKw("FROM"):
