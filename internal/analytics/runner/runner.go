@@ -489,6 +489,7 @@ type app struct {
 	advanced          int64
 	pending           []pendingOut
 	lastCkpt          time.Time
+	ckptCost          time.Duration // how long the last checkpoint took
 	dirty             bool
 
 	wake         chan struct{}
@@ -634,6 +635,8 @@ func (a *app) saveCheckpoint() error {
 	for _, s := range a.streams {
 		c.Floors[s.name] = s.floor
 	}
+	began := time.Now()
+	defer func() { a.ckptCost = time.Since(began) }()
 	blob, err := json.Marshal(&c)
 	if err != nil {
 		return err
@@ -700,7 +703,7 @@ func (a *app) loop() {
 				break
 			}
 			if progress {
-				if a.dirty && time.Since(a.lastCkpt) >= a.r.opt.CheckpointEvery {
+				if a.dirty && a.checkpointDue() {
 					if err = a.saveCheckpoint(); err != nil {
 						break
 					}
@@ -715,7 +718,7 @@ func (a *app) loop() {
 				}
 				continue
 			}
-			if a.dirty && time.Since(a.lastCkpt) >= a.r.opt.CheckpointEvery {
+			if a.dirty && a.checkpointDue() {
 				if err = a.saveCheckpoint(); err != nil {
 					break
 				}
@@ -923,7 +926,10 @@ func (a *app) refreshShards() error {
 // windows that end by then.
 func (a *app) advance() error {
 	cut := a.r.opt.Now().Add(-a.r.opt.AdvanceLag)
-	for i := 0; i < 64; i++ {
+	// every record that arrived before cut must be read first; when that
+	// takes long (a backlog), time is advanced on a later tick instead
+	busy := time.Now().Add(time.Second)
+	for {
 		progress, err := a.readCycle()
 		if err != nil {
 			return err
@@ -933,6 +939,9 @@ func (a *app) advance() error {
 		}
 		if !progress {
 			break
+		}
+		if time.Now().After(busy) {
+			return nil
 		}
 	}
 	t := a.appTime(cut.UnixMilli())
@@ -948,6 +957,13 @@ func (a *app) advance() error {
 	return a.flush(false)
 }
 
+// checkpointDue: CheckpointEvery has passed, and at least ten times what
+// the last checkpoint took (large state is saved less often, so
+// checkpoints cost at most about a tenth of the time).
+func (a *app) checkpointDue() bool {
+	return time.Since(a.lastCkpt) >= max(a.r.opt.CheckpointEvery, 10*a.ckptCost)
+}
+
 // maxPendingBytes forces a flush when emitted rows pile up.
 const maxPendingBytes = 16 << 20
 
@@ -958,7 +974,7 @@ func (a *app) flush(force bool) error {
 	if len(a.pending) == 0 {
 		return nil
 	}
-	if !force && time.Since(a.lastCkpt) < a.r.opt.CheckpointEvery && a.pendingBytes < maxPendingBytes {
+	if !force && !a.checkpointDue() && a.pendingBytes < maxPendingBytes {
 		return nil
 	}
 	if err := a.saveCheckpoint(); err != nil {
