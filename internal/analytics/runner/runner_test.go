@@ -406,3 +406,30 @@ func TestDeliveryStreamInputAndOutput(t *testing.T) {
 		t.Fatalf("delivered %q, want %q", strings.Join(got, "|"), want)
 	}
 }
+
+// TestBacklogReadBeforeWindowCloses: with a backlog far larger than one
+// read, a window whose end has passed still counts every record that
+// arrived in it.
+func TestBacklogReadBeforeWindowCloses(t *testing.T) {
+	h := newHarness(t)
+	r := runner.New(runner.Options{Streams: h.ks, Backend: h.be, Now: h.clk.now, Compile: newCount, Tick: time.Millisecond, AdvanceLag: time.Millisecond, CheckpointEvery: time.Nanosecond,
+		BatchRecords: 7, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	statuses := make([]int, 0, 500)
+	for i := 0; i < 500; i++ {
+		statuses = append(statuses, 200+i%2)
+	}
+	for i := 0; i < 4; i++ {
+		h.put(statuses...)
+	}
+	h.clk.set(h.clk.now().Add(5 * time.Minute)) // the window ended long ago
+	run, err := r.Launch(h.spec("TRIM_HORIZON"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer run.Stop()
+	got := h.waitFor("counts", 2)
+	want := `{"WINDOW_END":"2026-01-01 10:01:00.000","STATUS":200,"CNT":1000}` + "\n" + `{"WINDOW_END":"2026-01-01 10:01:00.000","STATUS":201,"CNT":1000}`
+	if strings.Join(got, "\n") != want {
+		t.Fatalf("counts\n%s\nwant\n%s", strings.Join(got, "\n"), want)
+	}
+}
