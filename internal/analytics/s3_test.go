@@ -16,10 +16,10 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
-	ka "github.com/aws/aws-sdk-go-v2/service/kinesisanalytics"
-	kat "github.com/aws/aws-sdk-go-v2/service/kinesisanalytics/types"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	kt "github.com/aws/aws-sdk-go-v2/service/kinesis/types"
+	ka "github.com/aws/aws-sdk-go-v2/service/kinesisanalytics"
+	kat "github.com/aws/aws-sdk-go-v2/service/kinesisanalytics/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/eddy-streams/eddy/internal/config"
