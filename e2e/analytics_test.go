@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"context"
 	"fmt"
 	"net"
 	"net/http"
@@ -13,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 
 	"github.com/eddy-streams/eddy/internal/eddytest"
@@ -247,4 +249,66 @@ AliasMatch ^/req/ %[8]s/index.html
 	}
 	// the probe request is in the log before the application's first window
 	return h
+}
+
+// TestAnalyticsKill9ResumesWindow kills the server with SIGKILL while a
+// window is open; the restarted server resumes the application from its
+// checkpoint: the window holds the records from before and after the crash,
+// is emitted once, and nothing is emitted twice.
+func TestAnalyticsKill9ResumesWindow(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("EDDY_TEST_ANALYTICS_CLOCK_SPEED", fmt.Sprint(clockSpeed))
+	s := startServer(t, dir)
+	ep := "--endpoint-url=" + s.URL
+	for _, st := range []string{"events", "counts"} {
+		run(t, "", "aws", ep, "kinesis", "create-stream", "--stream-name", st, "--shard-count", "1")
+		run(t, "", "aws", ep, "kinesis", "wait", "stream-exists", "--stream-name", st)
+	}
+	code := filepath.Join(t.TempDir(), "counts.sql")
+	if err := os.WriteFile(code, []byte(strings.ReplaceAll(flagshipSQL, `"response"`, `"status"`)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	run(t, "", "aws", ep, "kinesisanalytics", "create-application", "--application-name", "counts", "--application-code", "file://"+code,
+		"--inputs", `[{"NamePrefix": "SOURCE_SQL_STREAM", "KinesisStreamsInput": {"ResourceARN": "arn:aws:kinesis:us-east-1:000000000000:stream/events", "RoleARN": "arn:aws:iam::000000000000:role/ka"},
+		  "InputSchema": {"RecordFormat": {"RecordFormatType": "JSON", "MappingParameters": {"JSONMappingParameters": {"RecordRowPath": "$"}}},
+		  "RecordColumns": [{"Name": "status", "SqlType": "INTEGER", "Mapping": "$.status"}]}}]`,
+		"--outputs", `[{"Name": "DESTINATION_SQL_STREAM", "KinesisStreamsOutput": {"ResourceARN": "arn:aws:kinesis:us-east-1:000000000000:stream/counts", "RoleARN": "arn:aws:iam::000000000000:role/ka"}, "DestinationSchema": {"RecordFormatType": "JSON"}}]`)
+	run(t, "", "aws", ep, "kinesisanalytics", "start-application", "--application-name", "counts",
+		"--input-configurations", "Id=1.1,InputStartingPositionConfiguration={InputStartingPosition=NOW}")
+
+	window := time.Duration(float64(5*time.Minute) / clockSpeed)
+	put := func(url string, statuses ...int) {
+		t.Helper()
+		kc := kinesis.NewFromConfig(eddytest.AWSConfig(url, "", ""))
+		for _, st := range statuses {
+			if _, err := kc.PutRecord(context.Background(), &kinesis.PutRecordInput{StreamName: aws.String("events"), PartitionKey: aws.String("k"), Data: []byte(fmt.Sprintf(`{"status":%d}`, st))}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	time.Sleep(time.Until(time.Now().Truncate(window).Add(window + 200*time.Millisecond)))
+	put(s.URL, 200, 200, 200, 404, 404)
+	time.Sleep(1500 * time.Millisecond) // read and checkpointed (every second)
+	if err := s.cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	_ = s.cmd.Wait()
+	s2 := startServer(t, dir)
+	put(s2.URL, 200, 500)
+	if el := time.Since(time.Now().Truncate(window)); el > window-time.Second {
+		t.Logf("restart took most of the window (%v); the check below may see two windows", el)
+	}
+	kc := kinesis.NewFromConfig(eddytest.AWSConfig(s2.URL, "", ""))
+	r := &eddytest.StreamReader{Client: kc, Stream: "counts"}
+	want := []string{`{"STATUS":200,"REQUEST_COUNT":4}`, `{"STATUS":404,"REQUEST_COUNT":2}`, `{"STATUS":500,"REQUEST_COUNT":1}`}
+	deadline := time.Now().Add(3 * window)
+	for len(r.Poll(t)) < len(want) && time.Now().Before(deadline) {
+		time.Sleep(100 * time.Millisecond)
+	}
+	time.Sleep(window) // a window later, still nothing more
+	got := append([]string(nil), r.Poll(t)...)
+	sort.Strings(got)
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("counts after kill -9\n%s\nwant\n%s\nserver log:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"), s2.log.String())
+	}
 }
