@@ -852,9 +852,9 @@ func (a *app) decode(st *inStream, s *shardState, arrivalMs, nowApp int64, pk, d
 
 func errName(err error) string {
 	if errors.Is(err, format.ErrCoerce) {
-		return "Type_Conversion_Error"
+		return "TYPE_CONVERSION_ERROR"
 	}
-	return "Record_Parse_Error"
+	return "RECORD_PARSE_ERROR"
 }
 
 func truncate(s string, n int) string {

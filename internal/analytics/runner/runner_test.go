@@ -232,7 +232,7 @@ func TestTumblingCountsToOutputAndErrorStream(t *testing.T) {
 	h.putRaw(`{"status":"abc"}`) // type error → error_stream
 	h.putRaw(`not json`)         // parse error → error_stream
 	errs := h.waitFor("errors", 2)
-	if len(errs) != 2 || !strings.Contains(errs[0]+errs[1], "Type_Conversion_Error") || !strings.Contains(errs[0]+errs[1], "Record_Parse_Error") ||
+	if len(errs) != 2 || !strings.Contains(errs[0]+errs[1], "TYPE_CONVERSION_ERROR") || !strings.Contains(errs[0]+errs[1], "RECORD_PARSE_ERROR") ||
 		!strings.Contains(errs[0]+errs[1], `"DATA_ROW":"6e6f74206a736f6e"`) {
 		t.Fatalf("error stream %v", errs)
 	}
