@@ -26,6 +26,7 @@ import (
 type countProgram struct {
 	sink   exec.Sink
 	Open   map[int64]map[int64]int64 `json:"open"` // window start → status → count
+	Inputs map[string]int            `json:"inputs"` // rows per in-application input stream
 	errors int
 }
 
@@ -40,6 +41,10 @@ func (p *countProgram) Streams() []exec.StreamInfo {
 }
 func (p *countProgram) Start(s exec.Sink) { p.sink = s }
 func (p *countProgram) Push(in string, b *exec.Batch) error {
+	if p.Inputs == nil {
+		p.Inputs = map[string]int{}
+	}
+	p.Inputs[in] += b.Len
 	for i := 0; i < b.Len; i++ {
 		p.Advance(b.RowTime[i])
 		w := b.RowTime[i] / 60000 * 60000
@@ -431,5 +436,41 @@ func TestBacklogReadBeforeWindowCloses(t *testing.T) {
 	want := `{"WINDOW_END":"2026-01-01 10:01:00.000","STATUS":200,"CNT":1000}` + "\n" + `{"WINDOW_END":"2026-01-01 10:01:00.000","STATUS":201,"CNT":1000}`
 	if strings.Join(got, "\n") != want {
 		t.Fatalf("counts\n%s\nwant\n%s", strings.Join(got, "\n"), want)
+	}
+}
+
+// TestInputParallelism: two in-application streams share the two shards.
+func TestInputParallelism(t *testing.T) {
+	h := newHarness(t)
+	var prog *countProgram
+	r := runner.New(runner.Options{Streams: h.ks, Backend: h.be, Now: h.clk.now, Tick: 2 * time.Millisecond, AdvanceLag: time.Second, CheckpointEvery: time.Nanosecond,
+		Compile: func(c exec.Config) (runner.Program, error) {
+			if len(c.Inputs) != 2 || c.Inputs[1].Name != "SOURCE_SQL_STREAM_002" || !c.Inputs[0].Kinesis {
+				return nil, fmt.Errorf("inputs %+v", c.Inputs)
+			}
+			p, _ := newCount(c)
+			prog = p.(*countProgram)
+			return p, nil
+		}, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	spec := h.spec("TRIM_HORIZON")
+	two := int32(2)
+	spec.Input.InputParallelism = &analytics.InputParallelism{Count: &two}
+	spec.Input.InAppStreamNames = []string{"SOURCE_SQL_STREAM_001", "SOURCE_SQL_STREAM_002"}
+	statuses := make([]int, 200)
+	for i := range statuses {
+		statuses[i] = 200
+	}
+	h.put(statuses...)
+	run, err := r.Launch(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.waitRead(200)
+	if err := run.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	a, b := prog.Inputs["SOURCE_SQL_STREAM_001"], prog.Inputs["SOURCE_SQL_STREAM_002"]
+	if a+b != 200 || a == 0 || b == 0 {
+		t.Fatalf("rows per input stream: %v", prog.Inputs)
 	}
 }
