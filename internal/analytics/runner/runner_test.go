@@ -25,7 +25,7 @@ import (
 // INTERVAL '60' SECOND)` computes) and snapshots its open windows.
 type countProgram struct {
 	sink   exec.Sink
-	Open   map[int64]map[int64]int64 `json:"open"` // window start → status → count
+	Open   map[int64]map[int64]int64 `json:"open"`   // window start → status → count
 	Inputs map[string]int            `json:"inputs"` // rows per in-application input stream
 	errors int
 }
