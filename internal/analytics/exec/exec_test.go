@@ -482,3 +482,54 @@ CREATE OR REPLACE PUMP "P" AS INSERT INTO "D"
 		t.Fatalf("densest hotspot %+v does not cover the cluster at (7.9–8.2, 8.7–9.0)", h)
 	}
 }
+
+// The anomaly application (RCF, then ORDER BY) and HOTSPOTS give identical
+// output when snapshotted and restored every 97 rows: forests, samplers,
+// RNGs and buffers are all in the snapshot.
+func TestSnapshotRestoreTableFunctions(t *testing.T) {
+	cols := []Column{{Name: "heartRate", Type: TypeInteger}, {Name: "rateType", Type: TypeVarchar, Size: 20}}
+	code := anomalySQL + `
+CREATE OR REPLACE STREAM "HOT" ("heartRate" INTEGER, HOTSPOTS_RESULT VARCHAR(10000));
+CREATE OR REPLACE PUMP "HOT_PUMP" AS INSERT INTO "HOT"
+  SELECT STREAM "heartRate", HOTSPOTS_RESULT FROM TABLE(HOTSPOTS(CURSOR(SELECT STREAM "heartRate" FROM "SOURCE_SQL_STREAM_001"), 200, 0.1, 5));`
+	in := Input{Name: "SOURCE_SQL_STREAM_001", Columns: cols}
+	run := func(every int) *capture {
+		p := mustCompile(t, code, in)
+		c := newCapture(p)
+		r := rand.New(rand.NewSource(9))
+		for i := 0; i < 1200; i++ {
+			if every > 0 && i > 0 && i%every == 0 {
+				st, err := p.Snapshot()
+				if err != nil {
+					t.Fatal(err)
+				}
+				p = mustCompile(t, code, in)
+				if err := p.Restore(st); err != nil {
+					t.Fatal(err)
+				}
+				p.Start(c.sink)
+			}
+			hr := 60 + r.Int63n(41)
+			if r.Intn(50) == 0 {
+				hr = 180
+			}
+			_ = p.Push("SOURCE_SQL_STREAM_001", oneRow(cols, int64(i)*37, value{i: hr}, value{s: "X"}))
+		}
+		p.Advance(1 << 40)
+		return c
+	}
+	want, got := run(0), run(97)
+	for _, s := range []string{"DESTINATION_SQL_STREAM", "HOT"} {
+		if len(want.rows[s]) != 1200 || len(got.rows[s]) != len(want.rows[s]) {
+			t.Fatalf("%s: %d rows vs %d", s, len(got.rows[s]), len(want.rows[s]))
+		}
+		for i := range want.rows[s] {
+			for k := range want.rows[s][i] {
+				a, b := want.rows[s][i][k], got.rows[s][i][k]
+				if a.null != b.null || a.i != b.i || a.f != b.f || a.s != b.s {
+					t.Fatalf("%s row %d col %d: %v after restores, %v straight", s, i, k, b, a)
+				}
+			}
+		}
+	}
+}
