@@ -37,7 +37,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"regexp"
+	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -503,6 +505,8 @@ type app struct {
 	noFinal      bool // tests: end like kill -9, without a final checkpoint
 	err          error
 	errRow       []byte
+	held         []held // readMerged's buffer
+	arena        []byte
 }
 
 func (a *app) Done() <-chan struct{} { return a.done }
@@ -784,34 +788,114 @@ func (a *app) armWatches() {
 }
 
 // readCycle reads up to BatchRecords from every ready shard and pushes the
-// batches. It reports whether any record was read.
+// batches. It reports whether any record was read. The shards feeding one
+// in-application stream are merged by arrival time (ROWTIME never
+// decreases, so a record read after a later one from another shard would be
+// clamped into a later window); a shard's position advances only past the
+// records processed.
 func (a *app) readCycle() (bool, error) {
 	if err := a.refreshShards(); err != nil {
 		return false, err
 	}
 	progress := false
 	nowApp := a.appTime(a.r.opt.Now().UnixMilli())
+	groups := make([][]*shardState, len(a.streams))
 	for _, s := range a.shards {
 		if s.done || !s.ready {
 			continue
 		}
-		st := a.streams[int(s.desc.index)%len(a.streams)]
-		next, err := a.src.read(a.ctx, s.desc.index, s.pos, a.r.opt.BatchRecords, func(pos uint64, arrivalMs int64, pk, data []byte) {
-			progress = true
-			a.decode(st, s, arrivalMs, nowApp, pk, data)
-		})
+		i := int(s.desc.index) % len(a.streams)
+		groups[i] = append(groups[i], s)
+	}
+	for i, shards := range groups {
+		if len(shards) == 0 {
+			continue
+		}
+		st := a.streams[i]
+		var p bool
+		var err error
+		if len(shards) == 1 {
+			p, err = a.readOne(st, shards[0], nowApp)
+		} else {
+			p, err = a.readMerged(st, shards, nowApp)
+		}
 		if err != nil {
-			if a.ctx.Err() != nil {
-				return false, a.ctx.Err()
-			}
-			return false, fmt.Errorf("read %s shard %d: %w", a.src.identity(), s.desc.index, err)
+			return false, err
 		}
-		if next != s.pos {
-			s.pos = next
-			a.dirty = true
-		}
+		progress = progress || p
 		if err := a.pushStream(st); err != nil {
 			return false, err
+		}
+	}
+	return progress, nil
+}
+
+func (a *app) readErr(s *shardState, err error) error {
+	if a.ctx.Err() != nil {
+		return a.ctx.Err()
+	}
+	return fmt.Errorf("read %s shard %d: %w", a.src.identity(), s.desc.index, err)
+}
+
+func (a *app) readOne(st *inStream, s *shardState, nowApp int64) (bool, error) {
+	progress := false
+	next, err := a.src.read(a.ctx, s.desc.index, s.pos, a.r.opt.BatchRecords, func(pos uint64, arrivalMs int64, pk, data []byte) {
+		progress = true
+		a.decode(st, s, arrivalMs, nowApp, pk, data)
+	})
+	if err != nil {
+		return false, a.readErr(s, err)
+	}
+	if next != s.pos {
+		s.pos = next
+		a.dirty = true
+	}
+	return progress, nil
+}
+
+// held is a record read from one of several shards, awaiting the merge.
+type held struct {
+	arrival  int64
+	pos      uint64
+	shard    *shardState
+	pk, data [2]int // offsets into app.arena
+}
+
+func (a *app) readMerged(st *inStream, shards []*shardState, nowApp int64) (bool, error) {
+	a.held, a.arena = a.held[:0], a.arena[:0]
+	horizon := int64(math.MaxInt64)
+	for _, s := range shards {
+		n := 0
+		var last int64
+		_, err := a.src.read(a.ctx, s.desc.index, s.pos, a.r.opt.BatchRecords, func(pos uint64, arrivalMs int64, pk, data []byte) {
+			h := held{arrival: arrivalMs, pos: pos, shard: s}
+			h.pk[0] = len(a.arena)
+			a.arena = append(a.arena, pk...)
+			h.pk[1], h.data[0] = len(a.arena), len(a.arena)
+			a.arena = append(a.arena, data...)
+			h.data[1] = len(a.arena)
+			a.held = append(a.held, h)
+			n++
+			last = arrivalMs
+		})
+		if err != nil {
+			return false, a.readErr(s, err)
+		}
+		if n >= a.r.opt.BatchRecords && last < horizon {
+			horizon = last // this shard has more: later records wait for it
+		}
+	}
+	sort.SliceStable(a.held, func(i, j int) bool { return a.held[i].arrival < a.held[j].arrival })
+	progress := false
+	for _, h := range a.held {
+		if h.arrival > horizon {
+			break
+		}
+		progress = true
+		a.decode(st, h.shard, h.arrival, nowApp, a.arena[h.pk[0]:h.pk[1]], a.arena[h.data[0]:h.data[1]])
+		if h.pos+1 > h.shard.pos {
+			h.shard.pos = h.pos + 1
+			a.dirty = true
 		}
 	}
 	return progress, nil
