@@ -18,6 +18,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/eddy-streams/eddy/internal/analytics"
 	"github.com/eddy-streams/eddy/internal/awsproto"
 	"github.com/eddy-streams/eddy/internal/config"
 	"github.com/eddy-streams/eddy/internal/firehose"
@@ -35,7 +36,9 @@ type Server struct {
 	Kinesis  *kinesis.Service
 	Firehose *firehose.Service
 	Lambda   *lambda.Service
-	Gateway  *gateway.Gateway
+	// Analytics is the Data Analytics application store and runner.
+	Analytics *analytics.Service
+	Gateway   *gateway.Gateway
 
 	log      *slog.Logger
 	listener net.Listener

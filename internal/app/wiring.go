@@ -4,8 +4,12 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"os"
 	"path/filepath"
+	"strconv"
 
+	"github.com/eddy-streams/eddy/internal/analytics"
+	"github.com/eddy-streams/eddy/internal/analytics/runner"
 	"github.com/eddy-streams/eddy/internal/awsproto"
 	"github.com/eddy-streams/eddy/internal/cloudwatch"
 	"github.com/eddy-streams/eddy/internal/config"
@@ -40,7 +44,10 @@ func sigv4Authenticator(cfg config.Config) (gateway.Authenticator, error) {
 }
 
 // startExtraServices starts the services beyond Data Streams: Firehose,
-// which reads its KinesisStreamAsSource streams in process.
+// which reads its KinesisStreamAsSource streams in process; Lambda; DynamoDB,
+// STS and CloudWatch; and Data Analytics (kinesisanalytics and
+// kinesisanalyticsv2), whose runner reads and writes streams and delivery
+// streams in process.
 func startExtraServices(s *Server, cfg config.Config, o Options, selfURL string) ([]awsproto.Service, []prometheus.Collector, error) {
 	// Lambda: functions run as local processes; mappings read streams in
 	// process; it is routed by path (REST-JSON)
@@ -79,7 +86,11 @@ func startExtraServices(s *Server, cfg config.Config, o Options, selfURL string)
 		return nil, nil, err
 	}
 	// STS GetCallerIdentity and CloudWatch PutMetricData (exposed at /metrics)
-	return []awsproto.Service{fh, ddb, sts.New(), cloudwatch.New()}, nil, nil
+	an, err := startAnalytics(s, cfg, o)
+	if err != nil {
+		return nil, nil, err
+	}
+	return []awsproto.Service{fh, ddb, sts.New(), cloudwatch.New(), an.V1(), an.V2()}, nil, nil
 }
 
 // startDynamoDB opens the DynamoDB tables kept under <data-dir>/dynamodb;
@@ -101,4 +112,37 @@ func startDynamoDB(s *Server, cfg config.Config, o Options) (*dynamodb.Service, 
 	}
 	s.closers = append(s.closers, ddb.Close)
 	return ddb, nil
+}
+
+// AnalyticsClockSpeedEnv accelerates the clock of analytics applications
+// (e.g. 300: a 5-minute window passes in one second). For tests only: it
+// makes ROWTIME run ahead of wall time.
+const AnalyticsClockSpeedEnv = "EDDY_TEST_ANALYTICS_CLOCK_SPEED"
+
+func startAnalytics(s *Server, cfg config.Config, o Options) (*analytics.Service, error) {
+	speed := 1.0
+	if v := os.Getenv(AnalyticsClockSpeedEnv); v != "" {
+		f, err := strconv.ParseFloat(v, 64)
+		if err != nil || f <= 0 {
+			return nil, fmt.Errorf("%s: %q is not a positive number", AnalyticsClockSpeedEnv, v)
+		}
+		speed = f
+	}
+	ro := runner.Options{Streams: s.Kinesis, Firehose: s.Firehose, Backend: s.Backend, Now: o.Now, Speed: speed,
+		Logger: s.log.With("service", "analytics")}
+	if cfg.S3Endpoint != "" || cfg.S3AccessKey != "" {
+		ro.Objects = runner.NewS3(cfg.S3Endpoint, cfg.S3AccessKey, cfg.S3SecretKey, cfg.S3Region)
+	}
+	r := runner.New(ro)
+	an, err := analytics.New(analytics.Options{Backend: s.Backend, Now: o.Now, Logger: s.log.With("service", "analytics"),
+		Launcher: r, Sampler: runner.Sampler{R: r}})
+	if err != nil {
+		return nil, err
+	}
+	if err := an.Start(); err != nil {
+		return nil, err
+	}
+	s.Analytics = an
+	s.closers = append(s.closers, an.Close)
+	return an, nil
 }

@@ -57,6 +57,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	h2win := fs.String("h2-window", "65535", "fixed-rate fan-out, lean HTTP/2 client: receive window per stream and per connection, returned at half (65535 as the Node.js SDK; 1MiB as the Java SDK)")
 	fs.StringVar(&o.TLSEndpoint, "tls-endpoint", "", "an https:// Kinesis endpoint (a server with --tls-cert) for the h1tls and h2 subscribers; its certificate is not verified")
 	fs.IntVar(&o.TLSServerPID, "tls-server-pid", 0, "PID of the --tls-endpoint server: report its CPU time per phase (Linux /proc)")
+	anKeys := fs.Int("keys", 20, "with --mode analytics: distinct keys of the tumbling, sliding and join scenarios")
+	anBigKeys := fs.Int("big-keys", 1_000_000, "with --mode analytics: distinct keys of the memory scenario (0 skips it)")
+	anScenarios := fs.String("scenarios", "", "with --mode analytics: comma-separated subset of tumbling,sliding,join,keys")
 	serveNoop := fs.String("serve-noop", "", "only serve the no-op endpoint on this address until interrupted (an out-of-process baseline for --baseline-endpoint)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -100,6 +103,25 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stdout, "no-op Kinesis endpoint at %s\n", n.URL)
 		<-ctx.Done()
 		return n.Close()
+	}
+	if o.Mode == "analytics" {
+		ao := AnalyticsOptions{Records: int(o.TotalRecords), Keys: *anKeys, BigKeys: *anBigKeys, Scenarios: *anScenarios}
+		if !quiet {
+			ao.Logger = slog.New(slog.NewTextHandler(stderr, nil))
+		}
+		if *cpuprofile != "" {
+			f, err := os.Create(*cpuprofile)
+			if err != nil {
+				return fmt.Errorf("bench: %w", err)
+			}
+			defer f.Close()
+			if err := pprof.StartCPUProfile(f); err != nil {
+				return fmt.Errorf("bench: %w", err)
+			}
+			defer pprof.StopCPUProfile()
+		}
+		_, err := RunAnalytics(ctx, ao, stdout, o.JSON)
+		return err
 	}
 	if *cpuprofile != "" {
 		f, err := os.Create(*cpuprofile)
