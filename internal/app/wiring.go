@@ -59,6 +59,8 @@ func startExtraServices(s *Server, cfg config.Config, o Options, selfURL string)
 		// Kinesis sources are read in process, in the stream ARN's account:
 		// no credentials, whatever --auth says
 		KinesisClient: firehose.InProcessKinesis(s.Kinesis),
+		// Lambda processors invoke functions in process
+		Lambda: lam,
 	}
 	fh, err := firehose.New(fo)
 	if err != nil {
