@@ -22,6 +22,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -75,6 +76,9 @@ type DestinationConfig struct {
 type shardCkpt struct {
 	Pos  uint64 `json:"pos"`
 	Done bool   `json:"done,omitempty"`
+	// the open tumbling window: its start (ms) and state
+	WinStart int64           `json:"winStart,omitempty"`
+	State    json.RawMessage `json:"state,omitempty"`
 }
 
 type checkpoints struct {
@@ -272,11 +276,11 @@ func (m *mapping) run(ctx context.Context) {
 				continue
 			}
 			running[sh.ID] = true
-			sh, pos := sh, ck.Pos // a shard without checkpoint starts at its trim horizon
+			sh := sh // a shard without checkpoint starts at its trim horizon
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				m.shardLoop(ctx, ref, sh, pos)
+				m.shardLoop(ctx, ref, sh, ck)
 				select {
 				case finished <- sh.ID:
 				case <-ctx.Done():
@@ -302,6 +306,7 @@ func (m *mapping) setLast(s string) {
 
 // rec is one record read for a batch (copied out of storage buffers).
 type rec struct {
+	pos       uint64
 	seq       string
 	pk        string
 	data      []byte
@@ -310,12 +315,27 @@ type rec struct {
 
 // shardLoop processes one shard from pos until it is sealed and drained,
 // or ctx ends.
-func (m *mapping) shardLoop(ctx context.Context, ref kinesis.StreamRef, sh kinesis.ShardInfo, pos uint64) {
+func (m *mapping) shardLoop(ctx context.Context, ref kinesis.StreamRef, sh kinesis.ShardInfo, ck shardCkpt) {
 	ks := m.s.o.Kinesis
 	m.mu.Lock()
 	set := m.set
 	m.mu.Unlock()
+	pos := ck.Pos
 	window := time.Duration(set.MaximumBatchingWindowInSeconds) * time.Second
+	tw := &tumbling{ms: int64(set.TumblingWindowInSeconds) * 1000, start: ck.WinStart, state: ck.State}
+	if tw.ms > 0 && tw.state == nil {
+		tw.start = -1
+	}
+	save := func(done bool) error {
+		m.mu.Lock()
+		defer m.mu.Unlock()
+		c := shardCkpt{Pos: pos, Done: done}
+		if tw.open() {
+			c.WinStart, c.State = tw.start, tw.state
+		}
+		m.ckpt.Shards[sh.ID] = c
+		return m.saveCkptLocked()
+	}
 	for ctx.Err() == nil {
 		var batch []rec
 		var size int
@@ -327,7 +347,7 @@ func (m *mapping) shardLoop(ctx context.Context, ref kinesis.StreamRef, sh kines
 					return false
 				}
 				size += sz
-				batch = append(batch, rec{seq: r.SequenceNumber(), pk: string(r.PartitionKey), data: append([]byte(nil), r.Data...), arrivalMs: r.ArrivalMs})
+				batch = append(batch, rec{pos: r.Pos, seq: r.SequenceNumber(), pk: string(r.PartitionKey), data: append([]byte(nil), r.Data...), arrivalMs: r.ArrivalMs})
 				return true
 			})
 		}
@@ -345,21 +365,32 @@ func (m *mapping) shardLoop(ctx context.Context, ref kinesis.StreamRef, sh kines
 		}
 		if len(batch) == 0 {
 			b, err := ks.Bounds(ctx, ref, sh.Index)
-			if err == nil && b.Sealed && pos >= b.Next {
-				m.mu.Lock()
-				m.ckpt.Shards[sh.ID] = shardCkpt{Pos: pos, Done: true}
-				m.saveCkptLocked()
-				m.mu.Unlock()
+			sealed := err == nil && b.Sealed && pos >= b.Next
+			if tw.open() && (sealed || m.s.now().UnixMilli() >= tw.start+tw.ms) {
+				// the window is over (or the shard ends): the final invocation
+				if !m.finalInvoke(ctx, set, sh, tw, sealed && m.s.now().UnixMilli() < tw.start+tw.ms) {
+					return
+				}
+				if save(false) != nil {
+					return
+				}
+			}
+			if sealed {
+				save(true)
 				return
 			}
 			if err == nil && pos < b.Trim {
 				pos = b.Trim
 			}
+			wait := time.Second
+			if tw.open() {
+				wait = min(wait, time.Duration(tw.start+tw.ms-m.s.now().UnixMilli())*time.Millisecond+time.Millisecond)
+			}
 			select {
 			case <-ctx.Done():
 				return
 			case <-ks.Watch(ref, sh.Index, pos):
-			case <-time.After(time.Second):
+			case <-time.After(wait):
 			}
 			continue
 		}
@@ -383,14 +414,30 @@ func (m *mapping) shardLoop(ctx context.Context, ref kinesis.StreamRef, sh kines
 			}
 			deadline.Stop()
 		}
-		if !m.process(ctx, ref, sh, batch) {
+		if tw.ms > 0 {
+			// a batch never spans windows; a record of a later window
+			// closes the open one first
+			w := batch[0].arrivalMs - batch[0].arrivalMs%tw.ms
+			if tw.open() && tw.start != w {
+				if !m.finalInvoke(ctx, set, sh, tw, false) {
+					return
+				}
+			}
+			if !tw.open() {
+				tw.start, tw.state = w, json.RawMessage("{}")
+			}
+			for k, r := range batch {
+				if r.arrivalMs-r.arrivalMs%tw.ms != w {
+					next, batch = r.pos, batch[:k]
+					break
+				}
+			}
+		}
+		if !m.process(ctx, ref, sh, batch, tw) {
 			return // ctx ended: the batch is not checkpointed
 		}
 		pos = next
-		m.mu.Lock()
-		m.ckpt.Shards[sh.ID] = shardCkpt{Pos: pos}
-		err = m.saveCkptLocked()
-		m.mu.Unlock()
+		err = save(false)
 		if err != nil {
 			m.s.log.Error("event source mapping: checkpoint", "uuid", set.UUID, "err", err)
 			return
@@ -399,7 +446,7 @@ func (m *mapping) shardLoop(ctx context.Context, ref kinesis.StreamRef, sh kines
 }
 
 // process filters and delivers one batch; false when ctx ended first.
-func (m *mapping) process(ctx context.Context, ref kinesis.StreamRef, sh kinesis.ShardInfo, batch []rec) bool {
+func (m *mapping) process(ctx context.Context, ref kinesis.StreamRef, sh kinesis.ShardInfo, batch []rec, tw *tumbling) bool {
 	m.mu.Lock()
 	set, filters := m.set, m.filters
 	m.mu.Unlock()
@@ -427,8 +474,8 @@ func (m *mapping) process(ctx context.Context, ref kinesis.StreamRef, sh kinesis
 		return true
 	}
 	n := set.ParallelizationFactor
-	if n <= 1 {
-		return m.deliver(ctx, set, sh, batch)
+	if n <= 1 || tw.ms > 0 {
+		return m.deliver(ctx, set, sh, batch, tw)
 	}
 	groups := make([][]rec, n)
 	for _, r := range batch {
@@ -446,7 +493,7 @@ func (m *mapping) process(ctx context.Context, ref kinesis.StreamRef, sh kinesis
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			ok[i] = m.deliver(ctx, set, sh, g)
+			ok[i] = m.deliver(ctx, set, sh, g, tw)
 		}()
 	}
 	wg.Wait()
@@ -480,7 +527,7 @@ type pending struct {
 //     on-failure destination, and the shard moves on.
 //
 // Retries back off from 100 ms to 5 s.
-func (m *mapping) deliver(ctx context.Context, set mappingSettings, sh kinesis.ShardInfo, batch []rec) bool {
+func (m *mapping) deliver(ctx context.Context, set mappingSettings, sh kinesis.ShardInfo, batch []rec, tw *tumbling) bool {
 	rbif := false
 	for _, t := range set.FunctionResponseTypes {
 		rbif = rbif || t == "ReportBatchItemFailures"
@@ -493,6 +540,9 @@ func (m *mapping) deliver(ctx context.Context, set mappingSettings, sh kinesis.S
 		}
 		p := queue[0]
 		payload := kinesisEvent(set, sh.ID, p.recs)
+		if tw.open() {
+			payload = tw.event(payload, set, sh.ID, false)
+		}
 		res, err := m.s.Invoke(ctx, set.Account, set.Region, set.FunctionArn, payload)
 		if ctx.Err() != nil {
 			return false
@@ -502,6 +552,13 @@ func (m *mapping) deliver(ctx context.Context, set mappingSettings, sh kinesis.S
 			failAt = 0
 		} else if rbif {
 			failAt = partialFailure(res.Payload, p.recs)
+		}
+		if failAt < 0 && tw.open() {
+			if st, ok := windowState(res.Payload); ok {
+				tw.state = st
+			} else {
+				failAt = 0 // the state must be a JSON object
+			}
 		}
 		if failAt < 0 {
 			m.setLast("OK")
@@ -653,4 +710,79 @@ func (s *Service) putDestination(arn string, b []byte) error {
 
 func badMapping(format string, a ...any) *awserr.Error {
 	return awserr.New(tInvalidParameter, http.StatusBadRequest, format, a...)
+}
+
+// tumbling is a shard's open tumbling window (TumblingWindowInSeconds):
+// windows are aligned to multiples of the window length in arrival time;
+// each invocation gets the state the previous one returned; the final
+// invocation (no records, isFinalInvokeForWindow) comes once the window
+// has ended on the clock or a record of a later window arrives.
+type tumbling struct {
+	ms    int64 // window length; 0 when tumbling windows are off
+	start int64 // -1 or open window start (ms)
+	state json.RawMessage
+}
+
+func (t *tumbling) open() bool { return t != nil && t.ms > 0 && t.state != nil }
+
+// event wraps a Kinesis event's Records with the window fields.
+func (t *tumbling) event(ev []byte, set mappingSettings, shardID string, final bool) []byte {
+	f := func(ms int64) string { return time.UnixMilli(ms).UTC().Format("2006-01-02T15:04:05Z") }
+	extra, _ := json.Marshal(map[string]any{
+		"window": map[string]string{"start": f(t.start), "end": f(t.start + t.ms)}, "state": t.state,
+		"shardId": shardID, "eventSourceARN": set.EventSourceArn, "isFinalInvokeForWindow": final, "isWindowTerminatedEarly": false,
+	})
+	out := append(ev[:len(ev)-1:len(ev)-1], ',')
+	return append(out, extra[1:]...)
+}
+
+// windowState reads "state" from a tumbling-window response ({} when none).
+func windowState(payload []byte) (json.RawMessage, bool) {
+	var resp struct {
+		State json.RawMessage `json:"state"`
+	}
+	if len(payload) == 0 || string(payload) == "null" {
+		return json.RawMessage("{}"), true
+	}
+	if json.Unmarshal(payload, &resp) != nil {
+		return nil, false
+	}
+	if len(resp.State) == 0 || string(resp.State) == "null" {
+		return json.RawMessage("{}"), true
+	}
+	if resp.State[0] != '{' || len(resp.State) > 1<<20 {
+		return nil, false
+	}
+	return resp.State, true
+}
+
+// finalInvoke sends the window's final invocation, retried as a batch is;
+// the window closes whatever the outcome. false when ctx ended.
+func (m *mapping) finalInvoke(ctx context.Context, set mappingSettings, sh kinesis.ShardInfo, tw *tumbling, early bool) bool {
+	payload := tw.event([]byte(`{"Records":[]}`), set, sh.ID, true)
+	if early {
+		payload = []byte(strings.Replace(string(payload), `"isWindowTerminatedEarly":false`, `"isWindowTerminatedEarly":true`, 1))
+	}
+	backoff := 100 * time.Millisecond
+	for attempt := 0; ; attempt++ {
+		res, err := m.s.Invoke(ctx, set.Account, set.Region, set.FunctionArn, payload)
+		if ctx.Err() != nil {
+			return false
+		}
+		if err == nil && res.FunctionError == "" {
+			break
+		}
+		if set.MaximumRetryAttempts >= 0 && attempt >= set.MaximumRetryAttempts {
+			m.s.log.Warn("event source mapping: final window invocation failed", "uuid", set.UUID, "shard", sh.ID)
+			break
+		}
+		select {
+		case <-ctx.Done():
+			return false
+		case <-time.After(backoff):
+		}
+		backoff = min(backoff*2, 5*time.Second)
+	}
+	tw.start, tw.state = -1, nil
+	return true
 }

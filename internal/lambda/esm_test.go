@@ -289,3 +289,48 @@ func TestMappingResumesAfterRestart(t *testing.T) {
 	_, err = e.lc.GetEventSourceMapping(ctx, &lambdasdk.GetEventSourceMappingInput{UUID: m.UUID})
 	apiErr(t, err, "ResourceNotFoundException", "The resource you requested does not exist.")
 }
+
+// Tumbling windows: state flows between invocations of a window and the
+// final invocation reports the window's whole count (AWS's
+// events.KinesisTimeWindowEvent and its response).
+func TestMappingTumblingWindow(t *testing.T) {
+	e := start(t)
+	kc := eddytest.Kinesis(e.srv)
+	ctx := context.Background()
+	createStream(t, kc, "tw", 1)
+	out := filepath.Join(t.TempDir(), "out")
+	e.create(t, "win", map[string]string{"OUT": out}, 10)
+	_, err := e.lc.CreateEventSourceMapping(ctx, &lambdasdk.CreateEventSourceMappingInput{FunctionName: aws.String("win"),
+		EventSourceArn: aws.String(streamARN("tw")), StartingPosition: ltypes.EventSourcePositionTrimHorizon, BatchSize: aws.Int32(7),
+		TumblingWindowInSeconds: aws.Int32(1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 3; i++ {
+		putN(t, kc, "tw", i*20, 20, 3)
+	}
+	windows := func() (n int, ws []string) {
+		for _, l := range readLines(out) {
+			if strings.HasPrefix(l, "WINDOW") {
+				var c int
+				fmt.Sscanf(strings.Fields(l)[2], "%d", &c)
+				n += c
+				ws = append(ws, l)
+			}
+		}
+		return
+	}
+	waitFor(t, "windows closing over 60 records", 20*time.Second, func() bool { n, _ := windows(); return n == 60 })
+	recs, _ := delivered(out)
+	if len(recs) != 60 {
+		t.Fatalf("%d records delivered", len(recs))
+	}
+	_, ws := windows()
+	seen := map[string]bool{}
+	for _, w := range ws {
+		if seen[strings.Fields(w)[1]] {
+			t.Fatalf("window closed twice: %v", ws)
+		}
+		seen[strings.Fields(w)[1]] = true
+	}
+}

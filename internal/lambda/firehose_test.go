@@ -128,10 +128,10 @@ func TestFirehoseLambdaTransformation(t *testing.T) {
 	for _, body := range objectsUnder(filepath.Join(root, "bkt", "err", "processing-failed")) {
 		for _, line := range bytes.Split(bytes.TrimSpace([]byte(body)), []byte("\n")) {
 			var r struct {
-				AttemptsMade                              int
+				AttemptsMade                             int
 				ArrivalTimestamp, AttemptEndingTimestamp int64
-				ErrorCode, ErrorMessage, LambdaArn        string
-				RawData                                   []byte
+				ErrorCode, ErrorMessage, LambdaArn       string
+				RawData                                  []byte
 			}
 			if err := json.Unmarshal(line, &r); err != nil {
 				t.Fatalf("error record %s: %v", line, err)

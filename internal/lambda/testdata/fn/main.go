@@ -52,11 +52,14 @@ func handle(ctx context.Context, raw json.RawMessage) (any, error) {
 		Records []json.RawMessage `json:"Records"`
 		Recs    []json.RawMessage `json:"records"`
 		Sleep   int               `json:"sleep"`
+		Window  *events.Window    `json:"window"`
 	}
 	if err := json.Unmarshal(raw, &probe); err != nil {
 		return nil, err
 	}
 	switch {
+	case probe.Window != nil:
+		return windowHandler(raw)
 	case len(probe.Records) > 0:
 		return kinesisHandler(raw)
 	case len(probe.Recs) > 0:
@@ -130,6 +133,32 @@ func kinesisHandler(raw json.RawMessage) (any, error) {
 		inv += " PARTIAL"
 	}
 	appendOut(append([]string{inv}, lines...))
+	return resp, nil
+}
+
+// windowHandler counts records per tumbling window in the state and
+// writes "WINDOW start count" on the final invocation.
+func windowHandler(raw json.RawMessage) (any, error) {
+	var ev events.KinesisTimeWindowEvent
+	if err := json.Unmarshal(raw, &ev); err != nil {
+		return nil, err
+	}
+	n := 0
+	fmt.Sscan(ev.State["count"], &n)
+	var lines []string
+	for _, r := range ev.Records {
+		n++
+		lines = append(lines, fmt.Sprintf("%s %s %s %s", ev.ShardID, r.Kinesis.SequenceNumber, r.Kinesis.PartitionKey, bytes.TrimSpace(r.Kinesis.Data)))
+	}
+	if ev.IsFinalInvokeForWindow {
+		if len(ev.Records) != 0 {
+			return nil, errors.New("final invocation with records")
+		}
+		lines = append(lines, fmt.Sprintf("WINDOW %s %d", ev.Window.Start.UTC().Format(time.RFC3339), n))
+	}
+	appendOut(lines)
+	resp := events.KinesisTimeWindowEventResponse{}
+	resp.State = map[string]string{"count": fmt.Sprint(n)}
 	return resp, nil
 }
 
