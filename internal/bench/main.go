@@ -49,6 +49,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.BoolVar(&quiet, "quiet", false, "no progress messages on stderr")
 	cpuprofile := fs.String("cpuprofile", "", "write the bench process's CPU profile to this file")
 	subs := fs.String("subscribers", "0,5,20", "with --mode fanout: subscriber counts of the fanout-put phases, comma-separated (empty: the latency phase only)")
+	noopFunction := fs.Bool("noop-function", false, "run as the no-op Lambda function of --mode lambda (started by the server, not by hand)")
 	serveNoop := fs.String("serve-noop", "", "only serve the no-op endpoint on this address until interrupted (an out-of-process baseline for --baseline-endpoint)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -64,6 +65,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("bench: --subscribers: %w", err)
 	}
 	o.Subscribers = counts
+	if *noopFunction {
+		NoopFunction()
+		return nil
+	}
 	if *serveNoop != "" {
 		n, err := NoopServerAt(*serveNoop)
 		if err != nil {

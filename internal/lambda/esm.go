@@ -96,7 +96,13 @@ type mapping struct {
 	done    chan struct{}
 	filters []*pattern
 	saveErr error
+	// checkpoints are written at most every ckptEvery (dirty until then)
+	// and on shard end and stop: a crash re-delivers at most that much
+	dirty    bool
+	lastSave time.Time
 }
+
+const ckptEvery = 100 * time.Millisecond
 
 // config returns the mapping's configuration as AWS shows it.
 func (m *mapping) config() map[string]any {
@@ -180,13 +186,27 @@ func (m *mapping) stop() {
 func (m *mapping) saveCkpt() error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	return m.saveCkptLocked()
+	return m.flushCkptLocked()
 }
 
+// saveCkptLocked writes the checkpoints, or marks them dirty when the last
+// write is recent (the mapping's run loop flushes them).
 func (m *mapping) saveCkptLocked() error {
 	if m.saveErr != nil {
 		return m.saveErr
 	}
+	if time.Since(m.lastSave) < ckptEvery {
+		m.dirty = true
+		return nil
+	}
+	return m.flushCkptLocked()
+}
+
+func (m *mapping) flushCkptLocked() error {
+	if m.saveErr != nil {
+		return m.saveErr
+	}
+	m.dirty, m.lastSave = false, time.Now()
 	if m.s.o.Backend == nil {
 		return nil
 	}
@@ -248,9 +268,34 @@ func (m *mapping) run(ctx context.Context) {
 	finished := make(chan string, 16)
 	var wg sync.WaitGroup
 	defer wg.Wait()
-	tick := time.NewTicker(time.Second)
+	tick := time.NewTicker(ckptEvery)
 	defer tick.Stop()
+	defer func() {
+		wg.Wait()
+		m.mu.Lock()
+		if m.dirty {
+			m.flushCkptLocked()
+		}
+		m.mu.Unlock()
+	}()
+	lastScan := time.Time{}
 	for {
+		m.mu.Lock()
+		if m.dirty && time.Since(m.lastSave) >= ckptEvery {
+			m.flushCkptLocked()
+		}
+		m.mu.Unlock()
+		if time.Since(lastScan) < time.Second {
+			select {
+			case <-ctx.Done():
+				return
+			case id := <-finished:
+				delete(running, id)
+			case <-tick.C:
+				continue
+			}
+		}
+		lastScan = time.Now()
 		shards, err := s.o.Kinesis.Shards(ref)
 		if err != nil {
 			m.setLast("PROBLEM: Stream not found")
@@ -339,17 +384,29 @@ func (m *mapping) shardLoop(ctx context.Context, ref kinesis.StreamRef, sh kines
 	for ctx.Err() == nil {
 		var batch []rec
 		var size int
+		full := false // the event is at its size limit
 		read := func(from uint64) (uint64, error) {
-			return ks.Read(ctx, ref, sh.Index, from, set.BatchSize-len(batch), func(r kinesis.InprocRecord) bool {
+			had := len(batch)
+			next, err := ks.Read(ctx, ref, sh.Index, from, set.BatchSize-len(batch), func(r kinesis.InprocRecord) bool {
 				// a Kinesis event record costs ~ 4/3 of its data plus ~500 bytes of fields
 				sz := len(r.Data)*4/3 + len(r.PartitionKey) + 500
 				if len(batch) > 0 && size+sz > maxSyncPayload-1024 {
+					full = true
 					return false
 				}
 				size += sz
 				batch = append(batch, rec{pos: r.Pos, seq: r.SequenceNumber(), pk: string(r.PartitionKey), data: append([]byte(nil), r.Data...), arrivalMs: r.ArrivalMs})
 				return true
 			})
+			if full {
+				// Read's next counts the refused record too: it belongs
+				// to the next batch
+				if len(batch) > had {
+					return batch[len(batch)-1].pos + 1, err
+				}
+				return from, err
+			}
+			return next, err
 		}
 		next, err := read(pos)
 		if err != nil {
@@ -377,6 +434,7 @@ func (m *mapping) shardLoop(ctx context.Context, ref kinesis.StreamRef, sh kines
 			}
 			if sealed {
 				save(true)
+				m.saveCkpt()
 				return
 			}
 			if err == nil && pos < b.Trim {
@@ -397,7 +455,7 @@ func (m *mapping) shardLoop(ctx context.Context, ref kinesis.StreamRef, sh kines
 		if window > 0 && len(batch) < set.BatchSize {
 			deadline := time.NewTimer(window)
 		gather:
-			for len(batch) < set.BatchSize && size < maxSyncPayload-64<<10 {
+			for len(batch) < set.BatchSize && !full {
 				select {
 				case <-ctx.Done():
 					deadline.Stop()

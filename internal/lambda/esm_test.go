@@ -334,3 +334,38 @@ func TestMappingTumblingWindow(t *testing.T) {
 		seen[strings.Fields(w)[1]] = true
 	}
 }
+
+// Batches are cut at Lambda's 6 MB payload: 100 KB records with BatchSize
+// 100 arrive whole, none skipped at a cut.
+func TestMappingPayloadLimitCutsBatches(t *testing.T) {
+	e := start(t)
+	kc := eddytest.Kinesis(e.srv)
+	ctx := context.Background()
+	createStream(t, kc, "big", 1)
+	out := filepath.Join(t.TempDir(), "out")
+	e.create(t, "bigc", map[string]string{"OUT": out}, 10)
+	pad := strings.Repeat("x", 100<<10)
+	for i := 0; i < 200; i += 10 {
+		var entries []ktypes.PutRecordsRequestEntry
+		for j := i; j < i+10; j++ {
+			entries = append(entries, ktypes.PutRecordsRequestEntry{PartitionKey: aws.String("k"), Data: []byte(fmt.Sprintf("r%d-%s", j, pad))})
+		}
+		if _, err := kc.PutRecords(ctx, &kinesis.PutRecordsInput{StreamName: aws.String("big"), Records: entries}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := e.lc.CreateEventSourceMapping(ctx, &lambdasdk.CreateEventSourceMappingInput{FunctionName: aws.String("bigc"),
+		EventSourceArn: aws.String(streamARN("big")), StartingPosition: ltypes.EventSourcePositionTrimHorizon, BatchSize: aws.Int32(100)}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "200 records", 30*time.Second, func() bool { r, _ := delivered(out); return len(r) >= 200 })
+	recs, invokes := delivered(out)
+	for i, r := range recs {
+		if !strings.HasPrefix(r[3], fmt.Sprintf("r%d-", i)) {
+			t.Fatalf("record %d is %.10s", i, r[3])
+		}
+	}
+	if len(recs) != 200 || len(invokes) < 4 {
+		t.Fatalf("%d records in %d invocations", len(recs), len(invokes))
+	}
+}

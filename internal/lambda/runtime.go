@@ -168,10 +168,11 @@ func (p *pool) acquire() (*instance, error) {
 	for len(p.idle) > 0 {
 		i := p.idle[len(p.idle)-1]
 		p.idle = p.idle[:len(p.idle)-1]
-		if i.alive() {
+		if i.alive() && p.n <= p.limit {
 			return i, nil
 		}
-		p.n--
+		p.n-- // dead, or over a lowered concurrency limit
+		go i.kill()
 	}
 	if p.closed || p.n >= p.limit {
 		return nil, errThrottled
