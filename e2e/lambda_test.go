@@ -189,3 +189,45 @@ func waitStreamActive(t *testing.T, url, name string) {
 	}
 	t.Fatalf("stream %s not ACTIVE", name)
 }
+
+// TestLambdaNodeHandler runs a nodejs20.x handler through aws-lambda-ric
+// from npm (e2e/lambda-node, installed by scripts/setup.d/45-lambda-node.sh)
+// with the AWS CLI: a result, and a thrown error as X-Amz-Function-Error.
+func TestLambdaNodeHandler(t *testing.T) {
+	ric, err := filepath.Abs("lambda-node/node_modules")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(ric, ".bin", "aws-lambda-ric")); err != nil {
+		t.Fatalf("aws-lambda-ric is not installed (run scripts/setup.d/45-lambda-node.sh): %v", err)
+	}
+	code := t.TempDir()
+	handler := `export const handler = async (event, context) => {
+  if (event.fail) { throw new TypeError("failing on purpose"); }
+  return { got: event, name: process.env.AWS_LAMBDA_FUNCTION_NAME, arn: context.invokedFunctionArn, custom: process.env.CUSTOM };
+};
+`
+	if err := os.WriteFile(filepath.Join(code, "index.mjs"), []byte(handler), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(ric, filepath.Join(code, "node_modules")); err != nil {
+		t.Fatal(err)
+	}
+	s := startServer(t, "")
+	ep := "--endpoint-url=" + s.URL
+	run(t, "", "aws", ep, "lambda", "create-function", "--function-name", "nodefn", "--runtime", "nodejs20.x",
+		"--handler", "index.handler", "--role", "arn:aws:iam::000000000000:role/lambda",
+		"--code", "S3Bucket=eddy-local,S3Key="+code, "--environment", "Variables={CUSTOM=c1}", "--timeout", "20")
+	outFile := filepath.Join(t.TempDir(), "out.json")
+	res := run(t, "", "aws", ep, "lambda", "invoke", "--function-name", "nodefn", "--payload", `{"x":1}`, outFile)
+	b, _ := os.ReadFile(outFile)
+	want := `{"got":{"x":1},"name":"nodefn","arn":"arn:aws:lambda:us-east-1:000000000000:function:nodefn","custom":"c1"}`
+	if string(b) != want || strings.Contains(res, "FunctionError") {
+		t.Fatalf("invoke: %s\n%s\nlog: %s", res, b, s.log.String())
+	}
+	res = run(t, "", "aws", ep, "lambda", "invoke", "--function-name", "nodefn", "--payload", `{"fail":true}`, outFile)
+	b, _ = os.ReadFile(outFile)
+	if !strings.Contains(res, `"FunctionError": "Unhandled"`) || !strings.Contains(string(b), `"errorType":"TypeError"`) || !strings.Contains(string(b), "failing on purpose") {
+		t.Fatalf("failing invoke: %s\n%s", res, b)
+	}
+}
