@@ -120,3 +120,25 @@ func FuzzFilter(f *testing.F) {
 		matchAny(ps, "k", []byte(data))
 	})
 }
+
+func FuzzRoute(f *testing.F) {
+	f.Add("GET", "/2015-03-31/functions/fn/configuration")
+	f.Add("DELETE", "/2017-03-31/tags/arn:aws:lambda:us-east-1:000000000000:function:f")
+	f.Add("PUT", "/2015-03-31/event-source-mappings/abc")
+	f.Fuzz(func(t *testing.T, method, path string) {
+		op, _ := route(method, path)
+		if op != "" && handlers[op] == nil {
+			t.Fatalf("route %s %s gives %s without a handler", method, path, op)
+		}
+	})
+}
+
+func FuzzNormalizeError(f *testing.F) {
+	f.Add([]byte(`{"errorType":"X"}`), "T")
+	f.Add([]byte("plain"), "")
+	f.Fuzz(func(t *testing.T, b []byte, typ string) {
+		if out := normalizeError(b, typ, "Unhandled"); !json.Valid(out) {
+			t.Fatalf("not JSON: %q", out)
+		}
+	})
+}

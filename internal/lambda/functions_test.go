@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -83,6 +85,21 @@ func TestFunctionLifecycleAndWarmReuse(t *testing.T) {
 	b, _ := os.ReadFile(filepath.Join(e.srv.Config.DataDir, "lambda", "logs", "fn1.log"))
 	if !strings.Contains(string(b), "START RequestId: ") || !strings.Contains(string(b), "REPORT RequestId: ") {
 		t.Fatalf("log: %s", b)
+	}
+	// the gateway counts Lambda requests under bounded labels
+	resp, err := http.Get(e.srv.URL() + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	mb, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, want := range []string{
+		`eddy_gateway_requests_total{code="200",operation="Invoke",service="lambda"} 4`,
+		`eddy_gateway_requests_total{code="ResourceConflictException",operation="CreateFunction",service="lambda"} 1`,
+	} {
+		if !strings.Contains(string(mb), want) {
+			t.Fatalf("metrics lack %s:\n%s", want, mb)
+		}
 	}
 	if _, err := e.lc.DeleteFunction(ctx, &lambdasdk.DeleteFunctionInput{FunctionName: aws.String("fn1")}); err != nil {
 		t.Fatal(err)
