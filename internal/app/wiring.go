@@ -9,6 +9,7 @@ import (
 	"github.com/eddy-streams/eddy/internal/awsproto"
 	"github.com/eddy-streams/eddy/internal/config"
 	"github.com/eddy-streams/eddy/internal/firehose"
+	"github.com/eddy-streams/eddy/internal/firehose/s3dest"
 	"github.com/eddy-streams/eddy/internal/gateway"
 	"github.com/eddy-streams/eddy/internal/lambda"
 	"github.com/eddy-streams/eddy/internal/sigv4"
@@ -43,6 +44,7 @@ func startExtraServices(s *Server, cfg config.Config, o Options, selfURL string)
 	lam, err := lambda.New(lambda.Options{
 		Backend: s.Backend, Kinesis: s.Kinesis, Dir: filepath.Join(cfg.DataDir, "lambda"), Now: o.Now,
 		Logger: s.log.With("service", "lambda"), DefaultAccount: cfg.Account, DefaultRegion: cfg.Region, Endpoint: selfURL,
+		S3: s3dest.Endpoint{URL: cfg.S3Endpoint, AccessKey: cfg.S3AccessKey, SecretKey: cfg.S3SecretKey, Region: cfg.S3Region},
 	})
 	if err != nil {
 		return nil, nil, err

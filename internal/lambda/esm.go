@@ -28,6 +28,7 @@ import (
 
 	"github.com/eddy-streams/eddy/internal/awserr"
 	"github.com/eddy-streams/eddy/internal/awsproto"
+	"github.com/eddy-streams/eddy/internal/firehose/s3dest"
 	"github.com/eddy-streams/eddy/internal/kinesis"
 )
 
@@ -751,13 +752,29 @@ func (m *mapping) sendFailure(set mappingSettings, sh kinesis.ShardInfo, recs []
 		m.s.log.Warn("event source mapping: records discarded (no on-failure destination)", "uuid", set.UUID, "record", string(b))
 		return
 	}
-	if err := m.s.putDestination(dest, b); err != nil {
+	if strings.HasPrefix(dest, "arn:aws:s3:::") {
+		// an S3 destination also gets the batch itself: "payload" is the
+		// Kinesis event that failed
+		rc["payload"] = json.RawMessage(kinesisEvent(set, sh.ID, recs))
+		b, _ = json.Marshal(rc)
+	}
+	if err := m.s.putDestination(set, sh.ID, dest, b); err != nil {
 		m.s.log.Error("event source mapping: on-failure destination", "uuid", set.UUID, "destination", dest, "err", err, "record", string(b))
 	}
 }
 
-// putDestination appends one record to a destination stream.
-func (s *Service) putDestination(arn string, b []byte) error {
+// putDestination appends one record to a destination stream, or writes it
+// as an object under aws/lambda/UUID/SHARD/YYYY/MM/DD/ of a bucket (the
+// key AWS documents: …/YYYY-MM-DDTHH.MM.SS-RANDOMUUID).
+func (s *Service) putDestination(set mappingSettings, shardID, arn string, b []byte) error {
+	if bucket, ok := strings.CutPrefix(arn, "arn:aws:s3:::"); ok {
+		s.s3once.Do(func() { s.s3 = s3dest.NewUploader(s.o.S3) })
+		now := s.now().UTC()
+		key := fmt.Sprintf("aws/lambda/%s/%s/%s/%s-%s", set.UUID, shardID, now.Format("2006/01/02"), now.Format("2006-01-02T15.04.05"), newUUID())
+		ctx, cancel := context.WithTimeout(s.ctx, time.Minute)
+		defer cancel()
+		return s.s3.Put(ctx, bucket, key, b, "")
+	}
 	ref, err := s.o.Kinesis.ResolveARN(arn)
 	if err != nil {
 		return err

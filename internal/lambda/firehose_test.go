@@ -18,9 +18,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	fh "github.com/aws/aws-sdk-go-v2/service/firehose"
 	fhtypes "github.com/aws/aws-sdk-go-v2/service/firehose/types"
+	lambdasdk "github.com/aws/aws-sdk-go-v2/service/lambda"
+	ltypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/eddy-streams/eddy/internal/config"
@@ -194,5 +197,43 @@ func TestFirehoseLambdaFunctionError(t *testing.T) {
 			ProcessingConfiguration: &fhtypes.ProcessingConfiguration{Enabled: aws.Bool(true), Processors: []fhtypes.Processor{{Type: fhtypes.ProcessorTypeLambda}}}}})
 	if err == nil || !strings.Contains(err.Error(), "LambdaArn") {
 		t.Fatalf("missing LambdaArn: %v", err)
+	}
+}
+
+// An S3 on-failure destination gets AWS's invocation record plus the
+// failed batch as "payload", under aws/lambda/UUID/SHARD/YYYY/MM/DD/.
+func TestMappingS3OnFailureDestination(t *testing.T) {
+	url, root := startVersitygw(t, "dlqb")
+	e := start(t, eddytest.WithConfig(func(c *config.Config) {
+		c.S3Endpoint, c.S3AccessKey, c.S3SecretKey, c.S3Region = url, "lkey", "lsecret", "us-east-1"
+	}))
+	kc := eddytest.Kinesis(e.srv)
+	ctx := context.Background()
+	createStream(t, kc, "s3src", 1)
+	out := filepath.Join(t.TempDir(), "out")
+	e.create(t, "s3fail", map[string]string{"OUT": out, "FAIL_DATA": "r1"}, 10)
+	putN(t, kc, "s3src", 0, 3, 1)
+	m, err := e.lc.CreateEventSourceMapping(ctx, &lambdasdk.CreateEventSourceMappingInput{FunctionName: aws.String("s3fail"),
+		EventSourceArn: aws.String(streamARN("s3src")), StartingPosition: ltypes.EventSourcePositionTrimHorizon, BatchSize: aws.Int32(1),
+		MaximumRetryAttempts: aws.Int32(0),
+		DestinationConfig:    &ltypes.DestinationConfig{OnFailure: &ltypes.OnFailure{Destination: aws.String("arn:aws:s3:::dlqb")}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "r2 after the failure", 20*time.Second, func() bool { r, _ := delivered(out); return len(r) == 2 })
+	dir := filepath.Join(root, "dlqb", "aws", "lambda", *m.UUID, "shardId-000000000000")
+	var objs []string
+	waitFor(t, "the failure object", 10*time.Second, func() bool { objs = objectsUnder(dir); return len(objs) == 1 })
+	var rec struct {
+		RequestContext   struct{ Condition string }
+		KinesisBatchInfo struct{ BatchSize int }
+		Payload          events.KinesisEvent
+	}
+	if err := json.Unmarshal([]byte(objs[0]), &rec); err != nil {
+		t.Fatal(err)
+	}
+	if rec.RequestContext.Condition != "RetryAttemptsExhausted" || rec.KinesisBatchInfo.BatchSize != 1 ||
+		len(rec.Payload.Records) != 1 || string(rec.Payload.Records[0].Kinesis.Data) != "r1" {
+		t.Fatalf("failure object %s", objs[0])
 	}
 }

@@ -36,6 +36,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/eddy-streams/eddy/internal/firehose/s3dest"
 	"github.com/eddy-streams/eddy/internal/kinesis"
 	"github.com/eddy-streams/eddy/internal/storage"
 )
@@ -52,6 +53,9 @@ type Options struct {
 	DefaultRegion  string
 	// Endpoint is Eddy's own URL, given to functions as AWS_ENDPOINT_URL.
 	Endpoint string
+	// S3 is where on-failure destinations "arn:aws:s3:::BUCKET" are
+	// written (the server's --s3-* flags, as Firehose's deliveries).
+	S3 s3dest.Endpoint
 	// MaxConcurrency caps a function's processes when it has no reserved
 	// concurrency (default 64; AWS's account default is 1000).
 	MaxConcurrency int
@@ -66,6 +70,9 @@ type Service struct {
 	ctx    context.Context
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
+
+	s3once sync.Once
+	s3     *s3dest.Uploader
 
 	mu       sync.Mutex
 	funcs    map[fkey]*function
