@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -367,5 +368,70 @@ func TestMappingPayloadLimitCutsBatches(t *testing.T) {
 	}
 	if len(recs) != 200 || len(invokes) < 4 {
 		t.Fatalf("%d records in %d invocations", len(recs), len(invokes))
+	}
+}
+
+// ParallelizationFactor: concurrent groups per shard, order per key kept.
+func TestMappingParallelizationFactor(t *testing.T) {
+	e := start(t)
+	kc := eddytest.Kinesis(e.srv)
+	ctx := context.Background()
+	createStream(t, kc, "pf", 1)
+	out := filepath.Join(t.TempDir(), "out")
+	e.create(t, "pfc", map[string]string{"OUT": out}, 10)
+	putN(t, kc, "pf", 0, 2000, 40)
+	if _, err := e.lc.CreateEventSourceMapping(ctx, &lambdasdk.CreateEventSourceMappingInput{FunctionName: aws.String("pfc"),
+		EventSourceArn: aws.String(streamARN("pf")), StartingPosition: ltypes.EventSourcePositionTrimHorizon, BatchSize: aws.Int32(200),
+		ParallelizationFactor: aws.Int32(4)}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "2000 records", 30*time.Second, func() bool { r, _ := delivered(out); return len(r) >= 2000 })
+	recs, invokes := delivered(out)
+	last := map[string]int{}
+	for _, r := range recs {
+		var n int
+		fmt.Sscanf(r[3], "r%d", &n)
+		if p, ok := last[r[2]]; ok && n < p {
+			t.Fatalf("key %s: r%d after r%d", r[2], n, p)
+		}
+		last[r[2]] = n
+	}
+	if len(recs) != 2000 || len(invokes) < 40 {
+		t.Fatalf("%d records in %d invocations (want groups of a 200-record batch split 4 ways)", len(recs), len(invokes))
+	}
+}
+
+// MaximumRecordAgeInSeconds: records older than the limit are not
+// delivered but sent to the on-failure destination (RecordAgeExceeded).
+func TestMappingMaximumRecordAge(t *testing.T) {
+	var skew atomic.Int64
+	e := start(t, eddytest.WithClock(func() time.Time { return time.Now().Add(time.Duration(skew.Load())) }))
+	kc := eddytest.Kinesis(e.srv)
+	ctx := context.Background()
+	createStream(t, kc, "age", 1)
+	createStream(t, kc, "agedlq", 1)
+	out := filepath.Join(t.TempDir(), "out")
+	e.create(t, "agec", map[string]string{"OUT": out}, 10)
+	putN(t, kc, "age", 0, 5, 1)
+	skew.Store(int64(2 * time.Minute)) // the 5 records are now 2 minutes old
+	putN(t, kc, "age", 5, 5, 1)
+	if _, err := e.lc.CreateEventSourceMapping(ctx, &lambdasdk.CreateEventSourceMappingInput{FunctionName: aws.String("agec"),
+		EventSourceArn: aws.String(streamARN("age")), StartingPosition: ltypes.EventSourcePositionTrimHorizon, BatchSize: aws.Int32(100),
+		MaximumRecordAgeInSeconds: aws.Int32(60),
+		DestinationConfig:         &ltypes.DestinationConfig{OnFailure: &ltypes.OnFailure{Destination: aws.String(streamARN("agedlq"))}}}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "5 fresh records", 20*time.Second, func() bool { r, _ := delivered(out); return len(r) == 5 })
+	recs, _ := delivered(out)
+	if recs[0][3] != "r5" {
+		t.Fatalf("first delivered %v", recs[0])
+	}
+	var rec map[string]any
+	waitFor(t, "failure record", 10*time.Second, func() bool {
+		d := readStream(t, kc, "agedlq")
+		return len(d) == 1 && json.Unmarshal(d[0], &rec) == nil
+	})
+	if rec["requestContext"].(map[string]any)["condition"] != "RecordAgeExceeded" || rec["KinesisBatchInfo"].(map[string]any)["batchSize"] != float64(5) {
+		t.Fatalf("failure record %v", rec)
 	}
 }
