@@ -602,8 +602,10 @@ func (m *mapping) deliver(ctx context.Context, set mappingSettings, sh kinesis.S
 		if tw.open() {
 			payload = tw.event(payload, set, sh.ID, false)
 		}
-		res, err := m.s.Invoke(ctx, set.Account, set.Region, set.FunctionArn, payload)
-		if ctx.Err() != nil {
+		// an invocation in flight when the mapping stops may finish
+		// (Service.hard bounds it), so its batch is checkpointed
+		res, err := m.s.Invoke(m.s.hard, set.Account, set.Region, set.FunctionArn, payload)
+		if ctx.Err() != nil && (err != nil || res.FunctionError != "") {
 			return false
 		}
 		failAt := -1 // index of the first failed record, -1 when all succeeded

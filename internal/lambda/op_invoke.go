@@ -71,7 +71,7 @@ func opInvoke(s *Service, c *call) (response, error) {
 			defer s.wg.Done()
 			// Lambda retries asynchronous invocations twice on error.
 			for attempt := 0; attempt < 3; attempt++ {
-				res, err := s.invokePool(s.ctx, p, newUUID(), payload)
+				res, err := s.invokePool(s.hard, p, newUUID(), payload)
 				if err == nil && res.FunctionError == "" {
 					return
 				}

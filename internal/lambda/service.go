@@ -67,9 +67,13 @@ type Service struct {
 	log *slog.Logger
 	now func() time.Time
 
-	ctx    context.Context
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
+	// ctx stops mappings from starting batches; hard (cancelled up to 5 s
+	// later on Close) cuts invocations still running
+	ctx        context.Context
+	cancel     context.CancelFunc
+	hard       context.Context
+	hardCancel context.CancelFunc
+	wg         sync.WaitGroup
 
 	s3once sync.Once
 	s3     *s3dest.Uploader
@@ -113,6 +117,7 @@ func New(o Options) (*Service, error) {
 	}
 	s := &Service{o: o, log: o.Logger, now: o.Now, funcs: map[fkey]*function{}, mappings: map[string]*mapping{}}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
+	s.hard, s.hardCancel = context.WithCancel(context.Background())
 	if err := s.load(); err != nil {
 		return nil, err
 	}
@@ -129,9 +134,17 @@ func (s *Service) Start() {
 }
 
 // Close stops mappings and kills every function process.
+// Batches being invoked get up to 5 s to finish (and be checkpointed).
 func (s *Service) Close() error {
 	s.cancel()
-	s.wg.Wait()
+	done := make(chan struct{})
+	go func() { s.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+	}
+	s.hardCancel()
+	<-done
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, f := range s.funcs {
