@@ -285,7 +285,15 @@ func (m *mapping) run(ctx context.Context) {
 		if m.dirty && time.Since(m.lastSave) >= ckptEvery {
 			m.flushCkptLocked()
 		}
+		saveErr := m.saveErr
 		m.mu.Unlock()
+		if saveErr != nil {
+			// checkpoints cannot be written: stop rather than re-deliver
+			// batches forever (a restart retries)
+			m.setLast("PROBLEM: " + saveErr.Error())
+			s.log.Error("event source mapping stopped", "uuid", set.UUID, "err", saveErr)
+			return
+		}
 		if time.Since(lastScan) < time.Second {
 			select {
 			case <-ctx.Done():

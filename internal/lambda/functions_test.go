@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -209,4 +210,41 @@ func TestSigV4(t *testing.T) {
 	}
 	_, err := client("bad").GetFunction(context.Background(), &lambdasdk.GetFunctionInput{FunctionName: aws.String("signed")})
 	apiErr(t, err, "InvalidSignatureException", "")
+}
+
+// Updating a function while it is being invoked retires its processes
+// without failing or throttling the calls in progress or arriving.
+func TestUpdateDuringInvocations(t *testing.T) {
+	e := start(t)
+	e.create(t, "busy", map[string]string{"CUSTOM": "0"}, 10)
+	ctx := context.Background()
+	errs := make(chan error, 64)
+	done := make(chan struct{})
+	for g := 0; g < 3; g++ {
+		go func() {
+			for i := 0; i < 15; i++ {
+				out, err := e.lc.Invoke(ctx, &lambdasdk.InvokeInput{FunctionName: aws.String("busy"), Payload: []byte(`{"op":"sleep","sleep":20}`)})
+				if err == nil && out.FunctionError != nil {
+					err = errors.New(string(out.Payload))
+				}
+				errs <- err
+			}
+			done <- struct{}{}
+		}()
+	}
+	for i := 1; i <= 5; i++ {
+		if _, err := e.lc.UpdateFunctionConfiguration(ctx, &lambdasdk.UpdateFunctionConfigurationInput{FunctionName: aws.String("busy"),
+			Environment: &ltypes.Environment{Variables: map[string]string{"CUSTOM": fmt.Sprint(i)}}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for g := 0; g < 3; g++ {
+		<-done
+	}
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
 }

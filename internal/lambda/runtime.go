@@ -45,6 +45,10 @@ type Result struct {
 // errThrottled: the pool is at its concurrency limit.
 var errThrottled = errors.New("lambda: concurrency limit reached")
 
+// errRetired: the pool was replaced (code, configuration or tags changed)
+// or its function deleted; the caller looks the function up again.
+var errRetired = errors.New("lambda: function changed")
+
 type pool struct {
 	s   *Service
 	fn  snapshot
@@ -174,7 +178,10 @@ func (p *pool) acquire() (*instance, error) {
 		p.n-- // dead, or over a lowered concurrency limit
 		go i.kill()
 	}
-	if p.closed || p.n >= p.limit {
+	if p.closed {
+		return nil, errRetired
+	}
+	if p.n >= p.limit {
 		return nil, errThrottled
 	}
 	p.n++
