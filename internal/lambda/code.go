@@ -26,11 +26,10 @@ type FunctionCode struct {
 }
 
 type codeInfo struct {
-	dir    string
-	sha    string
-	size   int64
-	local  bool
-	exists bool
+	dir   string
+	sha   string
+	size  int64
+	local bool
 }
 
 // installCode extracts a zip under Dir/code/NAME/SHA, or accepts a local
