@@ -31,6 +31,9 @@ type buffer struct {
 	// transformDone
 	out           [][]byte
 	transformDone bool
+	// meta is each record's stored partition key: for stream sources, its
+	// kinesisRecordMetadata (kinesis.go)
+	meta [][]byte
 }
 
 func (b *buffer) reset(pos uint64) { *b = buffer{start: pos, next: pos} }
@@ -44,6 +47,9 @@ func (b *buffer) dropExpired(cutoffMs int64) int {
 	}
 	if n > 0 {
 		b.recs, b.arrivals = b.recs[n:], b.arrivals[n:]
+		if len(b.meta) >= n {
+			b.meta = b.meta[n:]
+		}
 		b.start += uint64(n)
 		b.primaryDone, b.backupDone, b.transformDone, b.out = false, false, false, nil
 	}
@@ -153,6 +159,7 @@ func (s *Service) deliverLoop(ctx context.Context, st *stream) {
 				}
 				buf.recs = append(buf.recs, append([]byte(nil), r.Data...))
 				buf.arrivals = append(buf.arrivals, r.ArrivalMs)
+				buf.meta = append(buf.meta, append([]byte(nil), r.PartitionKey...))
 				buf.bytes += len(r.Data)
 				return true
 			})

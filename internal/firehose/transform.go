@@ -25,6 +25,8 @@ import (
 	"fmt"
 	"strconv"
 
+	ktypes "github.com/aws/aws-sdk-go-v2/service/kinesis/types"
+
 	"github.com/eddy-streams/eddy/internal/awserr"
 	"github.com/eddy-streams/eddy/internal/firehose/s3dest"
 	"github.com/eddy-streams/eddy/internal/lambda"
@@ -113,9 +115,27 @@ type transformEvent struct {
 }
 
 type transformRecord struct {
-	RecordID                    string `json:"recordId"`
-	ApproximateArrivalTimestamp int64  `json:"approximateArrivalTimestamp"`
-	Data                        []byte `json:"data"`
+	RecordID                    string          `json:"recordId"`
+	ApproximateArrivalTimestamp int64           `json:"approximateArrivalTimestamp"`
+	Data                        []byte          `json:"data"`
+	KinesisRecordMetadata       json.RawMessage `json:"kinesisRecordMetadata,omitempty"`
+}
+
+// sourceMetadata renders a stream-source record's kinesisRecordMetadata
+// (stored as the buffered record's partition key).
+func sourceMetadata(shardID, partitionKey string, r ktypes.Record, sub int) []byte {
+	var ms int64
+	if r.ApproximateArrivalTimestamp != nil {
+		ms = r.ApproximateArrivalTimestamp.UnixMilli()
+	}
+	b, _ := json.Marshal(struct {
+		ShardID                     string `json:"shardId"`
+		PartitionKey                string `json:"partitionKey"`
+		SequenceNumber              string `json:"sequenceNumber"`
+		SubsequenceNumber           int    `json:"subsequenceNumber"`
+		ApproximateArrivalTimestamp int64  `json:"approximateArrivalTimestamp"`
+	}{shardID, partitionKey, deref(r.SequenceNumber), sub, ms})
+	return b
 }
 
 type transformResponse struct {
@@ -169,7 +189,11 @@ func (s *Service) transformBatch(ctx context.Context, st *stream, buf *buffer, f
 	for i := from; i < to; i++ {
 		id := strconv.FormatUint(buf.start+uint64(i), 10)
 		ids[id] = i
-		ev.Records = append(ev.Records, transformRecord{RecordID: id, ApproximateArrivalTimestamp: buf.arrivals[i], Data: buf.recs[i]})
+		tr := transformRecord{RecordID: id, ApproximateArrivalTimestamp: buf.arrivals[i], Data: buf.recs[i]}
+		if i < len(buf.meta) && json.Valid(buf.meta[i]) {
+			tr.KinesisRecordMetadata = buf.meta[i]
+		}
+		ev.Records = append(ev.Records, tr)
 	}
 	payload, err := json.Marshal(ev)
 	if err != nil {

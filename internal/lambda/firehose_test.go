@@ -22,6 +22,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	fh "github.com/aws/aws-sdk-go-v2/service/firehose"
 	fhtypes "github.com/aws/aws-sdk-go-v2/service/firehose/types"
+	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	lambdasdk "github.com/aws/aws-sdk-go-v2/service/lambda"
 	ltypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -235,5 +236,43 @@ func TestMappingS3OnFailureDestination(t *testing.T) {
 	if rec.RequestContext.Condition != "RetryAttemptsExhausted" || rec.KinesisBatchInfo.BatchSize != 1 ||
 		len(rec.Payload.Records) != 1 || string(rec.Payload.Records[0].Kinesis.Data) != "r1" {
 		t.Fatalf("failure object %s", objs[0])
+	}
+}
+
+// A Kinesis-stream source: the transformation event carries each record's
+// kinesisRecordMetadata (shard, partition key, sequence number, arrival).
+func TestFirehoseLambdaTransformationStreamSource(t *testing.T) {
+	url, root := startVersitygw(t, "bkt")
+	e := start(t, eddytest.WithConfig(func(c *config.Config) {
+		c.S3Endpoint, c.S3AccessKey, c.S3SecretKey, c.S3Region = url, "lkey", "lsecret", "us-east-1"
+	}))
+	ctx := context.Background()
+	kc := eddytest.Kinesis(e.srv)
+	createStream(t, kc, "fhsrc", 1)
+	cf := e.create(t, "upper2", nil, 10)
+	fc := fh.NewFromConfig(eddytest.AWSConfig(e.srv.URL(), "", ""))
+	_, err := fc.CreateDeliveryStream(ctx, &fh.CreateDeliveryStreamInput{DeliveryStreamName: aws.String("tx4"),
+		DeliveryStreamType: fhtypes.DeliveryStreamTypeKinesisStreamAsSource,
+		KinesisStreamSourceConfiguration: &fhtypes.KinesisStreamSourceConfiguration{KinesisStreamARN: aws.String(streamARN("fhsrc")),
+			RoleARN: aws.String("arn:aws:iam::000000000000:role/fh")},
+		ExtendedS3DestinationConfiguration: &fhtypes.ExtendedS3DestinationConfiguration{
+			BucketARN: aws.String("arn:aws:s3:::bkt"), RoleARN: aws.String("arn:aws:iam::000000000000:role/fh"), Prefix: aws.String("ok/"),
+			ProcessingConfiguration: &fhtypes.ProcessingConfiguration{Enabled: aws.Bool(true), Processors: []fhtypes.Processor{{
+				Type: fhtypes.ProcessorTypeLambda, Parameters: []fhtypes.ProcessorParameter{{ParameterName: "LambdaArn", ParameterValue: cf.FunctionArn}}}}},
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := kc.PutRecord(ctx, &kinesis.PutRecordInput{StreamName: aws.String("fhsrc"), PartitionKey: aws.String("p1"), Data: []byte("a-1\n")}); err != nil {
+		t.Fatal(err)
+	}
+	var got string
+	waitFor(t, "the transformed record", 30*time.Second, func() bool {
+		e.srv.Firehose.Flush(ctx, "000000000000", "us-east-1", "tx4")
+		got = strings.Join(objectsUnder(filepath.Join(root, "bkt", "ok")), "")
+		return got != ""
+	})
+	if got != "A-1|shardId-000000000000|p1|true\n" {
+		t.Fatalf("delivered %q", got)
 	}
 }

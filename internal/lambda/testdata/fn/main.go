@@ -169,7 +169,12 @@ func firehoseHandler(raw json.RawMessage) (any, error) {
 	}
 	var out events.KinesisFirehoseResponse
 	for _, r := range ev.Records {
-		res := events.KinesisFirehoseResponseRecord{RecordID: r.RecordID, Result: events.KinesisFirehoseTransformedStateOk, Data: bytes.ToUpper(r.Data)}
+		data := bytes.ToUpper(r.Data)
+		if md := r.KinesisFirehoseRecordMetadata; md.ShardID != "" {
+			// stream sources: show the metadata Firehose passed
+			data = fmt.Appendf(bytes.TrimRight(data, "\n"), "|%s|%s|%t\n", md.ShardID, md.PartitionKey, md.SequenceNumber != "" && !md.ApproximateArrivalTimestamp.IsZero())
+		}
+		res := events.KinesisFirehoseResponseRecord{RecordID: r.RecordID, Result: events.KinesisFirehoseTransformedStateOk, Data: data}
 		switch {
 		case bytes.HasPrefix(r.Data, []byte("drop")):
 			res = events.KinesisFirehoseResponseRecord{RecordID: r.RecordID, Result: events.KinesisFirehoseTransformedStateDropped}
