@@ -142,3 +142,36 @@ func FuzzNormalizeError(f *testing.F) {
 		}
 	})
 }
+
+func benchRecs(n int) []rec {
+	recs := make([]rec, n)
+	data := make([]byte, 100)
+	for i := range recs {
+		recs[i] = rec{seq: "49590338271490256608559692538361571095921575989136588898", pk: "pk-123", data: data, arrivalMs: 1545084650987}
+	}
+	return recs
+}
+
+// BenchmarkKinesisEventEncode: the server's cost of rendering a 10,000
+// record event (per record: ns/op / 10,000).
+func BenchmarkKinesisEventEncode(b *testing.B) {
+	set := mappingSettings{Account: "000000000000", Region: "us-east-1", EventSourceArn: "arn:aws:kinesis:us-east-1:000000000000:stream/s"}
+	recs := benchRecs(10000)
+	for b.Loop() {
+		kinesisEvent(set, "shardId-000000000000", recs)
+	}
+}
+
+// BenchmarkKinesisEventDecodeAWSLambdaGo: a Go function's cost of decoding
+// the same event with aws-lambda-go's events.KinesisEvent.
+func BenchmarkKinesisEventDecodeAWSLambdaGo(b *testing.B) {
+	set := mappingSettings{Account: "000000000000", Region: "us-east-1", EventSourceArn: "arn:aws:kinesis:us-east-1:000000000000:stream/s"}
+	ev := kinesisEvent(set, "shardId-000000000000", benchRecs(10000))
+	b.SetBytes(int64(len(ev)))
+	for b.Loop() {
+		var e events.KinesisEvent
+		if err := json.Unmarshal(ev, &e); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
