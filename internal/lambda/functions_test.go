@@ -248,3 +248,34 @@ func TestUpdateDuringInvocations(t *testing.T) {
 		}
 	}
 }
+
+// A function tagged eddy:endpoint is invoked through that endpoint's Invoke
+// API (here a second Eddy serving the code; sam local start-lambda and the
+// runtime interface emulator speak the same API), errors included.
+func TestRemoteFunction(t *testing.T) {
+	backend := start(t)
+	backend.create(t, "real", nil, 5)
+	e := start(t)
+	ctx := context.Background()
+	_, err := e.lc.CreateFunction(ctx, &lambdasdk.CreateFunctionInput{FunctionName: aws.String("proxy"), Runtime: ltypes.RuntimeProvidedal2023,
+		Role: aws.String("arn:aws:iam::000000000000:role/test"), Code: &ltypes.FunctionCode{S3Bucket: aws.String("eddy-local"), S3Key: aws.String(t.TempDir())},
+		Tags: map[string]string{"eddy:endpoint": backend.srv.URL(), "eddy:remote-function": "real"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out := e.invoke(t, "proxy", `{"op":"echo","via":"remote"}`); out.FunctionError != nil || string(out.Payload) != `{"op":"echo","via":"remote"}` {
+		t.Fatalf("remote echo: %s", out.Payload)
+	}
+	out := e.invoke(t, "proxy", `{"op":"error"}`)
+	if aws.ToString(out.FunctionError) != "Unhandled" || !strings.Contains(string(out.Payload), "boom") {
+		t.Fatalf("remote error: %v %s", out.FunctionError, out.Payload)
+	}
+	// untagging makes it local again (and there is no bootstrap locally)
+	arn := "arn:aws:lambda:us-east-1:000000000000:function:proxy"
+	if _, err := e.lc.UntagResource(ctx, &lambdasdk.UntagResourceInput{Resource: aws.String(arn), TagKeys: []string{"eddy:endpoint"}}); err != nil {
+		t.Fatal(err)
+	}
+	if out := e.invoke(t, "proxy", `{"op":"echo"}`); !strings.Contains(string(out.Payload), "Runtime.InvalidEntrypoint") {
+		t.Fatalf("after untag: %s", out.Payload)
+	}
+}
