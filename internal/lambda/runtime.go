@@ -106,10 +106,9 @@ func (p *pool) close() {
 	for _, i := range idle {
 		i.kill()
 	}
-	if c, ok := p.log.(io.Closer); ok {
-		// processes still running keep their own descriptor
-		c.Close()
-	}
+	// p.log stays open: invocations in flight (and processes starting for
+	// them) still write to it; the os.File finalizer closes it once the
+	// retired pool is unreachable
 }
 
 func (p *pool) setLimit(n int) {
