@@ -70,6 +70,9 @@ func seqLess(a, b string) bool {
 // Every record reaches the function once, in sequence order per shard and
 // per partition key across a split (parent before children).
 func TestMappingOrderAcrossSplit(t *testing.T) {
+	if testing.Short() {
+		t.Skip("long: runs in the full suite")
+	}
 	e := start(t)
 	kc := eddytest.Kinesis(e.srv)
 	ctx := context.Background()
@@ -339,6 +342,9 @@ func TestMappingTumblingWindow(t *testing.T) {
 // Batches are cut at Lambda's 6 MB payload: 100 KB records with BatchSize
 // 100 arrive whole, none skipped at a cut.
 func TestMappingPayloadLimitCutsBatches(t *testing.T) {
+	if testing.Short() {
+		t.Skip("long: runs in the full suite")
+	}
 	e := start(t)
 	kc := eddytest.Kinesis(e.srv)
 	ctx := context.Background()
