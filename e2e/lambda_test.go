@@ -189,3 +189,108 @@ func waitStreamActive(t *testing.T, url, name string) {
 	}
 	t.Fatalf("stream %s not ACTIVE", name)
 }
+
+// TestLambdaNodeHandler runs a nodejs20.x handler through aws-lambda-ric
+// from npm (e2e/lambda-node, installed by scripts/setup.d/45-lambda-node.sh)
+// with the AWS CLI: a result, and a thrown error as X-Amz-Function-Error.
+func TestLambdaNodeHandler(t *testing.T) {
+	ric, err := filepath.Abs("lambda-node/node_modules")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(ric, ".bin", "aws-lambda-ric")); err != nil {
+		t.Fatalf("aws-lambda-ric is not installed (run scripts/setup.d/45-lambda-node.sh): %v", err)
+	}
+	code := t.TempDir()
+	handler := `export const handler = async (event, context) => {
+  if (event.fail) { throw new TypeError("failing on purpose"); }
+  return { got: event, name: process.env.AWS_LAMBDA_FUNCTION_NAME, arn: context.invokedFunctionArn, custom: process.env.CUSTOM };
+};
+`
+	if err := os.WriteFile(filepath.Join(code, "index.mjs"), []byte(handler), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(ric, filepath.Join(code, "node_modules")); err != nil {
+		t.Fatal(err)
+	}
+	s := startServer(t, "")
+	ep := "--endpoint-url=" + s.URL
+	run(t, "", "aws", ep, "lambda", "create-function", "--function-name", "nodefn", "--runtime", "nodejs20.x",
+		"--handler", "index.handler", "--role", "arn:aws:iam::000000000000:role/lambda",
+		"--code", "S3Bucket=eddy-local,S3Key="+code, "--environment", "Variables={CUSTOM=c1}", "--timeout", "20")
+	outFile := filepath.Join(t.TempDir(), "out.json")
+	res := run(t, "", "aws", ep, "lambda", "invoke", "--function-name", "nodefn", "--payload", `{"x":1}`, outFile)
+	b, _ := os.ReadFile(outFile)
+	want := `{"got":{"x":1},"name":"nodefn","arn":"arn:aws:lambda:us-east-1:000000000000:function:nodefn","custom":"c1"}`
+	if string(b) != want || strings.Contains(res, "FunctionError") {
+		t.Fatalf("invoke: %s\n%s\nlog: %s", res, b, s.log.String())
+	}
+	res = run(t, "", "aws", ep, "lambda", "invoke", "--function-name", "nodefn", "--payload", `{"fail":true}`, outFile)
+	b, _ = os.ReadFile(outFile)
+	if !strings.Contains(res, `"FunctionError": "Unhandled"`) || !strings.Contains(string(b), `"errorType":"TypeError"`) || !strings.Contains(string(b), "failing on purpose") {
+		t.Fatalf("failing invoke: %s\n%s", res, b)
+	}
+}
+
+// TestLambdaMappingCLIPartialFailureRetries: a function failing on one
+// record, with ReportBatchItemFailures, bisection, two retries and an
+// on-failure stream, all configured with the AWS CLI: the batch, then two
+// retries from the failed record, then AWS's invocation record on the
+// destination stream.
+func TestLambdaMappingCLIPartialFailureRetries(t *testing.T) {
+	zpath := buildFunction(t)
+	out := filepath.Join(t.TempDir(), "delivered")
+	s := startServer(t, "")
+	ep := "--endpoint-url=" + s.URL
+	run(t, "", "aws", ep, "lambda", "create-function", "--function-name", "partial", "--runtime", "provided.al2023",
+		"--handler", "bootstrap", "--role", "arn:aws:iam::000000000000:role/lambda", "--zip-file", "fileb://"+zpath,
+		"--environment", "Variables={OUT="+out+",FAIL_DATA=r5,RBIF=1}")
+	for _, st := range []string{"src", "dlq"} {
+		run(t, "", "aws", ep, "kinesis", "create-stream", "--stream-name", st, "--shard-count", "1")
+		waitStreamActive(t, s.URL, st)
+	}
+	c := kinesisClient(s.URL, nil)
+	var entries []types.PutRecordsRequestEntry
+	for i := 0; i < 8; i++ {
+		entries = append(entries, types.PutRecordsRequestEntry{PartitionKey: aws.String("k"), Data: []byte(fmt.Sprintf("r%d", i))})
+	}
+	if _, err := c.PutRecords(context.Background(), &kinesis.PutRecordsInput{StreamName: aws.String("src"), Records: entries}); err != nil {
+		t.Fatal(err)
+	}
+	run(t, "", "aws", ep, "lambda", "create-event-source-mapping", "--function-name", "partial",
+		"--event-source-arn", "arn:aws:kinesis:us-east-1:000000000000:stream/src", "--starting-position", "TRIM_HORIZON",
+		"--batch-size", "8", "--function-response-types", "ReportBatchItemFailures", "--bisect-batch-on-function-error",
+		"--maximum-retry-attempts", "2",
+		"--destination-config", "OnFailure={Destination=arn:aws:kinesis:us-east-1:000000000000:stream/dlq}")
+	var dlq string
+	for deadline := time.Now().Add(30 * time.Second); dlq == "" && time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		it, err := c.GetShardIterator(context.Background(), &kinesis.GetShardIteratorInput{StreamName: aws.String("dlq"),
+			ShardId: aws.String("shardId-000000000000"), ShardIteratorType: types.ShardIteratorTypeTrimHorizon})
+		if err != nil {
+			t.Fatal(err)
+		}
+		g, err := c.GetRecords(context.Background(), &kinesis.GetRecordsInput{ShardIterator: it.ShardIterator})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(g.Records) > 0 {
+			dlq = string(g.Records[0].Data)
+		}
+	}
+	if !strings.Contains(dlq, `"condition":"RetryAttemptsExhausted"`) || !strings.Contains(dlq, `"batchSize":3`) || !strings.Contains(dlq, `"approximateInvokeCount":3`) {
+		t.Fatalf("on-failure record: %q", dlq)
+	}
+	b, _ := os.ReadFile(out)
+	var sizes []string
+	for _, l := range strings.Split(string(b), "\n") {
+		if f := strings.Fields(l); len(f) > 1 && f[0] == "INVOKE" {
+			sizes = append(sizes, f[1])
+		}
+	}
+	if got := strings.Join(sizes, " "); got != "8 3 3" {
+		t.Fatalf("invocations %q, want the batch of 8 then two retries of r5..r7", got)
+	}
+	if recs := readDelivered(out); len(recs) != 5 {
+		t.Fatalf("%d records processed, want r0..r4", len(recs))
+	}
+}

@@ -15,6 +15,7 @@ import (
 	"github.com/eddy-streams/eddy/internal/config"
 	"github.com/eddy-streams/eddy/internal/dynamodb"
 	"github.com/eddy-streams/eddy/internal/firehose"
+	"github.com/eddy-streams/eddy/internal/firehose/s3dest"
 	"github.com/eddy-streams/eddy/internal/gateway"
 	"github.com/eddy-streams/eddy/internal/lambda"
 	"github.com/eddy-streams/eddy/internal/sigv4"
@@ -54,6 +55,7 @@ func startExtraServices(s *Server, cfg config.Config, o Options, selfURL string)
 	lam, err := lambda.New(lambda.Options{
 		Backend: s.Backend, Kinesis: s.Kinesis, Dir: filepath.Join(cfg.DataDir, "lambda"), Now: o.Now,
 		Logger: s.log.With("service", "lambda"), DefaultAccount: cfg.Account, DefaultRegion: cfg.Region, Endpoint: selfURL,
+		S3: s3dest.Endpoint{URL: cfg.S3Endpoint, AccessKey: cfg.S3AccessKey, SecretKey: cfg.S3SecretKey, Region: cfg.S3Region},
 	})
 	if err != nil {
 		return nil, nil, err
@@ -70,6 +72,8 @@ func startExtraServices(s *Server, cfg config.Config, o Options, selfURL string)
 		// Kinesis sources are read in process, in the stream ARN's account:
 		// no credentials, whatever --auth says
 		KinesisClient: firehose.InProcessKinesis(s.Kinesis),
+		// Lambda processors invoke functions in process
+		Lambda: lam,
 	}
 	fh, err := firehose.New(fo)
 	if err != nil {

@@ -60,6 +60,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	anKeys := fs.Int("keys", 20, "with --mode analytics: distinct keys of the tumbling, sliding and join scenarios")
 	anBigKeys := fs.Int("big-keys", 1_000_000, "with --mode analytics: distinct keys of the memory scenario (0 skips it)")
 	anScenarios := fs.String("scenarios", "", "with --mode analytics: comma-separated subset of tumbling,sliding,join,keys")
+	noopFunction := fs.Bool("noop-function", false, "run as the no-op Lambda function of --mode lambda (started by the server, not by hand)")
 	serveNoop := fs.String("serve-noop", "", "only serve the no-op endpoint on this address until interrupted (an out-of-process baseline for --baseline-endpoint)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -75,6 +76,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("bench: --subscribers: %w", err)
 	}
 	o.Subscribers = counts
+	if *noopFunction {
+		NoopFunction()
+		return nil
+	}
 	if *rate != "" {
 		if o.RateBytesPerShard, err = parseSize(*rate); err != nil {
 			return fmt.Errorf("bench: --rate-bytes-per-shard: %w", err)

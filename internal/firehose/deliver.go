@@ -27,6 +27,13 @@ type buffer struct {
 	bytes       int
 	primaryDone bool // the primary object of this exact buffer is uploaded
 	backupDone  bool
+	// out is recs after the Lambda processor (transform.go), once
+	// transformDone
+	out           [][]byte
+	transformDone bool
+	// meta is each record's stored partition key: for stream sources, its
+	// kinesisRecordMetadata (kinesis.go)
+	meta [][]byte
 }
 
 func (b *buffer) reset(pos uint64) { *b = buffer{start: pos, next: pos} }
@@ -40,8 +47,11 @@ func (b *buffer) dropExpired(cutoffMs int64) int {
 	}
 	if n > 0 {
 		b.recs, b.arrivals = b.recs[n:], b.arrivals[n:]
+		if len(b.meta) >= n {
+			b.meta = b.meta[n:]
+		}
 		b.start += uint64(n)
-		b.primaryDone, b.backupDone = false, false
+		b.primaryDone, b.backupDone, b.transformDone, b.out = false, false, false, nil
 	}
 	return n
 }
@@ -149,6 +159,7 @@ func (s *Service) deliverLoop(ctx context.Context, st *stream) {
 				}
 				buf.recs = append(buf.recs, append([]byte(nil), r.Data...))
 				buf.arrivals = append(buf.arrivals, r.ArrivalMs)
+				buf.meta = append(buf.meta, append([]byte(nil), r.PartitionKey...))
 				buf.bytes += len(r.Data)
 				return true
 			})
@@ -356,8 +367,20 @@ func appendsDelimiter(c *S3Config) bool {
 // deliver uploads buf to the destination (and the S3 backup when enabled).
 func (s *Service) deliver(ctx context.Context, st *stream, cfg deliveryConfig, buf *buffer) error {
 	up := s.uploader(cfg.endpoint)
+	recs := buf.recs
+	if lp, ok := lambdaProcessorOf(cfg.dest); ok && !buf.primaryDone {
+		if !buf.transformDone {
+			if err := s.transform(ctx, st, cfg, buf, lp); err != nil {
+				return err
+			}
+		}
+		recs = buf.out
+		if len(recs) == 0 {
+			buf.primaryDone = true // every record dropped or failed
+		}
+	}
 	if !buf.primaryDone {
-		body := concat(buf.recs, appendsDelimiter(cfg.dest))
+		body := concat(recs, appendsDelimiter(cfg.dest))
 		key, data, err := encodeObject(cfg.dest, cfg.name, cfg.version, buf.arrivals[0], body)
 		if err != nil {
 			return err
@@ -369,7 +392,7 @@ func (s *Service) deliver(ctx context.Context, st *stream, cfg deliveryConfig, b
 		buf.primaryDone = true
 		st.m.success.Add(1)
 		st.m.objects.Add(1)
-		st.m.deliveredRecords.Add(int64(len(buf.recs)))
+		st.m.deliveredRecords.Add(int64(len(recs)))
 		st.m.deliveredBytes.Add(int64(len(body)))
 	}
 	if deref(cfg.dest.S3BackupMode) == backupEnabled && cfg.dest.S3BackupConfiguration != nil && !buf.backupDone {

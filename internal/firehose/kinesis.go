@@ -165,13 +165,16 @@ func (s *Service) pollKinesis(ctx context.Context, st *stream, client KinesisSou
 			nbytes := 0
 			for _, r := range out.Records {
 				nbytes += len(r.Data)
+				// the source metadata rides in the buffered record's
+				// partition key, rendered as the kinesisRecordMetadata of
+				// Lambda transformation events (transform.go)
 				if subs, ok := kpl.Deaggregate(r.Data); ok {
-					for _, sub := range subs {
-						recs = append(recs, storage.Record{Data: sub.Data})
+					for i, sub := range subs {
+						recs = append(recs, storage.Record{Data: sub.Data, PartitionKey: string(sourceMetadata(shardID, sub.PartitionKey, r, i))})
 					}
 					continue
 				}
-				recs = append(recs, storage.Record{Data: r.Data})
+				recs = append(recs, storage.Record{Data: r.Data, PartitionKey: string(sourceMetadata(shardID, deref(r.PartitionKey), r, 0))})
 			}
 			if len(recs) > 0 {
 				if _, err := s.backend.Append(ctx, id, recs); err != nil {

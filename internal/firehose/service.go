@@ -47,6 +47,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/eddy-streams/eddy/internal/lambda"
 	"log/slog"
 	"sort"
 	"sync"
@@ -89,6 +90,9 @@ type Options struct {
 
 	DefaultAccount string
 	DefaultRegion  string
+
+	// Lambda runs the functions of Lambda processors (transform.go).
+	Lambda lambda.Invoker
 
 	// RetryBase and RetryMax bound the backoff between failed uploads
 	// (defaults 1 s and 5 s: AWS retries S3 delivery every 5 s for 24 h).

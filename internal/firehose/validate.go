@@ -173,8 +173,14 @@ func checkS3Semantics(c *S3Config, backup bool) error {
 	}
 	if p := c.ProcessingConfiguration; p != nil && p.Enabled != nil && *p.Enabled {
 		for _, pr := range p.Processors {
-			if deref(pr.Type) != appendDelimiter {
-				return awserr.InvalidArgument("Processor type %s is not supported by Eddy; only %s is.", deref(pr.Type), appendDelimiter)
+			switch deref(pr.Type) {
+			case appendDelimiter:
+			case lambdaProcessor:
+				if err := checkLambdaProcessor(pr); err != nil {
+					return err
+				}
+			default:
+				return awserr.InvalidArgument("Processor type %s is not supported by Eddy; only %s and %s are.", deref(pr.Type), appendDelimiter, lambdaProcessor)
 			}
 		}
 	}

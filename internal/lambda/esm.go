@@ -22,11 +22,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/eddy-streams/eddy/internal/awserr"
 	"github.com/eddy-streams/eddy/internal/awsproto"
+	"github.com/eddy-streams/eddy/internal/firehose/s3dest"
 	"github.com/eddy-streams/eddy/internal/kinesis"
 )
 
@@ -75,6 +77,9 @@ type DestinationConfig struct {
 type shardCkpt struct {
 	Pos  uint64 `json:"pos"`
 	Done bool   `json:"done,omitempty"`
+	// the open tumbling window: its start (ms) and state
+	WinStart int64           `json:"winStart,omitempty"`
+	State    json.RawMessage `json:"state,omitempty"`
 }
 
 type checkpoints struct {
@@ -92,7 +97,13 @@ type mapping struct {
 	done    chan struct{}
 	filters []*pattern
 	saveErr error
+	// checkpoints are written at most every ckptEvery (dirty until then)
+	// and on shard end and stop: a crash re-delivers at most that much
+	dirty    bool
+	lastSave time.Time
 }
+
+const ckptEvery = 100 * time.Millisecond
 
 // config returns the mapping's configuration as AWS shows it.
 func (m *mapping) config() map[string]any {
@@ -176,13 +187,27 @@ func (m *mapping) stop() {
 func (m *mapping) saveCkpt() error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	return m.saveCkptLocked()
+	return m.flushCkptLocked()
 }
 
+// saveCkptLocked writes the checkpoints, or marks them dirty when the last
+// write is recent (the mapping's run loop flushes them).
 func (m *mapping) saveCkptLocked() error {
 	if m.saveErr != nil {
 		return m.saveErr
 	}
+	if time.Since(m.lastSave) < ckptEvery {
+		m.dirty = true
+		return nil
+	}
+	return m.flushCkptLocked()
+}
+
+func (m *mapping) flushCkptLocked() error {
+	if m.saveErr != nil {
+		return m.saveErr
+	}
+	m.dirty, m.lastSave = false, time.Now()
 	if m.s.o.Backend == nil {
 		return nil
 	}
@@ -244,9 +269,42 @@ func (m *mapping) run(ctx context.Context) {
 	finished := make(chan string, 16)
 	var wg sync.WaitGroup
 	defer wg.Wait()
-	tick := time.NewTicker(time.Second)
+	tick := time.NewTicker(ckptEvery)
 	defer tick.Stop()
+	defer func() {
+		wg.Wait()
+		m.mu.Lock()
+		if m.dirty {
+			m.flushCkptLocked()
+		}
+		m.mu.Unlock()
+	}()
+	lastScan := time.Time{}
 	for {
+		m.mu.Lock()
+		if m.dirty && time.Since(m.lastSave) >= ckptEvery {
+			m.flushCkptLocked()
+		}
+		saveErr := m.saveErr
+		m.mu.Unlock()
+		if saveErr != nil {
+			// checkpoints cannot be written: stop rather than re-deliver
+			// batches forever (a restart retries)
+			m.setLast("PROBLEM: " + saveErr.Error())
+			s.log.Error("event source mapping stopped", "uuid", set.UUID, "err", saveErr)
+			return
+		}
+		if time.Since(lastScan) < time.Second {
+			select {
+			case <-ctx.Done():
+				return
+			case id := <-finished:
+				delete(running, id)
+			case <-tick.C:
+				continue
+			}
+		}
+		lastScan = time.Now()
 		shards, err := s.o.Kinesis.Shards(ref)
 		if err != nil {
 			m.setLast("PROBLEM: Stream not found")
@@ -272,11 +330,11 @@ func (m *mapping) run(ctx context.Context) {
 				continue
 			}
 			running[sh.ID] = true
-			sh, pos := sh, ck.Pos // a shard without checkpoint starts at its trim horizon
+			sh := sh // a shard without checkpoint starts at its trim horizon
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				m.shardLoop(ctx, ref, sh, pos)
+				m.shardLoop(ctx, ref, sh, ck)
 				select {
 				case finished <- sh.ID:
 				case <-ctx.Done():
@@ -302,6 +360,7 @@ func (m *mapping) setLast(s string) {
 
 // rec is one record read for a batch (copied out of storage buffers).
 type rec struct {
+	pos       uint64
 	seq       string
 	pk        string
 	data      []byte
@@ -310,26 +369,53 @@ type rec struct {
 
 // shardLoop processes one shard from pos until it is sealed and drained,
 // or ctx ends.
-func (m *mapping) shardLoop(ctx context.Context, ref kinesis.StreamRef, sh kinesis.ShardInfo, pos uint64) {
+func (m *mapping) shardLoop(ctx context.Context, ref kinesis.StreamRef, sh kinesis.ShardInfo, ck shardCkpt) {
 	ks := m.s.o.Kinesis
 	m.mu.Lock()
 	set := m.set
 	m.mu.Unlock()
+	pos := ck.Pos
 	window := time.Duration(set.MaximumBatchingWindowInSeconds) * time.Second
+	tw := &tumbling{ms: int64(set.TumblingWindowInSeconds) * 1000, start: ck.WinStart, state: ck.State}
+	if tw.ms > 0 && tw.state == nil {
+		tw.start = -1
+	}
+	save := func(done bool) error {
+		m.mu.Lock()
+		defer m.mu.Unlock()
+		c := shardCkpt{Pos: pos, Done: done}
+		if tw.open() {
+			c.WinStart, c.State = tw.start, tw.state
+		}
+		m.ckpt.Shards[sh.ID] = c
+		return m.saveCkptLocked()
+	}
 	for ctx.Err() == nil {
 		var batch []rec
 		var size int
+		full := false // the event is at its size limit
 		read := func(from uint64) (uint64, error) {
-			return ks.Read(ctx, ref, sh.Index, from, set.BatchSize-len(batch), func(r kinesis.InprocRecord) bool {
+			had := len(batch)
+			next, err := ks.Read(ctx, ref, sh.Index, from, set.BatchSize-len(batch), func(r kinesis.InprocRecord) bool {
 				// a Kinesis event record costs ~ 4/3 of its data plus ~500 bytes of fields
 				sz := len(r.Data)*4/3 + len(r.PartitionKey) + 500
 				if len(batch) > 0 && size+sz > maxSyncPayload-1024 {
+					full = true
 					return false
 				}
 				size += sz
-				batch = append(batch, rec{seq: r.SequenceNumber(), pk: string(r.PartitionKey), data: append([]byte(nil), r.Data...), arrivalMs: r.ArrivalMs})
+				batch = append(batch, rec{pos: r.Pos, seq: r.SequenceNumber(), pk: string(r.PartitionKey), data: append([]byte(nil), r.Data...), arrivalMs: r.ArrivalMs})
 				return true
 			})
+			if full {
+				// Read's next counts the refused record too: it belongs
+				// to the next batch
+				if len(batch) > had {
+					return batch[len(batch)-1].pos + 1, err
+				}
+				return from, err
+			}
+			return next, err
 		}
 		next, err := read(pos)
 		if err != nil {
@@ -345,28 +431,40 @@ func (m *mapping) shardLoop(ctx context.Context, ref kinesis.StreamRef, sh kines
 		}
 		if len(batch) == 0 {
 			b, err := ks.Bounds(ctx, ref, sh.Index)
-			if err == nil && b.Sealed && pos >= b.Next {
-				m.mu.Lock()
-				m.ckpt.Shards[sh.ID] = shardCkpt{Pos: pos, Done: true}
-				m.saveCkptLocked()
-				m.mu.Unlock()
+			sealed := err == nil && b.Sealed && pos >= b.Next
+			if tw.open() && (sealed || m.s.now().UnixMilli() >= tw.start+tw.ms) {
+				// the window is over (or the shard ends): the final invocation
+				if !m.finalInvoke(ctx, set, sh, tw, sealed && m.s.now().UnixMilli() < tw.start+tw.ms) {
+					return
+				}
+				if save(false) != nil {
+					return
+				}
+			}
+			if sealed {
+				save(true)
+				m.saveCkpt()
 				return
 			}
 			if err == nil && pos < b.Trim {
 				pos = b.Trim
 			}
+			wait := time.Second
+			if tw.open() {
+				wait = min(wait, time.Duration(tw.start+tw.ms-m.s.now().UnixMilli())*time.Millisecond+time.Millisecond)
+			}
 			select {
 			case <-ctx.Done():
 				return
 			case <-ks.Watch(ref, sh.Index, pos):
-			case <-time.After(time.Second):
+			case <-time.After(wait):
 			}
 			continue
 		}
 		if window > 0 && len(batch) < set.BatchSize {
 			deadline := time.NewTimer(window)
 		gather:
-			for len(batch) < set.BatchSize && size < maxSyncPayload-64<<10 {
+			for len(batch) < set.BatchSize && !full {
 				select {
 				case <-ctx.Done():
 					deadline.Stop()
@@ -383,14 +481,30 @@ func (m *mapping) shardLoop(ctx context.Context, ref kinesis.StreamRef, sh kines
 			}
 			deadline.Stop()
 		}
-		if !m.process(ctx, ref, sh, batch) {
+		if tw.ms > 0 {
+			// a batch never spans windows; a record of a later window
+			// closes the open one first
+			w := batch[0].arrivalMs - batch[0].arrivalMs%tw.ms
+			if tw.open() && tw.start != w {
+				if !m.finalInvoke(ctx, set, sh, tw, false) {
+					return
+				}
+			}
+			if !tw.open() {
+				tw.start, tw.state = w, json.RawMessage("{}")
+			}
+			for k, r := range batch {
+				if r.arrivalMs-r.arrivalMs%tw.ms != w {
+					next, batch = r.pos, batch[:k]
+					break
+				}
+			}
+		}
+		if !m.process(ctx, ref, sh, batch, tw) {
 			return // ctx ended: the batch is not checkpointed
 		}
 		pos = next
-		m.mu.Lock()
-		m.ckpt.Shards[sh.ID] = shardCkpt{Pos: pos}
-		err = m.saveCkptLocked()
-		m.mu.Unlock()
+		err = save(false)
 		if err != nil {
 			m.s.log.Error("event source mapping: checkpoint", "uuid", set.UUID, "err", err)
 			return
@@ -399,7 +513,7 @@ func (m *mapping) shardLoop(ctx context.Context, ref kinesis.StreamRef, sh kines
 }
 
 // process filters and delivers one batch; false when ctx ended first.
-func (m *mapping) process(ctx context.Context, ref kinesis.StreamRef, sh kinesis.ShardInfo, batch []rec) bool {
+func (m *mapping) process(ctx context.Context, ref kinesis.StreamRef, sh kinesis.ShardInfo, batch []rec, tw *tumbling) bool {
 	m.mu.Lock()
 	set, filters := m.set, m.filters
 	m.mu.Unlock()
@@ -427,8 +541,8 @@ func (m *mapping) process(ctx context.Context, ref kinesis.StreamRef, sh kinesis
 		return true
 	}
 	n := set.ParallelizationFactor
-	if n <= 1 {
-		return m.deliver(ctx, set, sh, batch)
+	if n <= 1 || tw.ms > 0 {
+		return m.deliver(ctx, set, sh, batch, tw)
 	}
 	groups := make([][]rec, n)
 	for _, r := range batch {
@@ -446,7 +560,7 @@ func (m *mapping) process(ctx context.Context, ref kinesis.StreamRef, sh kinesis
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			ok[i] = m.deliver(ctx, set, sh, g)
+			ok[i] = m.deliver(ctx, set, sh, g, tw)
 		}()
 	}
 	wg.Wait()
@@ -480,7 +594,7 @@ type pending struct {
 //     on-failure destination, and the shard moves on.
 //
 // Retries back off from 100 ms to 5 s.
-func (m *mapping) deliver(ctx context.Context, set mappingSettings, sh kinesis.ShardInfo, batch []rec) bool {
+func (m *mapping) deliver(ctx context.Context, set mappingSettings, sh kinesis.ShardInfo, batch []rec, tw *tumbling) bool {
 	rbif := false
 	for _, t := range set.FunctionResponseTypes {
 		rbif = rbif || t == "ReportBatchItemFailures"
@@ -493,8 +607,13 @@ func (m *mapping) deliver(ctx context.Context, set mappingSettings, sh kinesis.S
 		}
 		p := queue[0]
 		payload := kinesisEvent(set, sh.ID, p.recs)
-		res, err := m.s.Invoke(ctx, set.Account, set.Region, set.FunctionArn, payload)
-		if ctx.Err() != nil {
+		if tw.open() {
+			payload = tw.event(payload, set, sh.ID, false)
+		}
+		// an invocation in flight when the mapping stops may finish
+		// (Service.hard bounds it), so its batch is checkpointed
+		res, err := m.s.Invoke(m.s.hard, set.Account, set.Region, set.FunctionArn, payload)
+		if ctx.Err() != nil && (err != nil || res.FunctionError != "") {
 			return false
 		}
 		failAt := -1 // index of the first failed record, -1 when all succeeded
@@ -502,6 +621,13 @@ func (m *mapping) deliver(ctx context.Context, set mappingSettings, sh kinesis.S
 			failAt = 0
 		} else if rbif {
 			failAt = partialFailure(res.Payload, p.recs)
+		}
+		if failAt < 0 && tw.open() {
+			if st, ok := windowState(res.Payload); ok {
+				tw.state = st
+			} else {
+				failAt = 0 // the state must be a JSON object
+			}
 		}
 		if failAt < 0 {
 			m.setLast("OK")
@@ -636,13 +762,29 @@ func (m *mapping) sendFailure(set mappingSettings, sh kinesis.ShardInfo, recs []
 		m.s.log.Warn("event source mapping: records discarded (no on-failure destination)", "uuid", set.UUID, "record", string(b))
 		return
 	}
-	if err := m.s.putDestination(dest, b); err != nil {
+	if strings.HasPrefix(dest, "arn:aws:s3:::") {
+		// an S3 destination also gets the batch itself: "payload" is the
+		// Kinesis event that failed
+		rc["payload"] = json.RawMessage(kinesisEvent(set, sh.ID, recs))
+		b, _ = json.Marshal(rc)
+	}
+	if err := m.s.putDestination(set, sh.ID, dest, b); err != nil {
 		m.s.log.Error("event source mapping: on-failure destination", "uuid", set.UUID, "destination", dest, "err", err, "record", string(b))
 	}
 }
 
-// putDestination appends one record to a destination stream.
-func (s *Service) putDestination(arn string, b []byte) error {
+// putDestination appends one record to a destination stream, or writes it
+// as an object under aws/lambda/UUID/SHARD/YYYY/MM/DD/ of a bucket (the
+// key AWS documents: …/YYYY-MM-DDTHH.MM.SS-RANDOMUUID).
+func (s *Service) putDestination(set mappingSettings, shardID, arn string, b []byte) error {
+	if bucket, ok := strings.CutPrefix(arn, "arn:aws:s3:::"); ok {
+		s.s3once.Do(func() { s.s3 = s3dest.NewUploader(s.o.S3) })
+		now := s.now().UTC()
+		key := fmt.Sprintf("aws/lambda/%s/%s/%s/%s-%s", set.UUID, shardID, now.Format("2006/01/02"), now.Format("2006-01-02T15.04.05"), newUUID())
+		ctx, cancel := context.WithTimeout(s.ctx, time.Minute)
+		defer cancel()
+		return s.s3.Put(ctx, bucket, key, b, "")
+	}
 	ref, err := s.o.Kinesis.ResolveARN(arn)
 	if err != nil {
 		return err
@@ -653,4 +795,79 @@ func (s *Service) putDestination(arn string, b []byte) error {
 
 func badMapping(format string, a ...any) *awserr.Error {
 	return awserr.New(tInvalidParameter, http.StatusBadRequest, format, a...)
+}
+
+// tumbling is a shard's open tumbling window (TumblingWindowInSeconds):
+// windows are aligned to multiples of the window length in arrival time;
+// each invocation gets the state the previous one returned; the final
+// invocation (no records, isFinalInvokeForWindow) comes once the window
+// has ended on the clock or a record of a later window arrives.
+type tumbling struct {
+	ms    int64 // window length; 0 when tumbling windows are off
+	start int64 // -1 or open window start (ms)
+	state json.RawMessage
+}
+
+func (t *tumbling) open() bool { return t != nil && t.ms > 0 && t.state != nil }
+
+// event wraps a Kinesis event's Records with the window fields.
+func (t *tumbling) event(ev []byte, set mappingSettings, shardID string, final bool) []byte {
+	f := func(ms int64) string { return time.UnixMilli(ms).UTC().Format("2006-01-02T15:04:05Z") }
+	extra, _ := json.Marshal(map[string]any{
+		"window": map[string]string{"start": f(t.start), "end": f(t.start + t.ms)}, "state": t.state,
+		"shardId": shardID, "eventSourceARN": set.EventSourceArn, "isFinalInvokeForWindow": final, "isWindowTerminatedEarly": false,
+	})
+	out := append(ev[:len(ev)-1:len(ev)-1], ',')
+	return append(out, extra[1:]...)
+}
+
+// windowState reads "state" from a tumbling-window response ({} when none).
+func windowState(payload []byte) (json.RawMessage, bool) {
+	var resp struct {
+		State json.RawMessage `json:"state"`
+	}
+	if len(payload) == 0 || string(payload) == "null" {
+		return json.RawMessage("{}"), true
+	}
+	if json.Unmarshal(payload, &resp) != nil {
+		return nil, false
+	}
+	if len(resp.State) == 0 || string(resp.State) == "null" {
+		return json.RawMessage("{}"), true
+	}
+	if resp.State[0] != '{' || len(resp.State) > 1<<20 {
+		return nil, false
+	}
+	return resp.State, true
+}
+
+// finalInvoke sends the window's final invocation, retried as a batch is;
+// the window closes whatever the outcome. false when ctx ended.
+func (m *mapping) finalInvoke(ctx context.Context, set mappingSettings, sh kinesis.ShardInfo, tw *tumbling, early bool) bool {
+	payload := tw.event([]byte(`{"Records":[]}`), set, sh.ID, true)
+	if early {
+		payload = []byte(strings.Replace(string(payload), `"isWindowTerminatedEarly":false`, `"isWindowTerminatedEarly":true`, 1))
+	}
+	backoff := 100 * time.Millisecond
+	for attempt := 0; ; attempt++ {
+		res, err := m.s.Invoke(ctx, set.Account, set.Region, set.FunctionArn, payload)
+		if ctx.Err() != nil {
+			return false
+		}
+		if err == nil && res.FunctionError == "" {
+			break
+		}
+		if set.MaximumRetryAttempts >= 0 && attempt >= set.MaximumRetryAttempts {
+			m.s.log.Warn("event source mapping: final window invocation failed", "uuid", set.UUID, "shard", sh.ID)
+			break
+		}
+		select {
+		case <-ctx.Done():
+			return false
+		case <-time.After(backoff):
+		}
+		backoff = min(backoff*2, 5*time.Second)
+	}
+	tw.start, tw.state = -1, nil
+	return true
 }

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -69,6 +70,9 @@ func seqLess(a, b string) bool {
 // Every record reaches the function once, in sequence order per shard and
 // per partition key across a split (parent before children).
 func TestMappingOrderAcrossSplit(t *testing.T) {
+	if testing.Short() {
+		t.Skip("long: runs in the full suite")
+	}
 	e := start(t)
 	kc := eddytest.Kinesis(e.srv)
 	ctx := context.Background()
@@ -288,4 +292,152 @@ func TestMappingResumesAfterRestart(t *testing.T) {
 	}
 	_, err = e.lc.GetEventSourceMapping(ctx, &lambdasdk.GetEventSourceMappingInput{UUID: m.UUID})
 	apiErr(t, err, "ResourceNotFoundException", "The resource you requested does not exist.")
+}
+
+// Tumbling windows: state flows between invocations of a window and the
+// final invocation reports the window's whole count (AWS's
+// events.KinesisTimeWindowEvent and its response).
+func TestMappingTumblingWindow(t *testing.T) {
+	e := start(t)
+	kc := eddytest.Kinesis(e.srv)
+	ctx := context.Background()
+	createStream(t, kc, "tw", 1)
+	out := filepath.Join(t.TempDir(), "out")
+	e.create(t, "win", map[string]string{"OUT": out}, 10)
+	_, err := e.lc.CreateEventSourceMapping(ctx, &lambdasdk.CreateEventSourceMappingInput{FunctionName: aws.String("win"),
+		EventSourceArn: aws.String(streamARN("tw")), StartingPosition: ltypes.EventSourcePositionTrimHorizon, BatchSize: aws.Int32(7),
+		TumblingWindowInSeconds: aws.Int32(1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 3; i++ {
+		putN(t, kc, "tw", i*20, 20, 3)
+	}
+	windows := func() (n int, ws []string) {
+		for _, l := range readLines(out) {
+			if strings.HasPrefix(l, "WINDOW") {
+				var c int
+				fmt.Sscanf(strings.Fields(l)[2], "%d", &c)
+				n += c
+				ws = append(ws, l)
+			}
+		}
+		return
+	}
+	waitFor(t, "windows closing over 60 records", 20*time.Second, func() bool { n, _ := windows(); return n == 60 })
+	recs, _ := delivered(out)
+	if len(recs) != 60 {
+		t.Fatalf("%d records delivered", len(recs))
+	}
+	_, ws := windows()
+	seen := map[string]bool{}
+	for _, w := range ws {
+		if seen[strings.Fields(w)[1]] {
+			t.Fatalf("window closed twice: %v", ws)
+		}
+		seen[strings.Fields(w)[1]] = true
+	}
+}
+
+// Batches are cut at Lambda's 6 MB payload: 100 KB records with BatchSize
+// 100 arrive whole, none skipped at a cut.
+func TestMappingPayloadLimitCutsBatches(t *testing.T) {
+	if testing.Short() {
+		t.Skip("long: runs in the full suite")
+	}
+	e := start(t)
+	kc := eddytest.Kinesis(e.srv)
+	ctx := context.Background()
+	createStream(t, kc, "big", 1)
+	out := filepath.Join(t.TempDir(), "out")
+	e.create(t, "bigc", map[string]string{"OUT": out}, 10)
+	pad := strings.Repeat("x", 100<<10)
+	for i := 0; i < 200; i += 10 {
+		var entries []ktypes.PutRecordsRequestEntry
+		for j := i; j < i+10; j++ {
+			entries = append(entries, ktypes.PutRecordsRequestEntry{PartitionKey: aws.String("k"), Data: []byte(fmt.Sprintf("r%d-%s", j, pad))})
+		}
+		if _, err := kc.PutRecords(ctx, &kinesis.PutRecordsInput{StreamName: aws.String("big"), Records: entries}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := e.lc.CreateEventSourceMapping(ctx, &lambdasdk.CreateEventSourceMappingInput{FunctionName: aws.String("bigc"),
+		EventSourceArn: aws.String(streamARN("big")), StartingPosition: ltypes.EventSourcePositionTrimHorizon, BatchSize: aws.Int32(100)}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "200 records", 30*time.Second, func() bool { r, _ := delivered(out); return len(r) >= 200 })
+	recs, invokes := delivered(out)
+	for i, r := range recs {
+		if !strings.HasPrefix(r[3], fmt.Sprintf("r%d-", i)) {
+			t.Fatalf("record %d is %.10s", i, r[3])
+		}
+	}
+	if len(recs) != 200 || len(invokes) < 4 {
+		t.Fatalf("%d records in %d invocations", len(recs), len(invokes))
+	}
+}
+
+// ParallelizationFactor: concurrent groups per shard, order per key kept.
+func TestMappingParallelizationFactor(t *testing.T) {
+	e := start(t)
+	kc := eddytest.Kinesis(e.srv)
+	ctx := context.Background()
+	createStream(t, kc, "pf", 1)
+	out := filepath.Join(t.TempDir(), "out")
+	e.create(t, "pfc", map[string]string{"OUT": out}, 10)
+	putN(t, kc, "pf", 0, 2000, 40)
+	if _, err := e.lc.CreateEventSourceMapping(ctx, &lambdasdk.CreateEventSourceMappingInput{FunctionName: aws.String("pfc"),
+		EventSourceArn: aws.String(streamARN("pf")), StartingPosition: ltypes.EventSourcePositionTrimHorizon, BatchSize: aws.Int32(200),
+		ParallelizationFactor: aws.Int32(4)}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "2000 records", 30*time.Second, func() bool { r, _ := delivered(out); return len(r) >= 2000 })
+	recs, invokes := delivered(out)
+	last := map[string]int{}
+	for _, r := range recs {
+		var n int
+		fmt.Sscanf(r[3], "r%d", &n)
+		if p, ok := last[r[2]]; ok && n < p {
+			t.Fatalf("key %s: r%d after r%d", r[2], n, p)
+		}
+		last[r[2]] = n
+	}
+	if len(recs) != 2000 || len(invokes) < 40 {
+		t.Fatalf("%d records in %d invocations (want groups of a 200-record batch split 4 ways)", len(recs), len(invokes))
+	}
+}
+
+// MaximumRecordAgeInSeconds: records older than the limit are not
+// delivered but sent to the on-failure destination (RecordAgeExceeded).
+func TestMappingMaximumRecordAge(t *testing.T) {
+	var skew atomic.Int64
+	e := start(t, eddytest.WithClock(func() time.Time { return time.Now().Add(time.Duration(skew.Load())) }))
+	kc := eddytest.Kinesis(e.srv)
+	ctx := context.Background()
+	createStream(t, kc, "age", 1)
+	createStream(t, kc, "agedlq", 1)
+	out := filepath.Join(t.TempDir(), "out")
+	e.create(t, "agec", map[string]string{"OUT": out}, 10)
+	putN(t, kc, "age", 0, 5, 1)
+	skew.Store(int64(2 * time.Minute)) // the 5 records are now 2 minutes old
+	putN(t, kc, "age", 5, 5, 1)
+	if _, err := e.lc.CreateEventSourceMapping(ctx, &lambdasdk.CreateEventSourceMappingInput{FunctionName: aws.String("agec"),
+		EventSourceArn: aws.String(streamARN("age")), StartingPosition: ltypes.EventSourcePositionTrimHorizon, BatchSize: aws.Int32(100),
+		MaximumRecordAgeInSeconds: aws.Int32(60),
+		DestinationConfig:         &ltypes.DestinationConfig{OnFailure: &ltypes.OnFailure{Destination: aws.String(streamARN("agedlq"))}}}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "5 fresh records", 20*time.Second, func() bool { r, _ := delivered(out); return len(r) == 5 })
+	recs, _ := delivered(out)
+	if recs[0][3] != "r5" {
+		t.Fatalf("first delivered %v", recs[0])
+	}
+	var rec map[string]any
+	waitFor(t, "failure record", 10*time.Second, func() bool {
+		d := readStream(t, kc, "agedlq")
+		return len(d) == 1 && json.Unmarshal(d[0], &rec) == nil
+	})
+	if rec["requestContext"].(map[string]any)["condition"] != "RecordAgeExceeded" || rec["KinesisBatchInfo"].(map[string]any)["batchSize"] != float64(5) {
+		t.Fatalf("failure record %v", rec)
+	}
 }

@@ -120,3 +120,58 @@ func FuzzFilter(f *testing.F) {
 		matchAny(ps, "k", []byte(data))
 	})
 }
+
+func FuzzRoute(f *testing.F) {
+	f.Add("GET", "/2015-03-31/functions/fn/configuration")
+	f.Add("DELETE", "/2017-03-31/tags/arn:aws:lambda:us-east-1:000000000000:function:f")
+	f.Add("PUT", "/2015-03-31/event-source-mappings/abc")
+	f.Fuzz(func(t *testing.T, method, path string) {
+		op, _ := route(method, path)
+		if op != "" && handlers[op] == nil {
+			t.Fatalf("route %s %s gives %s without a handler", method, path, op)
+		}
+	})
+}
+
+func FuzzNormalizeError(f *testing.F) {
+	f.Add([]byte(`{"errorType":"X"}`), "T")
+	f.Add([]byte("plain"), "")
+	f.Fuzz(func(t *testing.T, b []byte, typ string) {
+		if out := normalizeError(b, typ, "Unhandled"); !json.Valid(out) {
+			t.Fatalf("not JSON: %q", out)
+		}
+	})
+}
+
+func benchRecs(n int) []rec {
+	recs := make([]rec, n)
+	data := make([]byte, 100)
+	for i := range recs {
+		recs[i] = rec{seq: "49590338271490256608559692538361571095921575989136588898", pk: "pk-123", data: data, arrivalMs: 1545084650987}
+	}
+	return recs
+}
+
+// BenchmarkKinesisEventEncode: the server's cost of rendering a 10,000
+// record event (per record: ns/op / 10,000).
+func BenchmarkKinesisEventEncode(b *testing.B) {
+	set := mappingSettings{Account: "000000000000", Region: "us-east-1", EventSourceArn: "arn:aws:kinesis:us-east-1:000000000000:stream/s"}
+	recs := benchRecs(10000)
+	for b.Loop() {
+		kinesisEvent(set, "shardId-000000000000", recs)
+	}
+}
+
+// BenchmarkKinesisEventDecodeAWSLambdaGo: a Go function's cost of decoding
+// the same event with aws-lambda-go's events.KinesisEvent.
+func BenchmarkKinesisEventDecodeAWSLambdaGo(b *testing.B) {
+	set := mappingSettings{Account: "000000000000", Region: "us-east-1", EventSourceArn: "arn:aws:kinesis:us-east-1:000000000000:stream/s"}
+	ev := kinesisEvent(set, "shardId-000000000000", benchRecs(10000))
+	b.SetBytes(int64(len(ev)))
+	for b.Loop() {
+		var e events.KinesisEvent
+		if err := json.Unmarshal(ev, &e); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

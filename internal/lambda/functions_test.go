@@ -4,6 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,6 +16,9 @@ import (
 	lambdasdk "github.com/aws/aws-sdk-go-v2/service/lambda"
 	ltypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
 	"github.com/aws/smithy-go"
+
+	"github.com/eddy-streams/eddy/internal/config"
+	"github.com/eddy-streams/eddy/internal/eddytest"
 )
 
 func apiErr(t *testing.T, err error, code, msgPart string) {
@@ -83,6 +89,21 @@ func TestFunctionLifecycleAndWarmReuse(t *testing.T) {
 	b, _ := os.ReadFile(filepath.Join(e.srv.Config.DataDir, "lambda", "logs", "fn1.log"))
 	if !strings.Contains(string(b), "START RequestId: ") || !strings.Contains(string(b), "REPORT RequestId: ") {
 		t.Fatalf("log: %s", b)
+	}
+	// the gateway counts Lambda requests under bounded labels
+	resp, err := http.Get(e.srv.URL() + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	mb, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, want := range []string{
+		`eddy_gateway_requests_total{code="200",operation="Invoke",service="lambda"} 4`,
+		`eddy_gateway_requests_total{code="ResourceConflictException",operation="CreateFunction",service="lambda"} 1`,
+	} {
+		if !strings.Contains(string(mb), want) {
+			t.Fatalf("metrics lack %s:\n%s", want, mb)
+		}
 	}
 	if _, err := e.lc.DeleteFunction(ctx, &lambdasdk.DeleteFunctionInput{FunctionName: aws.String("fn1")}); err != nil {
 		t.Fatal(err)
@@ -157,5 +178,104 @@ func TestInvokeNoBootstrapAndLocalDir(t *testing.T) {
 	}
 	if out := e.invoke(t, "local", `{"op":"echo"}`); out.FunctionError != nil || string(out.Payload) != `{"op":"echo"}` {
 		t.Fatalf("local dir: %s", out.Payload)
+	}
+}
+
+// With --auth sigv4 Lambda's REST requests are verified like the others:
+// a signed SDK client works (paths with ARNs included), a wrong secret is
+// refused with AWS's error.
+func TestSigV4(t *testing.T) {
+	creds := filepath.Join(t.TempDir(), "creds")
+	if err := os.WriteFile(creds, []byte(`{"AKIDGOOD":"good-secret"}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	e := start(t, eddytest.WithConfig(func(c *config.Config) { c.Auth = "sigv4"; c.Credentials = creds }))
+	client := func(secret string) *lambdasdk.Client {
+		cfg := eddytest.AWSConfig(e.srv.URL(), "eu-west-1", "AKIDGOOD")
+		cfg.Credentials = aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
+			return aws.Credentials{AccessKeyID: "AKIDGOOD", SecretAccessKey: secret}, nil
+		})
+		return lambdasdk.NewFromConfig(cfg)
+	}
+	e.lc = client("good-secret")
+	cf := e.create(t, "signed", nil, 5)
+	if !strings.HasPrefix(*cf.FunctionArn, "arn:aws:lambda:eu-west-1:") {
+		t.Fatalf("arn %s", *cf.FunctionArn)
+	}
+	if out := e.invoke(t, *cf.FunctionArn, `{"op":"echo"}`); out.FunctionError != nil {
+		t.Fatalf("%s", out.Payload)
+	}
+	if _, err := e.lc.ListTags(context.Background(), &lambdasdk.ListTagsInput{Resource: cf.FunctionArn}); err != nil {
+		t.Fatal(err)
+	}
+	_, err := client("bad").GetFunction(context.Background(), &lambdasdk.GetFunctionInput{FunctionName: aws.String("signed")})
+	apiErr(t, err, "InvalidSignatureException", "")
+}
+
+// Updating a function while it is being invoked retires its processes
+// without failing or throttling the calls in progress or arriving.
+func TestUpdateDuringInvocations(t *testing.T) {
+	e := start(t)
+	e.create(t, "busy", map[string]string{"CUSTOM": "0"}, 10)
+	ctx := context.Background()
+	errs := make(chan error, 64)
+	done := make(chan struct{})
+	for g := 0; g < 3; g++ {
+		go func() {
+			for i := 0; i < 15; i++ {
+				out, err := e.lc.Invoke(ctx, &lambdasdk.InvokeInput{FunctionName: aws.String("busy"), Payload: []byte(`{"op":"sleep","sleep":20}`)})
+				if err == nil && out.FunctionError != nil {
+					err = errors.New(string(out.Payload))
+				}
+				errs <- err
+			}
+			done <- struct{}{}
+		}()
+	}
+	for i := 1; i <= 5; i++ {
+		if _, err := e.lc.UpdateFunctionConfiguration(ctx, &lambdasdk.UpdateFunctionConfigurationInput{FunctionName: aws.String("busy"),
+			Environment: &ltypes.Environment{Variables: map[string]string{"CUSTOM": fmt.Sprint(i)}}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for g := 0; g < 3; g++ {
+		<-done
+	}
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// A function tagged eddy:endpoint is invoked through that endpoint's Invoke
+// API (here a second Eddy serving the code; sam local start-lambda and the
+// runtime interface emulator speak the same API), errors included.
+func TestRemoteFunction(t *testing.T) {
+	backend := start(t)
+	backend.create(t, "real", nil, 5)
+	e := start(t)
+	ctx := context.Background()
+	_, err := e.lc.CreateFunction(ctx, &lambdasdk.CreateFunctionInput{FunctionName: aws.String("proxy"), Runtime: ltypes.RuntimeProvidedal2023,
+		Role: aws.String("arn:aws:iam::000000000000:role/test"), Code: &ltypes.FunctionCode{S3Bucket: aws.String("eddy-local"), S3Key: aws.String(t.TempDir())},
+		Tags: map[string]string{"eddy:endpoint": backend.srv.URL(), "eddy:remote-function": "real"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out := e.invoke(t, "proxy", `{"op":"echo","via":"remote"}`); out.FunctionError != nil || string(out.Payload) != `{"op":"echo","via":"remote"}` {
+		t.Fatalf("remote echo: %s", out.Payload)
+	}
+	out := e.invoke(t, "proxy", `{"op":"error"}`)
+	if aws.ToString(out.FunctionError) != "Unhandled" || !strings.Contains(string(out.Payload), "boom") {
+		t.Fatalf("remote error: %v %s", out.FunctionError, out.Payload)
+	}
+	// untagging makes it local again (and there is no bootstrap locally)
+	arn := "arn:aws:lambda:us-east-1:000000000000:function:proxy"
+	if _, err := e.lc.UntagResource(ctx, &lambdasdk.UntagResourceInput{Resource: aws.String(arn), TagKeys: []string{"eddy:endpoint"}}); err != nil {
+		t.Fatal(err)
+	}
+	if out := e.invoke(t, "proxy", `{"op":"echo"}`); !strings.Contains(string(out.Payload), "Runtime.InvalidEntrypoint") {
+		t.Fatalf("after untag: %s", out.Payload)
 	}
 }

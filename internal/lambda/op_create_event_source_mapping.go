@@ -109,8 +109,12 @@ func (s *Service) applyMapping(set *mappingSettings, in *mappingInput) error {
 	}
 	if in.DestinationConfig != nil {
 		if d := in.DestinationConfig.OnFailure; d != nil && d.Destination != "" {
-			if _, err := s.o.Kinesis.ResolveARN(d.Destination); err != nil {
-				return badMapping("The provided destination config DestinationConfig(onSuccess=null, onFailure=OnFailure(destination=%s)) is invalid: Eddy takes a Kinesis stream ARN of this server.", d.Destination)
+			b, isS3 := strings.CutPrefix(d.Destination, "arn:aws:s3:::")
+			if isS3 && (b == "" || strings.Contains(b, "/")) {
+				return badMapping("The provided destination config DestinationConfig(onSuccess=null, onFailure=OnFailure(destination=%s)) is invalid.", d.Destination)
+			}
+			if _, err := s.o.Kinesis.ResolveARN(d.Destination); err != nil && !isS3 {
+				return badMapping("The provided destination config DestinationConfig(onSuccess=null, onFailure=OnFailure(destination=%s)) is invalid: Eddy takes a Kinesis stream ARN of this server or an S3 bucket ARN.", d.Destination)
 			}
 		}
 		set.DestinationConfig = in.DestinationConfig

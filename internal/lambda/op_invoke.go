@@ -43,9 +43,9 @@ func opInvoke(s *Service, c *call) (response, error) {
 	s.mu.Lock()
 	f, err := s.lookupLocked(c.req.Account, c.req.Region, c.name, c.query.Get("Qualifier"))
 	var p *pool
-	var name string
+	var name, acct, region string
 	if err == nil {
-		p, name = f.pool, f.Config.FunctionName
+		p, name, acct, region = f.pool, f.Config.FunctionName, f.Account, f.Region
 	}
 	s.mu.Unlock()
 	if err != nil {
@@ -71,7 +71,7 @@ func opInvoke(s *Service, c *call) (response, error) {
 			defer s.wg.Done()
 			// Lambda retries asynchronous invocations twice on error.
 			for attempt := 0; attempt < 3; attempt++ {
-				res, err := s.invokePool(s.ctx, p, newUUID(), payload)
+				res, err := s.invokeFn(s.hard, acct, region, name, newUUID(), payload)
 				if err == nil && res.FunctionError == "" {
 					return
 				}
@@ -88,6 +88,12 @@ func opInvoke(s *Service, c *call) (response, error) {
 		reqID = newUUID()
 	}
 	res, err := s.invokePool(context.WithoutCancel(c.r.Context()), p, reqID, body)
+	if err == errRetired {
+		res, err = s.invokeFn(context.WithoutCancel(c.r.Context()), acct, region, name, reqID, body)
+	}
+	if err == errRetired {
+		err = errNotFoundFn(region, acct, name)
+	}
 	if err != nil {
 		return response{}, err
 	}

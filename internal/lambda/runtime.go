@@ -45,6 +45,10 @@ type Result struct {
 // errThrottled: the pool is at its concurrency limit.
 var errThrottled = errors.New("lambda: concurrency limit reached")
 
+// errRetired: the pool was replaced (code, configuration or tags changed)
+// or its function deleted; the caller looks the function up again.
+var errRetired = errors.New("lambda: function changed")
+
 type pool struct {
 	s   *Service
 	fn  snapshot
@@ -102,10 +106,9 @@ func (p *pool) close() {
 	for _, i := range idle {
 		i.kill()
 	}
-	if c, ok := p.log.(io.Closer); ok {
-		// processes still running keep their own descriptor
-		c.Close()
-	}
+	// p.log stays open: invocations in flight (and processes starting for
+	// them) still write to it; the os.File finalizer closes it once the
+	// retired pool is unreachable
 }
 
 func (p *pool) setLimit(n int) {
@@ -168,12 +171,16 @@ func (p *pool) acquire() (*instance, error) {
 	for len(p.idle) > 0 {
 		i := p.idle[len(p.idle)-1]
 		p.idle = p.idle[:len(p.idle)-1]
-		if i.alive() {
+		if i.alive() && p.n <= p.limit {
 			return i, nil
 		}
-		p.n--
+		p.n-- // dead, or over a lowered concurrency limit
+		go i.kill()
 	}
-	if p.closed || p.n >= p.limit {
+	if p.closed {
+		return nil, errRetired
+	}
+	if p.n >= p.limit {
 		return nil, errThrottled
 	}
 	p.n++

@@ -36,6 +36,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/eddy-streams/eddy/internal/firehose/s3dest"
 	"github.com/eddy-streams/eddy/internal/kinesis"
 	"github.com/eddy-streams/eddy/internal/storage"
 )
@@ -52,6 +53,9 @@ type Options struct {
 	DefaultRegion  string
 	// Endpoint is Eddy's own URL, given to functions as AWS_ENDPOINT_URL.
 	Endpoint string
+	// S3 is where on-failure destinations "arn:aws:s3:::BUCKET" are
+	// written (the server's --s3-* flags, as Firehose's deliveries).
+	S3 s3dest.Endpoint
 	// MaxConcurrency caps a function's processes when it has no reserved
 	// concurrency (default 64; AWS's account default is 1000).
 	MaxConcurrency int
@@ -63,9 +67,16 @@ type Service struct {
 	log *slog.Logger
 	now func() time.Time
 
-	ctx    context.Context
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
+	// ctx stops mappings from starting batches; hard (cancelled up to 5 s
+	// later on Close) cuts invocations still running
+	ctx        context.Context
+	cancel     context.CancelFunc
+	hard       context.Context
+	hardCancel context.CancelFunc
+	wg         sync.WaitGroup
+
+	s3once sync.Once
+	s3     *s3dest.Uploader
 
 	mu       sync.Mutex
 	funcs    map[fkey]*function
@@ -106,6 +117,7 @@ func New(o Options) (*Service, error) {
 	}
 	s := &Service{o: o, log: o.Logger, now: o.Now, funcs: map[fkey]*function{}, mappings: map[string]*mapping{}}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
+	s.hard, s.hardCancel = context.WithCancel(context.Background())
 	if err := s.load(); err != nil {
 		return nil, err
 	}
@@ -122,9 +134,17 @@ func (s *Service) Start() {
 }
 
 // Close stops mappings and kills every function process.
+// Batches being invoked get up to 5 s to finish (and be checkpointed).
 func (s *Service) Close() error {
 	s.cancel()
-	s.wg.Wait()
+	done := make(chan struct{})
+	go func() { s.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+	}
+	s.hardCancel()
+	<-done
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, f := range s.funcs {

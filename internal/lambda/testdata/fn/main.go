@@ -52,11 +52,14 @@ func handle(ctx context.Context, raw json.RawMessage) (any, error) {
 		Records []json.RawMessage `json:"Records"`
 		Recs    []json.RawMessage `json:"records"`
 		Sleep   int               `json:"sleep"`
+		Window  *events.Window    `json:"window"`
 	}
 	if err := json.Unmarshal(raw, &probe); err != nil {
 		return nil, err
 	}
 	switch {
+	case probe.Window != nil:
+		return windowHandler(raw)
 	case len(probe.Records) > 0:
 		return kinesisHandler(raw)
 	case len(probe.Recs) > 0:
@@ -133,6 +136,32 @@ func kinesisHandler(raw json.RawMessage) (any, error) {
 	return resp, nil
 }
 
+// windowHandler counts records per tumbling window in the state and
+// writes "WINDOW start count" on the final invocation.
+func windowHandler(raw json.RawMessage) (any, error) {
+	var ev events.KinesisTimeWindowEvent
+	if err := json.Unmarshal(raw, &ev); err != nil {
+		return nil, err
+	}
+	n := 0
+	fmt.Sscan(ev.State["count"], &n)
+	var lines []string
+	for _, r := range ev.Records {
+		n++
+		lines = append(lines, fmt.Sprintf("%s %s %s %s", ev.ShardID, r.Kinesis.SequenceNumber, r.Kinesis.PartitionKey, bytes.TrimSpace(r.Kinesis.Data)))
+	}
+	if ev.IsFinalInvokeForWindow {
+		if len(ev.Records) != 0 {
+			return nil, errors.New("final invocation with records")
+		}
+		lines = append(lines, fmt.Sprintf("WINDOW %s %d", ev.Window.Start.UTC().Format(time.RFC3339), n))
+	}
+	appendOut(lines)
+	resp := events.KinesisTimeWindowEventResponse{}
+	resp.State = map[string]string{"count": fmt.Sprint(n)}
+	return resp, nil
+}
+
 func firehoseHandler(raw json.RawMessage) (any, error) {
 	var ev events.KinesisFirehoseEvent
 	if err := json.Unmarshal(raw, &ev); err != nil {
@@ -140,7 +169,12 @@ func firehoseHandler(raw json.RawMessage) (any, error) {
 	}
 	var out events.KinesisFirehoseResponse
 	for _, r := range ev.Records {
-		res := events.KinesisFirehoseResponseRecord{RecordID: r.RecordID, Result: events.KinesisFirehoseTransformedStateOk, Data: bytes.ToUpper(r.Data)}
+		data := bytes.ToUpper(r.Data)
+		if md := r.KinesisFirehoseRecordMetadata; md.ShardID != "" {
+			// stream sources: show the metadata Firehose passed
+			data = fmt.Appendf(bytes.TrimRight(data, "\n"), "|%s|%s|%t\n", md.ShardID, md.PartitionKey, md.SequenceNumber != "" && !md.ApproximateArrivalTimestamp.IsZero())
+		}
+		res := events.KinesisFirehoseResponseRecord{RecordID: r.RecordID, Result: events.KinesisFirehoseTransformedStateOk, Data: data}
 		switch {
 		case bytes.HasPrefix(r.Data, []byte("drop")):
 			res = events.KinesisFirehoseResponseRecord{RecordID: r.RecordID, Result: events.KinesisFirehoseTransformedStateDropped}

@@ -1,0 +1,297 @@
+package firehose
+
+// Data transformation with a Lambda processor (ProcessingConfiguration
+// with a processor of Type "Lambda"). Before a buffer is delivered, its
+// records are sent to the function in batches of at most BufferSizeInMBs
+// (default 1, at most 3) with Firehose's transformation event
+// (invocationId, deliveryStreamArn, region, records[] of recordId,
+// approximateArrivalTimestamp in ms, base64 data; sourceKinesisStreamArn
+// for stream sources). The response must name every recordId exactly once
+// with result Ok (its data is delivered), Dropped (not delivered) or
+// ProcessingFailed; a function error, a throttle, a response that is not
+// JSON, or one with missing, duplicated or unknown record ids fails the
+// whole batch, which is retried NumberOfRetries times (default 3). Failed
+// records go to the error prefix with error-output-type
+// "processing-failed", one JSON line each in AWS's format (attemptsMade,
+// arrivalTimestamp, errorCode, errorMessage, attemptEndingTimestamp,
+// rawData, lambdaArn). The function runs in process through
+// lambda.Invoker. The source-record backup keeps the untransformed data.
+// BufferIntervalInSeconds is accepted; the delivery buffer's own hints
+// decide when a buffer is transformed. RoleArn is accepted and not used.
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strconv"
+
+	ktypes "github.com/aws/aws-sdk-go-v2/service/kinesis/types"
+
+	"github.com/eddy-streams/eddy/internal/awserr"
+	"github.com/eddy-streams/eddy/internal/firehose/s3dest"
+	"github.com/eddy-streams/eddy/internal/lambda"
+)
+
+const (
+	lambdaProcessor         = "Lambda"
+	processingFailedType    = "processing-failed"
+	defaultTransformRetries = 3
+)
+
+type lambdaParams struct {
+	arn     string
+	retries int
+	maxSize int
+}
+
+// lambdaProcessorOf returns the Lambda processor's parameters, if any.
+func lambdaProcessorOf(c *S3Config) (lambdaParams, bool) {
+	p := c.ProcessingConfiguration
+	if p == nil || !deref(p.Enabled) {
+		return lambdaParams{}, false
+	}
+	for _, pr := range p.Processors {
+		if deref(pr.Type) != lambdaProcessor {
+			continue
+		}
+		lp := lambdaParams{retries: defaultTransformRetries, maxSize: 1 << 20}
+		for _, kv := range pr.Parameters {
+			v := deref(kv.ParameterValue)
+			switch deref(kv.ParameterName) {
+			case "LambdaArn":
+				lp.arn = v
+			case "NumberOfRetries":
+				if n, err := strconv.Atoi(v); err == nil && n >= 0 {
+					lp.retries = n
+				}
+			case "BufferSizeInMBs":
+				if f, err := strconv.ParseFloat(v, 64); err == nil && f > 0 && f <= 3 {
+					lp.maxSize = int(f * (1 << 20))
+				}
+			}
+		}
+		return lp, true
+	}
+	return lambdaParams{}, false
+}
+
+// checkLambdaProcessor validates a Lambda processor's parameters.
+func checkLambdaProcessor(pr Processor) error {
+	hasArn := false
+	for _, kv := range pr.Parameters {
+		v := deref(kv.ParameterValue)
+		switch n := deref(kv.ParameterName); n {
+		case "LambdaArn":
+			hasArn = v != ""
+		case "NumberOfRetries":
+			if x, err := strconv.Atoi(v); err != nil || x < 0 || x > 300 {
+				return awserr.InvalidArgument("NumberOfRetries must be an integer between 0 and 300.")
+			}
+		case "BufferSizeInMBs":
+			if x, err := strconv.ParseFloat(v, 64); err != nil || x < 0.2 || x > 3 {
+				return awserr.InvalidArgument("BufferSizeInMBs must be between 0.2 and 3.")
+			}
+		case "BufferIntervalInSeconds":
+			if x, err := strconv.Atoi(v); err != nil || x < 0 || x > 900 {
+				return awserr.InvalidArgument("BufferIntervalInSeconds must be between 0 and 900.")
+			}
+		case "RoleArn":
+		default:
+			return awserr.InvalidArgument("Processor parameter %s is not valid for the Lambda processor.", n)
+		}
+	}
+	if !hasArn {
+		return awserr.InvalidArgument("LambdaArn is a required parameter for the Lambda processor.")
+	}
+	return nil
+}
+
+type transformEvent struct {
+	InvocationID           string            `json:"invocationId"`
+	DeliveryStreamArn      string            `json:"deliveryStreamArn"`
+	SourceKinesisStreamArn string            `json:"sourceKinesisStreamArn,omitempty"`
+	Region                 string            `json:"region"`
+	Records                []transformRecord `json:"records"`
+}
+
+type transformRecord struct {
+	RecordID                    string          `json:"recordId"`
+	ApproximateArrivalTimestamp int64           `json:"approximateArrivalTimestamp"`
+	Data                        []byte          `json:"data"`
+	KinesisRecordMetadata       json.RawMessage `json:"kinesisRecordMetadata,omitempty"`
+}
+
+// sourceMetadata renders a stream-source record's kinesisRecordMetadata
+// (stored as the buffered record's partition key).
+func sourceMetadata(shardID, partitionKey string, r ktypes.Record, sub int) []byte {
+	var ms int64
+	if r.ApproximateArrivalTimestamp != nil {
+		ms = r.ApproximateArrivalTimestamp.UnixMilli()
+	}
+	b, _ := json.Marshal(struct {
+		ShardID                     string `json:"shardId"`
+		PartitionKey                string `json:"partitionKey"`
+		SequenceNumber              string `json:"sequenceNumber"`
+		SubsequenceNumber           int    `json:"subsequenceNumber"`
+		ApproximateArrivalTimestamp int64  `json:"approximateArrivalTimestamp"`
+	}{shardID, partitionKey, deref(r.SequenceNumber), sub, ms})
+	return b
+}
+
+type transformResponse struct {
+	Records []struct {
+		RecordID string `json:"recordId"`
+		Result   string `json:"result"`
+		Data     []byte `json:"data"`
+	} `json:"records"`
+}
+
+type failedRecord struct {
+	errorRecord
+	LambdaArn string `json:"lambdaArn"`
+}
+
+// transform runs buf's records through the function, keeping the output in
+// buf.out and writing failed records under the processing-failed prefix.
+func (s *Service) transform(ctx context.Context, st *stream, cfg deliveryConfig, buf *buffer, lp lambdaParams) error {
+	var out [][]byte
+	var failed []failedRecord
+	for i := 0; i < len(buf.recs); {
+		j, size := i, 0
+		for j < len(buf.recs) && (j == i || size+len(buf.recs[j]) <= lp.maxSize) {
+			size += len(buf.recs[j])
+			j++
+		}
+		ok, bad, err := s.transformBatch(ctx, st, buf, i, j, lp)
+		if err != nil {
+			return err
+		}
+		out = append(out, ok...)
+		failed = append(failed, bad...)
+		i = j
+	}
+	if len(failed) > 0 {
+		if err := s.writeProcessingFailed(ctx, cfg, buf.arrivals[0], failed); err != nil {
+			return err
+		}
+		st.m.errorOutputRecords.Add(int64(len(failed)))
+	}
+	buf.out, buf.transformDone = out, true
+	return nil
+}
+
+func (s *Service) transformBatch(ctx context.Context, st *stream, buf *buffer, from, to int, lp lambdaParams) (ok [][]byte, failed []failedRecord, err error) {
+	ev := transformEvent{InvocationID: s3dest.NewUUID(), DeliveryStreamArn: st.meta.arn(), Region: st.meta.Region}
+	if ks := st.meta.KinesisSource; ks != nil {
+		ev.SourceKinesisStreamArn = deref(ks.KinesisStreamARN)
+	}
+	ids := map[string]int{}
+	for i := from; i < to; i++ {
+		id := strconv.FormatUint(buf.start+uint64(i), 10)
+		ids[id] = i
+		tr := transformRecord{RecordID: id, ApproximateArrivalTimestamp: buf.arrivals[i], Data: buf.recs[i]}
+		if i < len(buf.meta) && json.Valid(buf.meta[i]) {
+			tr.KinesisRecordMetadata = buf.meta[i]
+		}
+		ev.Records = append(ev.Records, tr)
+	}
+	payload, err := json.Marshal(ev)
+	if err != nil {
+		return nil, nil, fmt.Errorf("transformation event: %w", err)
+	}
+	code, msg := "", ""
+	attempts := 0
+	for attempts <= lp.retries {
+		attempts++
+		if ctx.Err() != nil {
+			return nil, nil, ctx.Err()
+		}
+		var res lambda.Result
+		var ierr error
+		if s.opts.Lambda == nil {
+			ierr = fmt.Errorf("no Lambda service on this server")
+		} else {
+			res, ierr = s.opts.Lambda.Invoke(ctx, st.meta.Account, st.meta.Region, lp.arn, payload)
+		}
+		switch {
+		case ierr != nil:
+			code, msg = "Lambda.InvokeError", ierr.Error()
+			continue
+		case res.FunctionError != "":
+			code, msg = "Lambda.FunctionError", "The Lambda function was successfully invoked but it returned an error result."
+			continue
+		}
+		var resp transformResponse
+		if err := json.Unmarshal(res.Payload, &resp); err != nil {
+			code, msg = "Lambda.JsonProcessingException", "The response from the Lambda function is not valid JSON: "+err.Error()
+			continue
+		}
+		seen := map[string]bool{}
+		ok, failed = nil, nil
+		code = ""
+		for _, r := range resp.Records {
+			i, known := ids[r.RecordID]
+			switch {
+			case !known:
+				code, msg = "Lambda.InvalidRecordId", "The Lambda function returned a record id that was not in its input: "+r.RecordID
+			case seen[r.RecordID]:
+				code, msg = "Lambda.DuplicatedRecordId", "The Lambda function returned record id "+r.RecordID+" more than once."
+			case r.Result == "Ok":
+				ok = append(ok, r.Data)
+			case r.Result == "Dropped":
+			case r.Result == "ProcessingFailed":
+				failed = append(failed, s.failedRecord(buf, i, attempts, "Lambda.ProcessingFailedStatus", "ProcessingFailed status set for record", lp.arn))
+			default:
+				code, msg = "Lambda.InvalidResult", "The Lambda function returned result "+strconv.Quote(r.Result)+" for record "+r.RecordID
+			}
+			if code != "" {
+				break
+			}
+			seen[r.RecordID] = true
+		}
+		if code == "" && len(seen) != len(ids) {
+			code, msg = "Lambda.MissingRecordId", "The Lambda function did not return every record id of its input."
+		}
+		if code == "" {
+			return ok, failed, nil
+		}
+	}
+	// every attempt failed: the whole batch is unsuccessfully processed
+	s.log.Warn("data transformation failed", "stream", st.meta.Name, "lambda", lp.arn, "records", to-from, "code", code, "err", msg)
+	ok, failed = nil, nil
+	for i := from; i < to; i++ {
+		failed = append(failed, s.failedRecord(buf, i, attempts, code, msg, lp.arn))
+	}
+	return nil, failed, nil
+}
+
+func (s *Service) failedRecord(buf *buffer, i, attempts int, code, msg, arn string) failedRecord {
+	return failedRecord{errorRecord: errorRecord{AttemptsMade: attempts, ArrivalTimestamp: buf.arrivals[i], ErrorCode: code, ErrorMessage: msg,
+		AttemptEndingTimestamp: s.now().UnixMilli(), RawData: buf.recs[i]}, LambdaArn: arn}
+}
+
+// writeProcessingFailed uploads failed records under the ErrorOutputPrefix
+// (or `<Prefix>processing-failed/`) with error-output-type processing-failed.
+func (s *Service) writeProcessingFailed(ctx context.Context, cfg deliveryConfig, oldestMs int64, recs []failedRecord) error {
+	var body []byte
+	for _, r := range recs {
+		line, err := json.Marshal(r)
+		if err != nil {
+			return fmt.Errorf("processing-failed record: %w", err)
+		}
+		body = append(append(body, line...), '\n')
+	}
+	prefix := deref(cfg.dest.ErrorOutputPrefix)
+	if prefix == "" {
+		prefix = deref(cfg.dest.Prefix) + processingFailedType + "/"
+	}
+	key, data, err := encodeObjectAt(cfg.dest, prefix, processingFailedType, cfg.name, cfg.version, oldestMs, body)
+	if err != nil {
+		return err
+	}
+	bucket, _ := s3dest.BucketFromARN(deref(cfg.dest.BucketARN))
+	if err := s.uploader(cfg.endpoint).Put(ctx, bucket, key, data, s3dest.ContentEncoding(deref(cfg.dest.CompressionFormat))); err != nil {
+		return fmt.Errorf("processing-failed output: %w", err)
+	}
+	return nil
+}
