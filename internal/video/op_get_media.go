@@ -8,7 +8,8 @@ package video
 //   - NOW: only fragments that arrive after the call;
 //   - FRAGMENT_NUMBER: from AfterFragmentNumber (that fragment included);
 //   - SERVER_TIMESTAMP / PRODUCER_TIMESTAMP: from the fragment containing
-//     StartTimestamp, else the first one after it;
+//     StartTimestamp (the last one starting at or before it), else the
+//     first one after it;
 //   - CONTINUATION_TOKEN: after the fragment the token names (the value of
 //     the last AWS_KINESISVIDEO_CONTINUATION_TOKEN tag read).
 // Content-Type is the stream's MediaType (video/webm when unset). A missing
@@ -92,8 +93,13 @@ func opGetMedia(s *Service, c *call) (any, error) {
 			}
 			return m.Producer
 		}
-		i := sort.Search(len(frags), func(i int) bool { return ts(frags[i])+frags[i].Duration > t })
-		next = ^uint64(0)
+		// the fragment containing t: the last one starting at or before it
+		// (fragment i spans up to fragment i+1's start), unless t is past
+		// the newest fragment's end
+		i := sort.Search(len(frags), func(i int) bool { return ts(frags[i]) > t })
+		if i > 0 && (i < len(frags) || ts(frags[i-1])+frags[i-1].Duration > t) {
+			i--
+		}
 		if i < len(frags) {
 			next = frags[i].Seq
 		} else if n := len(frags); n > 0 {

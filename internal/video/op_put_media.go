@@ -229,21 +229,25 @@ func (s *Service) checkFragment(st *stream, cl *mkv.Cluster, producer time.Time,
 	return 0
 }
 
-// fragmentDuration is the span of the cluster's blocks plus one frame of
-// the first video track (its DefaultDuration, else the mean block spacing).
+// fragmentDuration is the span of the first video track's blocks plus one
+// frame (its DefaultDuration, else the mean spacing); without video, the
+// span of all blocks.
 func fragmentDuration(cl *mkv.Cluster) time.Duration {
 	if cl.Blocks == 0 {
 		return 0
 	}
 	scale := time.Duration(cl.Header.TimecodeScale)
-	span := time.Duration(cl.MaxRel-cl.MinRel) * scale
+	if cl.VideoBlocks == 0 {
+		return time.Duration(cl.MaxRel-cl.MinRel) * scale
+	}
+	span := time.Duration(cl.VideoMax-cl.VideoMin) * scale
 	var frame time.Duration
 	for _, t := range cl.Header.TrackList {
 		if t.Type == 1 {
 			if t.DefaultDuration > 0 {
 				frame = time.Duration(t.DefaultDuration)
-			} else if n := cl.Tracks[t.Number]; n > 1 {
-				frame = span / time.Duration(n-1)
+			} else if cl.VideoBlocks > 1 {
+				frame = span / time.Duration(cl.VideoBlocks-1)
 			}
 			break
 		}

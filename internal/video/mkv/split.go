@@ -37,6 +37,15 @@ func (h *Header) Track(n uint64) *Track {
 	return nil
 }
 
+func (h *Header) firstVideo() *Track {
+	for i := range h.TrackList {
+		if h.TrackList[i].Type == 1 {
+			return &h.TrackList[i]
+		}
+	}
+	return nil
+}
+
 // Cluster is one Cluster read from the stream.
 type Cluster struct {
 	Header   *Header
@@ -47,6 +56,9 @@ type Cluster struct {
 	MinRel   int64 // smallest block timecode relative to Timecode
 	MaxRel   int64 // largest block timecode relative to Timecode
 	Tracks   map[uint64]int
+	// the first video track's block timecodes (relative), when it has any
+	VideoMin, VideoMax int64
+	VideoBlocks        int
 }
 
 // ParseError is a malformed stream; Code is the PutMedia ErrorId.
@@ -154,7 +166,7 @@ func (s *Splitter) readHeader() (uint32, int64, error) {
 }
 
 func truncated(err error) error {
-	if errors.Is(err, io.EOF) {
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
 		return invalid("truncated stream")
 	}
 	return &ParseError{Code: CodeStreamRead, Msg: err.Error()}
@@ -333,6 +345,15 @@ func (s *Splitter) cluster(size int64) (*Cluster, error) {
 			}
 			c.Blocks++
 			c.Tracks[tn]++
+			if t == s.hdr.firstVideo() {
+				if c.VideoBlocks == 0 || rel < c.VideoMin {
+					c.VideoMin = rel
+				}
+				if c.VideoBlocks == 0 || rel > c.VideoMax {
+					c.VideoMax = rel
+				}
+				c.VideoBlocks++
+			}
 			c.MinRel = min(c.MinRel, rel)
 			c.MaxRel = max(c.MaxRel, rel)
 		}
