@@ -136,7 +136,9 @@ func TestVideoAWSCLI(t *testing.T) {
 	if len(nums) < 4 {
 		t.Fatalf("%d fragments persisted", len(nums))
 	}
-	var lf struct{ Fragments []struct{ FragmentNumber string } }
+	var lf struct {
+		Fragments []struct{ FragmentNumber string }
+	}
 	out = run(t, "", "aws", ep, "kinesis-video-archived-media", "list-fragments", "--stream-name", "cam")
 	if json.Unmarshal([]byte(out), &lf); len(lf.Fragments) != len(nums) {
 		t.Fatalf("list-fragments: %s", out)
@@ -155,7 +157,9 @@ func TestVideoAWSCLI(t *testing.T) {
 	if d := probeVideoSeconds(t, list); d < 1.8 || d > 2.2 {
 		t.Fatalf("get-media-for-fragment-list output lasts %.3f s", d)
 	}
-	var ds struct{ StreamInfo struct{ StreamARN, Version string } }
+	var ds struct {
+		StreamInfo struct{ StreamARN, Version string }
+	}
 	json.Unmarshal([]byte(run(t, "", "aws", ep, "kinesisvideo", "describe-stream", "--stream-name", "cam")), &ds)
 	run(t, "", "aws", ep, "kinesisvideo", "delete-stream", "--stream-arn", ds.StreamInfo.StreamARN, "--current-version", ds.StreamInfo.Version)
 }
@@ -239,7 +243,9 @@ func TestVideoKill9KeepsPersisted(t *testing.T) {
 	}
 	s2 := startServer(t, dir)
 	ep = "--endpoint-url=" + s2.URL
-	var lf struct{ Fragments []struct{ FragmentNumber string } }
+	var lf struct {
+		Fragments []struct{ FragmentNumber string }
+	}
 	json.Unmarshal([]byte(run(t, "", "aws", ep, "kinesis-video-archived-media", "list-fragments", "--stream-name", "crash")), &lf)
 	have := map[string]bool{}
 	for _, f := range lf.Fragments {
