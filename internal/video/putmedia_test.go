@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -194,5 +195,42 @@ func tagValues(b []byte, name string) []string {
 		n := int(b[0] & 0x7f) // 1-byte size: our values are short
 		out = append(out, string(b[1:1+n]))
 		b = b[1+n:]
+	}
+}
+
+func TestGetClip(t *testing.T) {
+	ffm, gst := testMedia(t)
+	e := start(t, "")
+	for name, file := range map[string]string{"ffmpeg": ffm, "gst": gst} {
+		e.createStream("clip-"+name, 1)
+		f, _ := os.Open(file)
+		checkAcks(t, e.putMedia("clip-"+name, f, time.UnixMilli(1_700_000_000_000)))
+		f.Close()
+		resp := e.post("/getClip", map[string]any{"StreamName": "clip-" + name, "ClipFragmentSelector": map[string]any{
+			"FragmentSelectorType": "PRODUCER_TIMESTAMP",
+			"TimestampRange":       map[string]any{"StartTimestamp": 1_700_000_000.9, "EndTimestamp": 1_700_000_003.5}}})
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "video/mp4" {
+			t.Fatalf("%s: GetClip %d %s", name, resp.StatusCode, body)
+		}
+		out := filepath.Join(t.TempDir(), "clip.mp4")
+		os.WriteFile(out, body, 0o644)
+		// fragments starting at 1, 2 and 3 s: three seconds of video
+		if d := ffprobeDuration(t, out); d < 2.8 || d > 3.2 {
+			t.Fatalf("%s: clip lasts %.3f s", name, d)
+		}
+		// ffmpeg decodes every frame without error
+		cmd := exec.Command("ffmpeg", "-v", "error", "-i", out, "-f", "null", "-")
+		if b, err := cmd.CombinedOutput(); err != nil || len(bytes.TrimSpace(b)) > 0 {
+			t.Fatalf("%s: ffmpeg decode: %v %s", name, err, b)
+		}
+	}
+	e.createStream("noretention", 0)
+	resp := e.post("/getClip", map[string]any{"StreamName": "noretention", "ClipFragmentSelector": map[string]any{
+		"FragmentSelectorType": "PRODUCER_TIMESTAMP", "TimestampRange": map[string]any{"StartTimestamp": 1.0, "EndTimestamp": 2.0}}})
+	resp.Body.Close()
+	if resp.Header.Get("x-amzn-ErrorType") != "NoDataRetentionException" {
+		t.Fatalf("no retention: %d %s", resp.StatusCode, resp.Header.Get("x-amzn-ErrorType"))
 	}
 }

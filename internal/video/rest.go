@@ -46,6 +46,7 @@ var handlers = map[string]handler{
 	"/getMedia":                             opGetMedia,
 	"/listFragments":                        opListFragments,
 	"/getMediaForFragmentList":              opGetMediaForFragmentList,
+	"/getClip":                              opGetClip,
 }
 
 // opNames labels paths for metrics.

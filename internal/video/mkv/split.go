@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 )
 
 // Track is one TrackEntry as the repackagers need it.
@@ -403,7 +404,7 @@ func parseTracks(p []byte) ([]Track, error) {
 			case IDTrackType:
 				t.Type = Uint(cp)
 			case IDCodecID:
-				t.CodecID = string(cp)
+				t.CodecID = strings.TrimRight(string(cp), "\x00")
 			case IDCodecPrivate:
 				t.CodecPrivate = append([]byte(nil), cp...)
 			case IDDefaultDur:
