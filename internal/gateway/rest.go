@@ -46,6 +46,15 @@ type RESTBodyStreamer interface {
 	StreamsBody(r *http.Request) bool
 }
 
+// RESTPublic is optionally implemented by a RESTService with resources
+// that carry their own authorization (Kinesis Video's HLS playlists and
+// media, authorized by a session token in the URL, fetched by players that
+// cannot sign). For such requests the gateway checks no signature; the
+// request's account and region are empty.
+type RESTPublic interface {
+	Public(r *http.Request) bool
+}
+
 type restRoute struct {
 	prefix string
 	exact  bool
@@ -86,6 +95,11 @@ func (g *Gateway) serveREST(w http.ResponseWriter, r *http.Request) bool {
 	h := w.Header()
 	h.Set("x-amzn-RequestId", reqID)
 	name := svc.ServiceName()
+	if p, ok := svc.(RESTPublic); ok && p.Public(r) {
+		op, code := svc.ServeREST(w, r, &awsproto.Request{Ctx: r.Context(), RequestID: reqID})
+		g.count(name, op, code)
+		return true
+	}
 	if st, ok := svc.(RESTBodyStreamer); ok && st.StreamsBody(r) {
 		id, err := g.auth(r, nil)
 		if err != nil {

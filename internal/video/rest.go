@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/eddy-streams/eddy/internal/awserr"
 	"github.com/eddy-streams/eddy/internal/awsproto"
@@ -47,6 +48,7 @@ var handlers = map[string]handler{
 	"/listFragments":                        opListFragments,
 	"/getMediaForFragmentList":              opGetMediaForFragmentList,
 	"/getClip":                              opGetClip,
+	"/getHLSStreamingSessionURL":            opGetHLSStreamingSessionURL,
 }
 
 // opNames labels paths for metrics.
@@ -82,8 +84,9 @@ var opNames = map[string]string{
 // ServiceName labels the gateway's request counter.
 func (s *Service) ServiceName() string { return "kinesisvideo" }
 
-// PathPrefixes: none; the service owns exact paths only.
-func (s *Service) PathPrefixes() []string { return nil }
+// PathPrefixes: the HLS resources and the player page; every operation is
+// an exact path.
+func (s *Service) PathPrefixes() []string { return []string{"/hls/v1/", "/video/"} }
 
 // ExactPaths are the operation paths.
 func (s *Service) ExactPaths() []string {
@@ -96,11 +99,11 @@ func (s *Service) ExactPaths() []string {
 
 // Operations lists the operation names (bounded metric labels).
 func (s *Service) Operations() []string {
-	out := make([]string, 0, len(opNames))
+	out := make([]string, 0, len(opNames)+2)
 	for _, n := range opNames {
 		out = append(out, n)
 	}
-	return out
+	return append(out, "HLS", "Player")
 }
 
 // StreamsBody reports the PutMedia request, whose body is a stream.
@@ -109,6 +112,22 @@ func (s *Service) StreamsBody(r *http.Request) bool { return r.URL.Path == "/put
 // ServeREST answers one request.
 func (s *Service) ServeREST(w http.ResponseWriter, r *http.Request, req *awsproto.Request) (op, code string) {
 	op = opNames[r.URL.Path]
+	if s.Public(r) {
+		if strings.HasPrefix(r.URL.Path, "/video/") {
+			s.servePlayer(w, r)
+			return "Player", "200"
+		}
+		if _, err := s.serveHLS(w, r); err != nil {
+			ae, ok := awserr.As(err)
+			if !ok {
+				s.log.Error("hls", "err", err)
+				ae = awserr.Internal()
+			}
+			writeErr(w, ae)
+			return "HLS", ae.Type
+		}
+		return "HLS", "200"
+	}
 	if r.Method != http.MethodPost {
 		e := awserr.New(awserr.TUnknownOperation, http.StatusNotFound, "%s %s is not an operation", r.Method, r.URL.Path)
 		writeErr(w, e)

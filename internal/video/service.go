@@ -53,8 +53,10 @@ type Service struct {
 	mu      sync.Mutex
 	streams map[string]*stream // by key(account, region, name)
 	stores  map[string]*fragstore.Store
-	stop    chan struct{}
-	wg      sync.WaitGroup
+	// sessions are HLS streaming sessions by token
+	sessions map[string]*session
+	stop     chan struct{}
+	wg       sync.WaitGroup
 }
 
 // stream is one stream's metadata as persisted in streams.json.
