@@ -244,3 +244,47 @@ func ffprobeDuration(t testing.TB, f string) float64 {
 	}
 	return hi - lo
 }
+
+// putMediaPaced streams file as a live camera would: clusters released at
+// their timecodes (speed: the file's length in real time).
+func (e *env) putMediaPaced(ctx context.Context, stream string, file []byte, start time.Time, length time.Duration) []ackEvent {
+	pr, pw := io.Pipe()
+	go func() {
+		t0 := time.Now()
+		n := len(file)
+		step := 16 << 10
+		for off := 0; off < n; off += step {
+			due := t0.Add(time.Duration(int64(length) * int64(off) / int64(n)))
+			select {
+			case <-ctx.Done():
+				pw.CloseWithError(ctx.Err())
+				return
+			case <-time.After(time.Until(due)):
+			}
+			if _, err := pw.Write(file[off:min(off+step, n)]); err != nil {
+				return
+			}
+		}
+		pw.Close()
+	}()
+	r, _ := http.NewRequestWithContext(ctx, "POST", e.url+"/putMedia", pr)
+	r.ContentLength = -1
+	r.Header.Set("x-amzn-stream-name", stream)
+	r.Header.Set("x-amzn-fragment-timecode-type", "RELATIVE")
+	r.Header.Set("x-amzn-producer-start-timestamp", fmt.Sprintf("%d.%03d", start.Unix(), start.Nanosecond()/1e6))
+	sign(e.t, r, emptyHash)
+	resp, err := http.DefaultClient.Do(r)
+	if err != nil {
+		return nil
+	}
+	defer resp.Body.Close()
+	var acks []ackEvent
+	sc := bufio.NewScanner(resp.Body)
+	for sc.Scan() {
+		var a ackEvent
+		if json.Unmarshal(sc.Bytes(), &a) == nil {
+			acks = append(acks, a)
+		}
+	}
+	return acks
+}
