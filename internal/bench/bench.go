@@ -183,7 +183,7 @@ var modes = map[string][]string{
 }
 
 // ModeNames lists the accepted modes.
-func ModeNames() []string { return []string{"put", "get", "latency", "fanout", "all"} }
+func ModeNames() []string { return []string{"put", "get", "latency", "fanout", "all", "video"} }
 
 func (o Options) withDefaults() Options {
 	def := func(v *int, d int) {

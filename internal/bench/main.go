@@ -49,6 +49,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.BoolVar(&quiet, "quiet", false, "no progress messages on stderr")
 	cpuprofile := fs.String("cpuprofile", "", "write the bench process's CPU profile to this file")
 	subs := fs.String("subscribers", "0,5,20", "with --mode fanout: subscriber counts of the fanout-put phases, comma-separated (empty: the latency phase only)")
+	vStreams := fs.Int("video-streams", 100, "with --mode video: concurrent PutMedia streams")
+	vBitrate := fs.Int("video-bitrate", 2000000, "with --mode video: bits/s per stream")
 	serveNoop := fs.String("serve-noop", "", "only serve the no-op endpoint on this address until interrupted (an out-of-process baseline for --baseline-endpoint)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -86,6 +88,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	if !quiet {
 		o.Logger = slog.New(slog.NewTextHandler(stderr, nil))
+	}
+	if o.Mode == "video" {
+		vr, err := RunVideo(ctx, VideoOptions{Endpoint: o.Endpoint, Region: o.Region, Streams: *vStreams, Bitrate: *vBitrate, Duration: o.Duration, Keep: o.Keep})
+		if err != nil {
+			return err
+		}
+		return WriteVideo(stdout, vr, o.JSON)
 	}
 	rep, err := Run(ctx, o)
 	if len(rep.Phases) > 0 {
