@@ -76,3 +76,44 @@ func TestHLS(t *testing.T) {
 		t.Fatalf("MPEG_TS: %s", r.Header.Get("x-amzn-ErrorType"))
 	}
 }
+
+func TestGetImages(t *testing.T) {
+	ffm, _ := testMedia(t)
+	e := start(t, "")
+	e.createStream("img", 1)
+	f, _ := os.Open(ffm)
+	checkAcks(t, e.putMedia("img", f, time.UnixMilli(1_700_000_000_000)))
+	f.Close()
+	var out struct {
+		Images []struct {
+			TimeStamp    float64
+			Error        string
+			ImageContent []byte
+		}
+		NextToken string
+	}
+	e.postJSON("/getImages", map[string]any{"StreamName": "img", "ImageSelectorType": "PRODUCER_TIMESTAMP",
+		"StartTimestamp": 1_700_000_000.5, "EndTimestamp": 1_700_000_010.0, "SamplingInterval": 1000,
+		"Format": "JPEG", "WidthPixels": 160, "MaxResults": 8}, &out)
+	if len(out.Images) != 8 || out.NextToken == "" {
+		t.Fatalf("%d images, token %q", len(out.Images), out.NextToken)
+	}
+	for i, im := range out.Images {
+		inMedia := i < 6 // 0.5 … 5.5 s lie in the 6 s of media
+		if inMedia && (im.Error != "" || !bytes.HasPrefix(im.ImageContent, []byte{0xFF, 0xD8})) {
+			t.Fatalf("image %d: %q %d bytes", i, im.Error, len(im.ImageContent))
+		}
+		if !inMedia && im.Error != "NO_MEDIA" {
+			t.Fatalf("image %d at %.1f: %q", i, im.TimeStamp, im.Error)
+		}
+	}
+	// the next page continues at 8.5 s
+	tok := out.NextToken
+	out.Images, out.NextToken = nil, ""
+	e.postJSON("/getImages", map[string]any{"StreamName": "img", "ImageSelectorType": "PRODUCER_TIMESTAMP",
+		"StartTimestamp": 1_700_000_000.5, "EndTimestamp": 1_700_000_010.0, "SamplingInterval": 1000,
+		"Format": "PNG", "MaxResults": 8, "NextToken": tok}, &out)
+	if len(out.Images) != 2 || out.Images[0].TimeStamp != 1_700_000_008.5 || out.NextToken != "" {
+		t.Fatalf("page 2: %+v", out)
+	}
+}

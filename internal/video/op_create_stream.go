@@ -34,17 +34,6 @@ type createStreamInput struct {
 	Tags                 map[string]string
 }
 
-func validName(v *awserr.Validation, name *string, path string) {
-	switch {
-	case name == nil:
-		v.Add(nil, path, "Member must not be null")
-	case len(*name) < 1 || len(*name) > 256:
-		v.Add(*name, path, "Member must have length between 1 and 256")
-	case !streamNameRE.MatchString(*name):
-		v.Add(*name, path, "Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+")
-	}
-}
-
 func opCreateStream(s *Service, c *call) (any, error) {
 	var in createStreamInput
 	if err := decode(c, &in); err != nil {

@@ -49,6 +49,7 @@ var handlers = map[string]handler{
 	"/getMediaForFragmentList":              opGetMediaForFragmentList,
 	"/getClip":                              opGetClip,
 	"/getHLSStreamingSessionURL":            opGetHLSStreamingSessionURL,
+	"/getImages":                            opGetImages,
 }
 
 // opNames labels paths for metrics.

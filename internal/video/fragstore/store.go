@@ -135,11 +135,10 @@ func (s *Store) scan(name string, last bool) error {
 		}
 		off += 12 + n
 	}
-	if off < len(b) {
-		if !last {
-			// damage inside an older segment: keep what precedes it
-			b = b[:off]
-		} else if err := os.Truncate(path, int64(off)); err != nil {
+	// damage inside an older segment: what precedes it is kept, the file
+	// is left as it is; in the last one it is a torn tail, cut off
+	if off < len(b) && last {
+		if err := os.Truncate(path, int64(off)); err != nil {
 			return fmt.Errorf("fragstore: truncate torn tail of %s: %w", name, err)
 		}
 	}
