@@ -29,7 +29,8 @@ import (
 // Public reports the requests authorized by their own token (HLS) or
 // public (the player page).
 func (s *Service) Public(r *http.Request) bool {
-	return r.Method == http.MethodGet && (strings.HasPrefix(r.URL.Path, "/hls/v1/") || strings.HasPrefix(r.URL.Path, "/video/"))
+	p := r.URL.Path
+	return r.Method == http.MethodGet && (strings.HasPrefix(p, "/hls/v1/") || strings.HasPrefix(p, "/dash/v1/") || strings.HasPrefix(p, "/video/"))
 }
 
 func (s *Service) endpoint(r *http.Request) string {

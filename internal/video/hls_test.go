@@ -117,3 +117,42 @@ func TestGetImages(t *testing.T) {
 		t.Fatalf("page 2: %+v", out)
 	}
 }
+
+// TestDASH: ffmpeg's DASH demuxer reads an ON_DEMAND manifest end to end
+// and decodes it.
+func TestDASH(t *testing.T) {
+	ffm, _ := testMedia(t)
+	e := start(t, "")
+	e.createStream("dash", 1)
+	f, _ := os.Open(ffm)
+	nums := checkAcks(t, e.putMedia("dash", f, time.UnixMilli(1_700_000_000_000)))
+	f.Close()
+	var out struct{ DASHStreamingSessionURL string }
+	e.postJSON("/getDASHStreamingSessionURL", map[string]any{"StreamName": "dash", "PlaybackMode": "ON_DEMAND",
+		"DASHFragmentSelector": map[string]any{"FragmentSelectorType": "PRODUCER_TIMESTAMP",
+			"TimestampRange": map[string]any{"StartTimestamp": 1_699_999_999.0, "EndTimestamp": 1_700_000_100.0}}}, &out)
+	if !strings.Contains(out.DASHStreamingSessionURL, "/dash/v1/getDASHManifest.mpd?SessionToken=") {
+		t.Fatalf("url %q", out.DASHStreamingSessionURL)
+	}
+	resp, err := http.Get(out.DASHStreamingSessionURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mpd, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if strings.Count(string(mpd), "<S t=") != 2*len(nums) || !strings.Contains(string(mpd), `type="static"`) {
+		t.Fatalf("manifest:\n%s", mpd)
+	}
+	cmd := exec.Command("ffmpeg", "-v", "error", "-i", out.DASHStreamingSessionURL, "-f", "null", "-")
+	if b, err := cmd.CombinedOutput(); err != nil || len(bytes.TrimSpace(b)) > 0 {
+		t.Fatalf("ffmpeg over DASH: %v\n%s\n%s", err, b, mpd)
+	}
+	// the dynamic (LIVE) manifest
+	e.postJSON("/getDASHStreamingSessionURL", map[string]any{"StreamName": "dash"}, &out)
+	resp, _ = http.Get(out.DASHStreamingSessionURL)
+	mpd, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(mpd), `type="dynamic"`) || strings.Count(string(mpd), "<S t=") != 10 {
+		t.Fatalf("live manifest:\n%s", mpd)
+	}
+}

@@ -50,6 +50,7 @@ var handlers = map[string]handler{
 	"/getClip":                              opGetClip,
 	"/getHLSStreamingSessionURL":            opGetHLSStreamingSessionURL,
 	"/getImages":                            opGetImages,
+	"/getDASHStreamingSessionURL":           opGetDASHStreamingSessionURL,
 }
 
 // opNames labels paths for metrics.
@@ -87,7 +88,7 @@ func (s *Service) ServiceName() string { return "kinesisvideo" }
 
 // PathPrefixes: the HLS resources and the player page; every operation is
 // an exact path.
-func (s *Service) PathPrefixes() []string { return []string{"/hls/v1/", "/video/"} }
+func (s *Service) PathPrefixes() []string { return []string{"/hls/v1/", "/dash/v1/", "/video/"} }
 
 // ExactPaths are the operation paths.
 func (s *Service) ExactPaths() []string {
@@ -118,7 +119,11 @@ func (s *Service) ServeREST(w http.ResponseWriter, r *http.Request, req *awsprot
 			s.servePlayer(w, r)
 			return "Player", "200"
 		}
-		if _, err := s.serveHLS(w, r); err != nil {
+		serve := s.serveHLS
+		if strings.HasPrefix(r.URL.Path, "/dash/v1/") {
+			serve = s.serveDASH
+		}
+		if _, err := serve(w, r); err != nil {
 			ae, ok := awserr.As(err)
 			if !ok {
 				s.log.Error("hls", "err", err)

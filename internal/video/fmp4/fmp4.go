@@ -216,8 +216,14 @@ type sample struct {
 }
 
 // Segment is the media segment (moof + mdat) for one Cluster (the whole
-// element, as stored), with sequence number seq.
+// element, as stored), with sequence number seq, on the Matroska timeline.
 func Segment(tracks []Track, scale uint64, cluster []byte, seq uint32) ([]byte, error) {
+	return SegmentAt(tracks, scale, cluster, seq, -1)
+}
+
+// SegmentAt is Segment with the timeline moved so that the Cluster's
+// Timecode falls at atMs (ms); atMs < 0 keeps the Matroska timeline.
+func SegmentAt(tracks []Track, scale uint64, cluster []byte, seq uint32, atMs int64) ([]byte, error) {
 	if len(cluster) < 12 {
 		return nil, fmt.Errorf("%w: short cluster", ErrUnsupported)
 	}
@@ -272,6 +278,14 @@ func Segment(tracks []Track, scale uint64, cluster []byte, seq uint32) ([]byte, 
 	if bad != nil {
 		return nil, bad
 	}
+	if atMs >= 0 {
+		shift := atMs - tc*int64(scale)/1e6
+		for _, l := range byTrack {
+			for i := range *l {
+				(*l)[i].pts += shift
+			}
+		}
+	}
 	if !ok {
 		return nil, fmt.Errorf("%w: malformed cluster", ErrUnsupported)
 	}
@@ -285,6 +299,19 @@ func Segment(tracks []Track, scale uint64, cluster []byte, seq uint32) ([]byte, 
 	for _, t := range tracks {
 		ss := *byTrack[t.MKV.Number]
 		if len(ss) == 0 {
+			if len(tracks) > 1 {
+				continue
+			}
+			// a track alone (DASH) with no frames in this cluster: an
+			// empty run at the cluster's time
+			at := tc * int64(scale) / 1e6
+			if atMs >= 0 {
+				at = atMs
+			}
+			traf := box("traf", full("tfhd", 0, 0x020000, u32(t.ID)),
+				full("tfdt", 1, 0, u64(uint64(max(at*int64(t.Timescale)/1000, 0)))),
+				full("trun", 1, 0x000001, u32(0), u32(0)))
+			runs = append(runs, run{traf: traf, offPos: len(traf) - 4})
 			continue
 		}
 		n := len(ss)
