@@ -95,10 +95,23 @@ func opGetMedia(s *Service, c *call) (any, error) {
 		}
 		// the fragment containing t: the last one starting at or before it
 		// (fragment i spans up to fragment i+1's start), unless t is past
-		// the newest fragment's end
-		i := sort.Search(len(frags), func(i int) bool { return ts(frags[i]) > t })
-		if i > 0 && (i < len(frags) || ts(frags[i-1])+frags[i-1].Duration > t) {
-			i--
+		// the newest fragment's end. Server timestamps only grow; producer
+		// timestamps may repeat (a producer re-sending after a reconnect),
+		// so those are scanned in arrival order.
+		var i int
+		if sel.StartSelectorType == "SERVER_TIMESTAMP" {
+			i = sort.Search(len(frags), func(i int) bool { return ts(frags[i]) > t })
+			if i > 0 && (i < len(frags) || ts(frags[i-1])+frags[i-1].Duration > t) {
+				i--
+			}
+		} else {
+			i = len(frags)
+			for k, m := range frags {
+				if ts(m) <= t && (k+1 == len(frags) && t < ts(m)+m.Duration || k+1 < len(frags) && t < ts(frags[k+1])) || ts(m) > t {
+					i = k
+					break
+				}
+			}
 		}
 		if i < len(frags) {
 			next = frags[i].Seq

@@ -18,9 +18,11 @@ package video
 // Timecode (ABSOLUTE); server timestamp = arrival of the cluster's first
 // byte. Fragment-level faults drop that fragment and keep the connection:
 // 4002 duration over 10 s, 4004 producer timestamp not after the previous
-// fragment's (e.g. a producer re-sending after a reconnect: the duplicate
-// is refused and the earlier copy kept), 4006 first video frame not a
-// keyframe. A stream that cannot be parsed (truncated, malformed EBML) gets
+// fragment's in this session, 4006 first video frame not a keyframe. A
+// producer that reconnects and re-sends from its last acknowledged fragment
+// (what the producer SDKs do after an error or an ack timeout) starts a new
+// session: its fragments are taken again, so the stream holds both copies,
+// as AWS's does. A stream that cannot be parsed (truncated, malformed EBML) gets
 // 4006 (4010 for a block naming an unknown track) and the response ends;
 // fragments persisted before stay.
 
@@ -145,6 +147,7 @@ func opPutMedia(s *Service, c *call) (any, error) {
 		a.send(ack{EventType: "BUFFERING", FragmentTimecode: &tc})
 	}
 	persist := st.RetentionHrs > 0
+	last := int64(-1 << 62) // this session's last accepted producer ms
 	for {
 		cl, err := sp.Next()
 		if err != nil {
@@ -176,7 +179,7 @@ func opPutMedia(s *Service, c *call) (any, error) {
 			producer = time.Unix(0, prodNs)
 		}
 		dur := fragmentDuration(cl)
-		if code := s.checkFragment(st, cl, producer, dur); code != 0 {
+		if code := checkFragment(&last, cl, producer, dur); code != 0 {
 			if a.send(ack{EventType: "ERROR", FragmentTimecode: &tc, ErrorId: code}) != nil {
 				return nil, nil
 			}
@@ -207,9 +210,11 @@ func opPutMedia(s *Service, c *call) (any, error) {
 	}
 }
 
-// checkFragment applies AWS's per-fragment rules; 0 accepts it and records
-// its producer timestamp.
-func (s *Service) checkFragment(st *stream, cl *mkv.Cluster, producer time.Time, dur time.Duration) int {
+// checkFragment applies AWS's per-fragment rules; 0 accepts the fragment
+// and records its producer timestamp in last (the session's; a new
+// session may overlap an earlier one, as producers re-sending after a
+// reconnect do).
+func checkFragment(last *int64, cl *mkv.Cluster, producer time.Time, dur time.Duration) int {
 	if dur > maxFragmentDuration {
 		return 4002
 	}
@@ -219,13 +224,11 @@ func (s *Service) checkFragment(st *stream, cl *mkv.Cluster, producer time.Time,
 	if cl.Blocks == 0 {
 		return 4011
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	ms := producer.UnixMilli()
-	if st.lastTimecodeV && ms <= st.lastProducer {
+	if ms <= *last {
 		return 4004
 	}
-	st.lastProducer, st.lastTimecodeV = ms, true
+	*last = ms
 	return 0
 }
 

@@ -61,22 +61,20 @@ type Service struct {
 
 // stream is one stream's metadata as persisted in streams.json.
 type stream struct {
-	Account       string            `json:"account"`
-	Region        string            `json:"region"`
-	Name          string            `json:"name"`
-	ARN           string            `json:"arn"`
-	ID            string            `json:"id"` // directory name
-	DeviceName    string            `json:"deviceName,omitempty"`
-	MediaType     string            `json:"mediaType,omitempty"`
-	KmsKeyID      string            `json:"kmsKeyId"`
-	Version       string            `json:"version"`
-	Created       time.Time         `json:"created"`
-	RetentionHrs  int64             `json:"retentionHours"`
-	Tags          map[string]string `json:"tags,omitempty"`
-	ImageGenCfg   json.RawMessage   `json:"imageGenerationConfiguration,omitempty"`
-	NotifyCfg     json.RawMessage   `json:"notificationConfiguration,omitempty"`
-	lastProducer  int64             // ms, the last accepted fragment's producer timestamp
-	lastTimecodeV bool
+	Account      string            `json:"account"`
+	Region       string            `json:"region"`
+	Name         string            `json:"name"`
+	ARN          string            `json:"arn"`
+	ID           string            `json:"id"` // directory name
+	DeviceName   string            `json:"deviceName,omitempty"`
+	MediaType    string            `json:"mediaType,omitempty"`
+	KmsKeyID     string            `json:"kmsKeyId"`
+	Version      string            `json:"version"`
+	Created      time.Time         `json:"created"`
+	RetentionHrs int64             `json:"retentionHours"`
+	Tags         map[string]string `json:"tags,omitempty"`
+	ImageGenCfg  json.RawMessage   `json:"imageGenerationConfiguration,omitempty"`
+	NotifyCfg    json.RawMessage   `json:"notificationConfiguration,omitempty"`
 }
 
 func key(account, region, name string) string { return account + "/" + region + "/" + name }
@@ -115,9 +113,6 @@ func New(o Options) (*Service, error) {
 			fs, err := fragstore.Open(filepath.Join(o.Dir, "streams", st.ID))
 			if err != nil {
 				return nil, fmt.Errorf("video: stream %s: %w", st.Name, err)
-			}
-			if fr := fs.Fragments(); len(fr) > 0 {
-				st.lastProducer, st.lastTimecodeV = fr[len(fr)-1].Producer, true
 			}
 			k := key(st.Account, st.Region, st.Name)
 			s.streams[k] = st
