@@ -157,6 +157,23 @@ func TestVideoAWSCLI(t *testing.T) {
 	if d := probeVideoSeconds(t, list); d < 1.8 || d > 2.2 {
 		t.Fatalf("get-media-for-fragment-list output lasts %.3f s", d)
 	}
+	// HLS through the CLI; ffmpeg reads the stream end to end
+	var hls struct{ HLSStreamingSessionURL string }
+	rng := fmt.Sprintf("FragmentSelectorType=SERVER_TIMESTAMP,TimestampRange={StartTimestamp=%d,EndTimestamp=%d}", time.Now().Add(-time.Hour).Unix(), time.Now().Add(time.Hour).Unix())
+	out = run(t, "", "aws", ep, "kinesis-video-archived-media", "get-hls-streaming-session-url", "--stream-name", "cam",
+		"--playback-mode", "ON_DEMAND", "--hls-fragment-selector", rng)
+	if json.Unmarshal([]byte(out), &hls); !strings.HasPrefix(hls.HLSStreamingSessionURL, s.URL+"/hls/v1/") {
+		t.Fatalf("get-hls-streaming-session-url: %s", out)
+	}
+	if b, err := exec.Command("ffmpeg", "-v", "error", "-i", hls.HLSStreamingSessionURL, "-c", "copy", "-f", "null", "-").CombinedOutput(); err != nil || len(bytes.TrimSpace(b)) > 0 {
+		t.Fatalf("ffmpeg over HLS: %v %s", err, b)
+	}
+	clip := filepath.Join(dir, "clip.mp4")
+	run(t, "", "aws", ep, "kinesis-video-archived-media", "get-clip", "--stream-name", "cam", "--clip-fragment-selector", rng, clip)
+	if d := probeVideoSeconds(t, clip); d < 3.8 || d > 4.2 {
+		t.Fatalf("get-clip output lasts %.3f s", d)
+	}
+
 	var ds struct {
 		StreamInfo struct{ StreamARN, Version string }
 	}
