@@ -40,13 +40,17 @@ type env struct {
 	dir string
 }
 
-func start(t testing.TB, dir string) *env {
+func start(t testing.TB, dir string, opts ...func(*video.Options)) *env {
 	t.Helper()
 	if dir == "" {
 		dir = t.TempDir()
 	}
-	svc, err := video.New(video.Options{Dir: dir, GetMediaIdle: 300 * time.Millisecond, IdleAck: time.Hour,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), DefaultAccount: "000000000000", DefaultRegion: "us-east-1"})
+	o := video.Options{Dir: dir, GetMediaIdle: 300 * time.Millisecond, IdleAck: time.Hour,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), DefaultAccount: "000000000000", DefaultRegion: "us-east-1"}
+	for _, f := range opts {
+		f(&o)
+	}
+	svc, err := video.New(o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -287,4 +291,53 @@ func (e *env) putMediaPaced(ctx context.Context, stream string, file []byte, sta
 		}
 	}
 	return acks
+}
+
+// putMediaLive starts PutMedia on body and delivers acks as they arrive.
+func (e *env) putMediaLive(stream string, body io.Reader, start time.Time) <-chan ackEvent {
+	r, _ := http.NewRequest("POST", e.url+"/putMedia", io.NopCloser(body))
+	r.ContentLength = -1
+	r.Header.Set("x-amzn-stream-name", stream)
+	r.Header.Set("x-amzn-fragment-timecode-type", "RELATIVE")
+	r.Header.Set("x-amzn-producer-start-timestamp", fmt.Sprintf("%d.%03d", start.Unix(), start.Nanosecond()/1e6))
+	sign(e.t, r, emptyHash)
+	ch := make(chan ackEvent, 100)
+	go func() {
+		defer close(ch)
+		resp, err := http.DefaultClient.Do(r)
+		if err != nil {
+			return
+		}
+		defer resp.Body.Close()
+		sc := bufio.NewScanner(resp.Body)
+		for sc.Scan() {
+			var a ackEvent
+			if json.Unmarshal(sc.Bytes(), &a) == nil {
+				ch <- a
+			}
+		}
+	}()
+	return ch
+}
+
+// splitClusters cuts a Matroska file into the header plus first cluster,
+// then one part per further cluster.
+func splitClusters(file []byte) [][]byte {
+	id := []byte{0x1F, 0x43, 0xB6, 0x75}
+	var idx []int
+	for off := 0; ; {
+		i := bytes.Index(file[off:], id)
+		if i < 0 {
+			break
+		}
+		idx = append(idx, off+i)
+		off += i + 4
+	}
+	var parts [][]byte
+	prev := 0
+	for _, i := range idx[1:] {
+		parts = append(parts, file[prev:i])
+		prev = i
+	}
+	return append(parts, file[prev:])
 }
