@@ -63,13 +63,10 @@ func (s *Service) session(tok string) (*session, *fragstore.Store, error) {
 
 // fragments lists the session's fragments now.
 func (sess *session) fragments(fs *fragstore.Store) []fragstore.Meta {
-	all := fs.Fragments()
 	if sess.mode == "LIVE" {
-		if len(all) > sess.max {
-			all = all[len(all)-sess.max:]
-		}
-		return all
+		return fs.Last(sess.max)
 	}
+	all := fs.Fragments()
 	var out []fragstore.Meta
 	for _, m := range all {
 		t := m.Producer

@@ -138,11 +138,9 @@ func opGetMedia(s *Service, c *call) (any, error) {
 	defer idle.Stop()
 	for {
 		changed := fs.Changed()
-		frags = fs.Fragments()
-		i := sort.Search(len(frags), func(i int) bool { return frags[i].Seq >= next })
 		sent := false
-		for ; i < len(frags); i++ {
-			m := frags[i]
+		for _, m := range fs.Since(next, 64) {
+			next = m.Seq + 1
 			h, cl, err := fs.Read(m)
 			if err != nil {
 				if fs.Closed() {
@@ -155,7 +153,6 @@ func opGetMedia(s *Service, c *call) (any, error) {
 				return nil, nil
 			}
 			rc.Flush()
-			next = m.Seq + 1
 			sent = true
 		}
 		if sent {
@@ -166,6 +163,7 @@ func opGetMedia(s *Service, c *call) (any, error) {
 				}
 			}
 			idle.Reset(s.o.GetMediaIdle)
+			continue // more may be waiting
 		}
 		if fs.Closed() {
 			return nil, nil

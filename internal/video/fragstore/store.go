@@ -345,6 +345,23 @@ func (s *Store) Fragments() []Meta {
 	return append([]Meta(nil), s.frags...)
 }
 
+// Since returns up to max fragments with sequence ≥ seq, oldest first,
+// without copying the rest of the index (live tails call it per fragment).
+func (s *Store) Since(seq uint64, max int) []Meta {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	i := sort.Search(len(s.frags), func(i int) bool { return s.frags[i].Seq >= seq })
+	j := min(len(s.frags), i+max)
+	return append([]Meta(nil), s.frags[i:j]...)
+}
+
+// Last returns the newest n fragments, oldest first.
+func (s *Store) Last(n int) []Meta {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Meta(nil), s.frags[max(0, len(s.frags)-n):]...)
+}
+
 // Find returns the fragment with sequence seq.
 func (s *Store) Find(seq uint64) (Meta, bool) {
 	s.mu.Lock()
