@@ -46,7 +46,7 @@ func TestPlayerPageInChromium(t *testing.T) {
 	for {
 		var fl fragList
 		e.postJSON("/listFragments", map[string]any{"StreamName": "browser"}, &fl)
-		if len(fl.Fragments) >= 2 {
+		if len(fl.Fragments) >= 4 { // enough behind the live edge for hls.js to start at once
 			break
 		}
 		if time.Now().After(deadline) {
@@ -58,16 +58,25 @@ func TestPlayerPageInChromium(t *testing.T) {
 	shot := filepath.Join(dir, "shot.png")
 	args := []string{"--headless", "--no-sandbox", "--disable-gpu", "--mute-audio", "--autoplay-policy=no-user-gesture-required",
 		"--user-data-dir=" + filepath.Join(dir, "profile"), "--window-size=800,600", "--enable-logging=stderr", "--v=0",
-		"--virtual-time-budget=8000"}
+		"--virtual-time-budget=15000"}
 	url := e.url + "/video/play?stream=browser"
-	cmd := exec.Command(chrome, append(args, "--dump-dom", url)...)
+	// the page is loaded up to twice: on a loaded machine the producer's
+	// real-time fragments can lag Chromium's virtual clock on a first load
+	var dom []byte
 	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	dom, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("chromium: %v\n%s", err, stderr.String())
+	playing := regexp.MustCompile(`id="status">playing [0-9.]+`)
+	for attempt := 0; attempt < 2; attempt++ {
+		stderr.Reset()
+		cmd := exec.Command(chrome, append(args, "--dump-dom", url)...)
+		cmd.Stderr = &stderr
+		if dom, err = cmd.Output(); err != nil {
+			t.Fatalf("chromium: %v\n%s", err, stderr.String())
+		}
+		if playing.Match(dom) {
+			break
+		}
 	}
-	if !regexp.MustCompile(`id="status">playing [0-9.]+`).Match(dom) {
+	if !playing.Match(dom) {
 		t.Fatalf("page did not play:\n%s\n%s", dom, stderr.String())
 	}
 	for _, l := range strings.Split(stderr.String(), "\n") {
@@ -75,7 +84,7 @@ func TestPlayerPageInChromium(t *testing.T) {
 			t.Fatalf("console error: %s", l)
 		}
 	}
-	cmd = exec.Command(chrome, append(args, "--screenshot="+shot, url)...)
+	cmd := exec.Command(chrome, append(args, "--screenshot="+shot, url)...)
 	if b, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("screenshot: %v\n%s", err, b)
 	}

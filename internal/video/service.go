@@ -122,8 +122,9 @@ func New(o Options) (*Service, error) {
 	return s, nil
 }
 
-// Start runs the retention sweeper.
+// Start runs the retention sweeper: once now, then every minute.
 func (s *Service) Start() {
+	s.Sweep()
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
@@ -134,15 +135,16 @@ func (s *Service) Start() {
 			case <-s.stop:
 				return
 			case <-t.C:
-				s.sweep()
+				s.Sweep()
 			}
 		}
 	}()
 }
 
-// sweep applies retention: whole segments older than the stream's
-// retention go (retention 0 keeps 5 minutes, AWS's buffer).
-func (s *Service) sweep() {
+// Sweep applies retention now: fragments older than the stream's retention
+// leave (retention 0 keeps 5 minutes, AWS's buffer); Start runs it every
+// minute.
+func (s *Service) Sweep() {
 	now := s.o.Now()
 	s.mu.Lock()
 	type job struct {

@@ -2,7 +2,9 @@ package video_test
 
 import (
 	"context"
+	"io"
 	"os"
+	"sync"
 	"testing"
 	"time"
 
@@ -73,4 +75,38 @@ func TestPutMediaIdleAndDeletedStream(t *testing.T) {
 		t.Fatalf("%+v, want ERROR 4008", a)
 	}
 	release()
+}
+
+// TestRetention: with an injected clock, fragments older than the stream's
+// retention disappear from ListFragments and GetMedia after a sweep;
+// younger ones stay.
+func TestRetention(t *testing.T) {
+	ffm, _ := testMedia(t)
+	var mu sync.Mutex
+	now := time.UnixMilli(1_800_000_000_000)
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	e := start(t, "", func(o *video.Options) { o.Now = clock })
+	e.createStream("keep1h", 1)
+	f, _ := os.Open(ffm)
+	old := checkAcks(t, e.putMedia("keep1h", f, time.UnixMilli(1_700_000_000_000)))
+	f.Close()
+	mu.Lock()
+	now = now.Add(50 * time.Minute)
+	mu.Unlock()
+	f, _ = os.Open(ffm)
+	young := checkAcks(t, e.putMedia("keep1h", f, time.UnixMilli(1_700_001_000_000)))
+	f.Close()
+	mu.Lock()
+	now = now.Add(20 * time.Minute) // the first batch is 70 min old, the second 20
+	mu.Unlock()
+	e.svc.Sweep()
+	var fl fragList
+	e.postJSON("/listFragments", map[string]any{"StreamName": "keep1h"}, &fl)
+	if len(fl.Fragments) != len(young) || fl.Fragments[0].FragmentNumber != young[0] {
+		t.Fatalf("after retention %d fragments (old %d, young %d)", len(fl.Fragments), len(old), len(young))
+	}
+	resp := e.post("/getMedia", map[string]any{"StreamName": "keep1h", "StartSelector": map[string]any{"StartSelectorType": "EARLIEST"}})
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	checkTags(t, body, young, true)
 }

@@ -400,12 +400,19 @@ func (s *Store) Read(m Meta) (*mkv.Header, []byte, error) {
 	return h, b, nil
 }
 
-// Trim deletes whole segments whose every fragment arrived before cutoff
-// (retention); the active segment stays.
+// Trim applies retention: fragments that arrived before cutoff leave the
+// index at once, and whole segments holding only such fragments are
+// deleted (the active segment's bytes stay until it is full and expires;
+// a reopen before the next Trim shows them again).
 func (s *Store) Trim(cutoff time.Time) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	ms := cutoff.UnixMilli()
+	k := 0
+	for k < len(s.frags) && s.frags[k].Server < ms {
+		k++
+	}
+	s.frags = s.frags[k:]
 	for len(s.segs) > 1 {
 		seg := s.segs[0]
 		last := -1
