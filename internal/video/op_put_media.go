@@ -118,9 +118,17 @@ func opPutMedia(s *Service, c *call) (any, error) {
 	a := &acker{w: c.w, rc: rc}
 
 	body := &countingReader{r: r.Body}
+	// the IDLE ticker writes acks too: it must be gone before the handler
+	// returns (a write after that is a use of a finished ResponseWriter)
 	done := make(chan struct{})
-	defer close(done)
+	var idleWG sync.WaitGroup
+	defer func() {
+		close(done)
+		idleWG.Wait()
+	}()
+	idleWG.Add(1)
 	go func() {
+		defer idleWG.Done()
 		t := time.NewTicker(s.o.IdleAck)
 		defer t.Stop()
 		last := int64(-1)
