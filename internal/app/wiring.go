@@ -21,6 +21,7 @@ import (
 	"github.com/eddy-streams/eddy/internal/sigv4"
 	"github.com/eddy-streams/eddy/internal/storage/logstore"
 	"github.com/eddy-streams/eddy/internal/sts"
+	"github.com/eddy-streams/eddy/internal/video"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -64,6 +65,19 @@ func startExtraServices(s *Server, cfg config.Config, o Options, selfURL string)
 	s.Lambda = lam
 	s.closers = append(s.closers, lam.Close)
 	s.rest = append(s.rest, lam)
+
+	// Kinesis Video Streams: REST-JSON on exact top-level paths; PutMedia's
+	// body streams through the gateway unread
+	vid, err := video.New(video.Options{
+		Dir: filepath.Join(cfg.DataDir, "video"), Endpoint: selfURL, Now: o.Now,
+		Logger: s.log.With("service", "kinesisvideo"), DefaultAccount: cfg.Account, DefaultRegion: cfg.Region,
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	vid.Start()
+	s.closers = append(s.closers, vid.Close)
+	s.rest = append(s.rest, vid)
 
 	fo := firehose.Options{
 		Backend: s.Backend, Now: o.Now, Logger: s.log.With("service", "firehose"),

@@ -226,7 +226,7 @@ var modes = map[string][]string{
 
 // ModeNames lists the accepted modes.
 func ModeNames() []string {
-	return []string{"put", "get", "latency", "fanout", "producer", "consumer", "analytics", "lambda", "all"}
+	return []string{"put", "get", "latency", "fanout", "producer", "consumer", "analytics", "lambda", "video", "all"}
 }
 
 func (o Options) withDefaults() Options {

@@ -61,6 +61,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	anBigKeys := fs.Int("big-keys", 1_000_000, "with --mode analytics: distinct keys of the memory scenario (0 skips it)")
 	anScenarios := fs.String("scenarios", "", "with --mode analytics: comma-separated subset of tumbling,sliding,join,keys")
 	noopFunction := fs.Bool("noop-function", false, "run as the no-op Lambda function of --mode lambda (started by the server, not by hand)")
+	vStreams := fs.Int("video-streams", 100, "with --mode video: concurrent PutMedia streams")
+	vBitrate := fs.Int("video-bitrate", 2000000, "with --mode video: bits/s per stream")
 	serveNoop := fs.String("serve-noop", "", "only serve the no-op endpoint on this address until interrupted (an out-of-process baseline for --baseline-endpoint)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -141,6 +143,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	if !quiet {
 		o.Logger = slog.New(slog.NewTextHandler(stderr, nil))
+	}
+	if o.Mode == "video" {
+		vr, err := RunVideo(ctx, VideoOptions{Endpoint: o.Endpoint, Region: o.Region, Streams: *vStreams, Bitrate: *vBitrate, Duration: o.Duration, Keep: o.Keep})
+		if err != nil {
+			return err
+		}
+		return WriteVideo(stdout, vr, o.JSON)
 	}
 	rep, err := Run(ctx, o)
 	if len(rep.Phases) > 0 {

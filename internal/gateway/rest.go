@@ -30,15 +30,46 @@ type RESTService interface {
 	ServeREST(w http.ResponseWriter, r *http.Request, req *awsproto.Request) (op, code string)
 }
 
+// RESTExactPaths is optionally implemented by a RESTService that also owns
+// whole paths (Kinesis Video's "/createStream"): only that exact path is
+// routed to it, so top-level paths are claimed precisely.
+type RESTExactPaths interface {
+	ExactPaths() []string
+}
+
+// RESTBodyStreamer is optionally implemented by a RESTService with
+// operations whose request body is a long-running stream (PutMedia). For
+// such requests the gateway reads nothing: it authenticates as if the body
+// were empty (the SigV4 payload hash of the empty string, as the Kinesis
+// Video producers sign) and the service reads r.Body itself; req.Body is nil.
+type RESTBodyStreamer interface {
+	StreamsBody(r *http.Request) bool
+}
+
+// RESTPublic is optionally implemented by a RESTService with resources
+// that carry their own authorization (Kinesis Video's HLS playlists and
+// media, authorized by a session token in the URL, fetched by players that
+// cannot sign). For such requests the gateway checks no signature; the
+// request's account and region are empty.
+type RESTPublic interface {
+	Public(r *http.Request) bool
+}
+
 type restRoute struct {
 	prefix string
+	exact  bool
 	svc    RESTService
 }
 
 func (g *Gateway) initREST(rs []RESTService) {
 	for _, s := range rs {
 		for _, p := range s.PathPrefixes() {
-			g.rest = append(g.rest, restRoute{p, s})
+			g.rest = append(g.rest, restRoute{prefix: p, svc: s})
+		}
+		if e, ok := s.(RESTExactPaths); ok {
+			for _, p := range e.ExactPaths() {
+				g.rest = append(g.rest, restRoute{prefix: p, exact: true, svc: s})
+			}
 		}
 		set := map[string]bool{}
 		for _, op := range s.Operations() {
@@ -52,7 +83,7 @@ func (g *Gateway) initREST(rs []RESTService) {
 func (g *Gateway) serveREST(w http.ResponseWriter, r *http.Request) bool {
 	var svc RESTService
 	for _, rt := range g.rest {
-		if strings.HasPrefix(r.URL.Path, rt.prefix) {
+		if r.URL.Path == rt.prefix || !rt.exact && strings.HasPrefix(r.URL.Path, rt.prefix) {
 			svc = rt.svc
 			break
 		}
@@ -64,6 +95,27 @@ func (g *Gateway) serveREST(w http.ResponseWriter, r *http.Request) bool {
 	h := w.Header()
 	h.Set("x-amzn-RequestId", reqID)
 	name := svc.ServiceName()
+	if p, ok := svc.(RESTPublic); ok && p.Public(r) {
+		op, code := svc.ServeREST(w, r, &awsproto.Request{Ctx: r.Context(), RequestID: reqID})
+		g.count(name, op, code)
+		return true
+	}
+	if st, ok := svc.(RESTBodyStreamer); ok && st.StreamsBody(r) {
+		id, err := g.auth(r, nil)
+		if err != nil {
+			ae, ok := awserr.As(err)
+			if !ok {
+				ae = awserr.Internal()
+			}
+			writeRESTError(w, ae)
+			g.count(name, "", ae.Type)
+			return true
+		}
+		req := &awsproto.Request{Ctx: r.Context(), Account: id.Account, Region: id.Region, RequestID: reqID}
+		op, code := svc.ServeREST(w, r, req)
+		g.count(name, op, code)
+		return true
+	}
 	bp, err := readBody(r)
 	if err != nil {
 		if errors.Is(err, errTooLarge) {

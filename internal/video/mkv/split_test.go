@@ -1,0 +1,125 @@
+package mkv
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"testing"
+)
+
+func testHeader() []byte {
+	var b []byte
+	b = AppendElement(b, IDEBML, AppendString(nil, 0x4282, "matroska"))
+	b = AppendID(b, IDSegment)
+	b = AppendUnknownSize(b)
+	b = AppendElement(b, IDInfo, AppendUint(nil, IDTimecodeScale, 1000000))
+	var te []byte
+	te = AppendUint(te, IDTrackNumber, 1)
+	te = AppendUint(te, IDTrackType, 1)
+	te = AppendString(te, IDCodecID, "V_MPEG4/ISO/AVC")
+	te = AppendElement(te, IDCodecPrivate, []byte{1, 0x64, 0, 0x1f})
+	te = AppendElement(te, IDVideo, AppendUint(AppendUint(nil, IDPixelWidth, 320), IDPixelHeight, 240))
+	b = AppendElement(b, IDTracks, AppendElement(nil, IDTrackEntry, te))
+	return b
+}
+
+func block(rel int16, key bool) []byte {
+	f := byte(0)
+	if key {
+		f = 0x80
+	}
+	return AppendElement(nil, IDSimpleBlock, []byte{0x81, byte(uint16(rel) >> 8), byte(rel), f, 0, 0, 0, 1, 0x65})
+}
+
+// unknownCluster is a Cluster with unknown size, as producers send it.
+func unknownCluster(tc uint64, blocks ...[]byte) []byte {
+	b := AppendID(nil, IDCluster)
+	b = AppendUnknownSize(b)
+	b = AppendUint(b, IDTimecode, tc)
+	for _, x := range blocks {
+		b = append(b, x...)
+	}
+	return b
+}
+
+func TestSplitterUnknownSizes(t *testing.T) {
+	var in []byte
+	in = append(in, testHeader()...)
+	in = append(in, unknownCluster(0, block(0, true), block(40, false))...)
+	in = append(in, AppendTags(nil, Tag{"AWS_KINESISVIDEO_END_OF_FRAGMENT", ""})...)
+	in = append(in, unknownCluster(1000, block(0, true))...)
+	var starts []int64
+	s := NewSplitter(bytes.NewReader(in), 1<<20)
+	s.OnClusterStart = func(tc int64) { starts = append(starts, tc) }
+	var got []*Cluster
+	for {
+		c, err := s.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, c)
+	}
+	if len(got) != 2 || got[0].Timecode != 0 || got[1].Timecode != 1000 || got[0].Blocks != 2 || !got[0].Keyframe {
+		t.Fatalf("clusters %+v", got)
+	}
+	if len(starts) != 2 || got[0].VideoMax != 40 {
+		t.Fatalf("starts %v max %d", starts, got[0].VideoMax)
+	}
+	tr := got[0].Header.Track(1)
+	if tr == nil || tr.CodecID != "V_MPEG4/ISO/AVC" || tr.Width != 320 || len(tr.CodecPrivate) != 4 {
+		t.Fatalf("track %+v", tr)
+	}
+	// the re-encoded cluster parses back on its own
+	var again []byte
+	again = append(again, testHeader()...)
+	again = append(again, got[0].Raw...)
+	c, err := NewSplitter(bytes.NewReader(again), 1<<20).Next()
+	if err != nil || c.Blocks != 2 {
+		t.Fatalf("re-read: %v %+v", err, c)
+	}
+	h, err := ParseHeader(got[0].Header.EBML, got[0].Header.Info, got[0].Header.Tracks)
+	if err != nil || h.TimecodeScale != 1000000 || len(h.TrackList) != 1 {
+		t.Fatalf("ParseHeader %v %+v", err, h)
+	}
+}
+
+func TestSplitterLimits(t *testing.T) {
+	in := append(testHeader(), unknownCluster(0, block(0, true), AppendElement(nil, IDSimpleBlock, make([]byte, 2000)))...)
+	_, err := NewSplitter(bytes.NewReader(in), 1000).Next()
+	var pe *ParseError
+	if !errors.As(err, &pe) || pe.Code != CodeTooLarge {
+		t.Fatalf("oversized: %v", err)
+	}
+	_, err = NewSplitter(bytes.NewReader(unknownCluster(0, block(0, true))), 1000).Next()
+	if !errors.As(err, &pe) || pe.Code != CodeInvalidMKV {
+		t.Fatalf("cluster before header: %v", err)
+	}
+}
+
+// FuzzSplitter: any input ends in clusters, io.EOF or a ParseError, never a
+// panic, and no cluster exceeds the limit.
+func FuzzSplitter(f *testing.F) {
+	h := testHeader()
+	f.Add(append(append([]byte(nil), h...), unknownCluster(0, block(0, true))...))
+	f.Add(h)
+	f.Add(append(append([]byte(nil), h...), AppendElement(nil, IDCluster, AppendUint(nil, IDTimecode, 5))...))
+	f.Fuzz(func(t *testing.T, in []byte) {
+		s := NewSplitter(bytes.NewReader(in), 4096)
+		for i := 0; i < 1000; i++ {
+			c, err := s.Next()
+			if err != nil {
+				var pe *ParseError
+				if !errors.Is(err, io.EOF) && !errors.As(err, &pe) {
+					t.Fatalf("unexpected error type %T %v", err, err)
+				}
+				return
+			}
+			if len(c.Raw) > 4096+12 {
+				t.Fatalf("cluster of %d bytes", len(c.Raw))
+			}
+		}
+	})
+}

@@ -1,0 +1,179 @@
+package video
+
+// GetMedia: the stream's fragments as Matroska (media.go), from the
+// StartSelector on, then a live tail: the response waits for new fragments
+// and ends after GetMediaIdle (5 s) with none, when the client goes away or
+// when the stream is deleted. StartSelectorType:
+//   - EARLIEST: the oldest retained fragment;
+//   - NOW: only fragments that arrive after the call;
+//   - FRAGMENT_NUMBER: from AfterFragmentNumber (that fragment included);
+//   - SERVER_TIMESTAMP / PRODUCER_TIMESTAMP: from the fragment containing
+//     StartTimestamp (the last one starting at or before it), else the
+//     first one after it;
+//   - CONTINUATION_TOKEN: after the fragment the token names (the value of
+//     the last AWS_KINESISVIDEO_CONTINUATION_TOKEN tag read).
+// Content-Type is the stream's MediaType (video/webm when unset). A missing
+// selector field is InvalidArgumentException; an unknown fragment number
+// ResourceNotFoundException.
+
+import (
+	"net/http"
+	"sort"
+	"time"
+
+	"github.com/eddy-streams/eddy/internal/video/fragstore"
+)
+
+type startSelector struct {
+	StartSelectorType   string
+	AfterFragmentNumber string
+	StartTimestamp      *float64
+	ContinuationToken   string
+}
+
+type getMediaInput struct {
+	StreamName    string
+	StreamARN     string
+	StartSelector *startSelector
+}
+
+func opGetMedia(s *Service, c *call) (any, error) {
+	var in getMediaInput
+	if err := decode(c, &in); err != nil {
+		return nil, err
+	}
+	if in.StartSelector == nil {
+		return nil, errInvalidArg("1 validation error detected: Value null at 'startSelector' failed to satisfy constraint: Member must not be null")
+	}
+	st, fs, err := s.lookup(c.req, in.StreamName, in.StreamARN)
+	if err != nil {
+		return nil, err
+	}
+	frags := fs.Fragments()
+	// next is the sequence number of the first fragment to send
+	var next uint64
+	sel := in.StartSelector
+	switch sel.StartSelectorType {
+	case "EARLIEST":
+		next = 0
+	case "NOW":
+		next = ^uint64(0)
+		if n := len(frags); n > 0 {
+			next = frags[n-1].Seq + 1
+		} else {
+			next = 1
+		}
+	case "FRAGMENT_NUMBER", "CONTINUATION_TOKEN":
+		v := sel.AfterFragmentNumber
+		if sel.StartSelectorType == "CONTINUATION_TOKEN" {
+			v = sel.ContinuationToken
+		}
+		if v == "" {
+			return nil, errInvalidArg("StartSelector must include the fragment number or continuation token for type %s.", sel.StartSelectorType)
+		}
+		seq, ok := parseFragNumber(v)
+		if !ok {
+			return nil, errInvalidArg("The fragment number or continuation token %s is not valid.", v)
+		}
+		if _, ok := fs.Find(seq); !ok && sel.StartSelectorType == "FRAGMENT_NUMBER" {
+			return nil, errNotFound("No fragment with number %s in the stream.", v)
+		}
+		next = seq
+		if sel.StartSelectorType == "CONTINUATION_TOKEN" {
+			next = seq + 1
+		}
+	case "SERVER_TIMESTAMP", "PRODUCER_TIMESTAMP":
+		if sel.StartTimestamp == nil {
+			return nil, errInvalidArg("StartSelector must include StartTimestamp for type %s.", sel.StartSelectorType)
+		}
+		t := int64(*sel.StartTimestamp*1000 + 0.5)
+		ts := func(m fragstore.Meta) int64 {
+			if sel.StartSelectorType == "SERVER_TIMESTAMP" {
+				return m.Server
+			}
+			return m.Producer
+		}
+		// the fragment containing t: the last one starting at or before it
+		// (fragment i spans up to fragment i+1's start), unless t is past
+		// the newest fragment's end. Server timestamps only grow; producer
+		// timestamps may repeat (a producer re-sending after a reconnect),
+		// so those are scanned in arrival order.
+		var i int
+		if sel.StartSelectorType == "SERVER_TIMESTAMP" {
+			i = sort.Search(len(frags), func(i int) bool { return ts(frags[i]) > t })
+			if i > 0 && (i < len(frags) || ts(frags[i-1])+frags[i-1].Duration > t) {
+				i--
+			}
+		} else {
+			i = len(frags)
+			for k, m := range frags {
+				if ts(m) <= t && (k+1 == len(frags) && t < ts(m)+m.Duration || k+1 < len(frags) && t < ts(frags[k+1])) || ts(m) > t {
+					i = k
+					break
+				}
+			}
+		}
+		if i < len(frags) {
+			next = frags[i].Seq
+		} else if n := len(frags); n > 0 {
+			next = frags[n-1].Seq + 1
+		} else {
+			next = 1
+		}
+	default:
+		return nil, errInvalidArg("1 validation error detected: Value '%s' at 'startSelector.startSelectorType' failed to satisfy constraint: Member must satisfy enum value set: [FRAGMENT_NUMBER, SERVER_TIMESTAMP, PRODUCER_TIMESTAMP, NOW, EARLIEST, CONTINUATION_TOKEN]", sel.StartSelectorType)
+	}
+	ct := st.MediaType
+	if ct == "" {
+		ct = "video/webm"
+	}
+	w := c.w
+	w.Header().Set("Content-Type", ct)
+	w.WriteHeader(http.StatusOK)
+	rc := http.NewResponseController(w)
+	rc.Flush()
+	ctx := c.r.Context()
+	var buf []byte
+	idle := time.NewTimer(s.o.GetMediaIdle)
+	defer idle.Stop()
+	for {
+		changed := fs.Changed()
+		sent := false
+		for _, m := range fs.Since(next, 64) {
+			next = m.Seq + 1
+			h, cl, err := fs.Read(m)
+			if err != nil {
+				if fs.Closed() {
+					return nil, nil
+				}
+				continue // trimmed meanwhile
+			}
+			buf = appendFragment(buf[:0], h, cl, m, s.o.Now().UnixMilli())
+			if _, err := w.Write(buf); err != nil {
+				return nil, nil
+			}
+			rc.Flush()
+			sent = true
+		}
+		if sent {
+			if !idle.Stop() {
+				select {
+				case <-idle.C:
+				default:
+				}
+			}
+			idle.Reset(s.o.GetMediaIdle)
+			continue // more may be waiting
+		}
+		if fs.Closed() {
+			return nil, nil
+		}
+		select {
+		case <-changed:
+		case <-idle.C:
+			return nil, nil
+		case <-ctx.Done():
+			return nil, nil
+		}
+	}
+}

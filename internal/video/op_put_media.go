@@ -1,0 +1,267 @@
+package video
+
+// PutMedia: a long-running POST whose body is one Matroska stream (the
+// gateway hands it over unread; it is signed with the empty-body hash, as
+// the producer SDKs sign it). Headers: x-amzn-stream-name or
+// x-amzn-stream-arn, x-amzn-fragment-timecode-type ABSOLUTE|RELATIVE,
+// x-amzn-producer-start-timestamp (seconds, fractional). The answer is 200
+// at once, then newline-separated JSON acknowledgements while the body
+// streams:
+//
+//   - BUFFERING when a fragment (Cluster) starts (its Timecode read),
+//   - RECEIVED when it is complete (the next Cluster or the body's end),
+//   - PERSISTED after it is fsynced (only when DataRetentionInHours > 0),
+//   - ERROR with an ErrorId, IDLE while no data arrives.
+//
+// Each Cluster is one fragment, held in memory alone (≤ 50 MB, else
+// ErrorId 4001). Producer timestamp = start + Timecode (RELATIVE) or the
+// Timecode (ABSOLUTE); server timestamp = arrival of the cluster's first
+// byte. Fragment-level faults drop that fragment and keep the connection:
+// 4002 duration over 10 s, 4004 producer timestamp not after the previous
+// fragment's in this session, 4006 first video frame not a keyframe. A
+// producer that reconnects and re-sends from its last acknowledged fragment
+// (what the producer SDKs do after an error or an ack timeout) starts a new
+// session: its fragments are taken again, so the stream holds both copies,
+// as AWS's does. A stream that cannot be parsed (truncated, malformed EBML) gets
+// 4006 (4010 for a block naming an unknown track) and the response ends;
+// fragments persisted before stay.
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/eddy-streams/eddy/internal/video/mkv"
+)
+
+const (
+	maxFragmentBytes    = 50 << 20
+	maxFragmentDuration = 10 * time.Second
+)
+
+// ack is one acknowledgement event.
+type ack struct {
+	EventType        string
+	FragmentTimecode *int64 `json:",omitempty"`
+	FragmentNumber   string `json:",omitempty"`
+	ErrorId          int    `json:",omitempty"`
+}
+
+// acker writes acknowledgements; IDLE comes from another goroutine.
+type acker struct {
+	mu  sync.Mutex
+	w   http.ResponseWriter
+	rc  *http.ResponseController
+	err error
+}
+
+func (a *acker) send(e ack) error {
+	b, _ := json.Marshal(e)
+	b = append(b, '\n')
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.err != nil {
+		return a.err
+	}
+	if _, err := a.w.Write(b); err != nil {
+		a.err = err
+		return err
+	}
+	if err := a.rc.Flush(); err != nil {
+		a.err = err
+	}
+	return a.err
+}
+
+// countingReader notes when bytes arrive (for IDLE).
+type countingReader struct {
+	r io.Reader
+	n atomic.Int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n.Add(int64(n))
+	return n, err
+}
+
+func opPutMedia(s *Service, c *call) (any, error) {
+	r := c.r
+	st, fs, err := s.lookup(c.req, r.Header.Get("x-amzn-stream-name"), r.Header.Get("x-amzn-stream-arn"))
+	if err != nil {
+		return nil, err
+	}
+	tct := r.Header.Get("x-amzn-fragment-timecode-type")
+	if tct != "ABSOLUTE" && tct != "RELATIVE" {
+		return nil, errInvalidArg("x-amzn-fragment-timecode-type must be ABSOLUTE or RELATIVE.")
+	}
+	var start time.Time
+	if v := r.Header.Get("x-amzn-producer-start-timestamp"); v != "" {
+		f, err := strconv.ParseFloat(v, 64)
+		if err != nil || f < 0 {
+			return nil, errInvalidArg("x-amzn-producer-start-timestamp is not a valid timestamp.")
+		}
+		start = time.UnixMilli(int64(f*1000 + 0.5))
+	} else if tct == "RELATIVE" {
+		return nil, errInvalidArg("x-amzn-producer-start-timestamp is required.")
+	}
+	rc := http.NewResponseController(c.w)
+	rc.EnableFullDuplex() // HTTP/1.1: answer while the body still streams
+	c.w.Header().Set("Content-Type", "application/json")
+	c.w.WriteHeader(http.StatusOK)
+	rc.Flush()
+	a := &acker{w: c.w, rc: rc}
+
+	body := &countingReader{r: r.Body}
+	// the IDLE ticker writes acks too: it must be gone before the handler
+	// returns (a write after that is a use of a finished ResponseWriter)
+	done := make(chan struct{})
+	var idleWG sync.WaitGroup
+	defer func() {
+		close(done)
+		idleWG.Wait()
+	}()
+	idleWG.Add(1)
+	go func() {
+		defer idleWG.Done()
+		t := time.NewTicker(s.o.IdleAck)
+		defer t.Stop()
+		last := int64(-1)
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				if n := body.n.Load(); n == last {
+					if a.send(ack{EventType: "IDLE"}) != nil {
+						return
+					}
+				} else {
+					last = n
+				}
+			}
+		}
+	}()
+
+	sp := mkv.NewSplitter(body, maxFragmentBytes)
+	var arrival time.Time
+	sp.OnClusterStart = func(tc int64) {
+		arrival = s.o.Now()
+		a.send(ack{EventType: "BUFFERING", FragmentTimecode: &tc})
+	}
+	persist := st.RetentionHrs > 0
+	last := int64(-1 << 62) // this session's last accepted producer ms
+	for {
+		cl, err := sp.Next()
+		if err != nil {
+			if errors.Is(err, io.EOF) {
+				return nil, nil
+			}
+			code := mkv.CodeStreamRead
+			var pe *mkv.ParseError
+			if errors.As(err, &pe) {
+				code = pe.Code
+			}
+			if code == mkv.CodeStreamRead && r.Context().Err() != nil {
+				return nil, nil // the producer went away
+			}
+			e := ack{EventType: "ERROR", ErrorId: code}
+			if cl != nil {
+				e.FragmentTimecode = &cl.Timecode
+			}
+			a.send(e)
+			return nil, nil
+		}
+		tc := cl.Timecode
+		scale := int64(cl.Header.TimecodeScale)
+		prodNs := tc * scale
+		var producer time.Time
+		if tct == "RELATIVE" {
+			producer = start.Add(time.Duration(prodNs))
+		} else {
+			producer = time.Unix(0, prodNs)
+		}
+		dur := fragmentDuration(cl)
+		if code := checkFragment(&last, cl, producer, dur); code != 0 {
+			if a.send(ack{EventType: "ERROR", FragmentTimecode: &tc, ErrorId: code}) != nil {
+				return nil, nil
+			}
+			continue
+		}
+		if a.send(ack{EventType: "RECEIVED", FragmentTimecode: &tc}) != nil {
+			return nil, nil
+		}
+		if fs.Closed() {
+			a.send(ack{EventType: "ERROR", FragmentTimecode: &tc, ErrorId: 4008})
+			return nil, nil
+		}
+		m, err := fs.Append(cl.Header, producer, arrival, dur, cl.Raw)
+		if err != nil {
+			s.log.Error("video: persist fragment", "stream", st.Name, "err", err)
+			code := 5001
+			if fs.Closed() {
+				code = 4008
+			}
+			a.send(ack{EventType: "ERROR", FragmentTimecode: &tc, ErrorId: code})
+			return nil, nil
+		}
+		if persist {
+			if a.send(ack{EventType: "PERSISTED", FragmentTimecode: &tc, FragmentNumber: fragNumber(m.Seq)}) != nil {
+				return nil, nil
+			}
+		}
+	}
+}
+
+// checkFragment applies AWS's per-fragment rules; 0 accepts the fragment
+// and records its producer timestamp in last (the session's; a new
+// session may overlap an earlier one, as producers re-sending after a
+// reconnect do).
+func checkFragment(last *int64, cl *mkv.Cluster, producer time.Time, dur time.Duration) int {
+	if dur > maxFragmentDuration {
+		return 4002
+	}
+	if !cl.Keyframe {
+		return mkv.CodeInvalidMKV
+	}
+	if cl.Blocks == 0 {
+		return 4011
+	}
+	ms := producer.UnixMilli()
+	if ms <= *last {
+		return 4004
+	}
+	*last = ms
+	return 0
+}
+
+// fragmentDuration is the span of the first video track's blocks plus one
+// frame (its DefaultDuration, else the mean spacing); without video, the
+// span of all blocks.
+func fragmentDuration(cl *mkv.Cluster) time.Duration {
+	if cl.Blocks == 0 {
+		return 0
+	}
+	scale := time.Duration(cl.Header.TimecodeScale)
+	if cl.VideoBlocks == 0 {
+		return time.Duration(cl.MaxRel-cl.MinRel) * scale
+	}
+	span := time.Duration(cl.VideoMax-cl.VideoMin) * scale
+	var frame time.Duration
+	for _, t := range cl.Header.TrackList {
+		if t.Type == 1 {
+			if t.DefaultDuration > 0 {
+				frame = time.Duration(t.DefaultDuration)
+			} else if cl.VideoBlocks > 1 {
+				frame = span / time.Duration(cl.VideoBlocks-1)
+			}
+			break
+		}
+	}
+	return span + frame
+}
