@@ -23,6 +23,7 @@ import (
 	"github.com/eddy-streams/eddy/internal/firehose"
 	"github.com/eddy-streams/eddy/internal/gateway"
 	"github.com/eddy-streams/eddy/internal/kinesis"
+	"github.com/eddy-streams/eddy/internal/glue"
 	"github.com/eddy-streams/eddy/internal/lambda"
 	"github.com/eddy-streams/eddy/internal/storage"
 	"github.com/eddy-streams/eddy/internal/storage/logstore"
@@ -35,6 +36,7 @@ type Server struct {
 	Kinesis  *kinesis.Service
 	Firehose *firehose.Service
 	Lambda   *lambda.Service
+	Glue     *glue.Service
 	Gateway  *gateway.Gateway
 
 	log      *slog.Logger

@@ -10,6 +10,7 @@ import (
 	"github.com/eddy-streams/eddy/internal/config"
 	"github.com/eddy-streams/eddy/internal/firehose"
 	"github.com/eddy-streams/eddy/internal/gateway"
+	"github.com/eddy-streams/eddy/internal/glue"
 	"github.com/eddy-streams/eddy/internal/lambda"
 	"github.com/eddy-streams/eddy/internal/sigv4"
 	"github.com/prometheus/client_golang/prometheus"
@@ -52,7 +53,16 @@ func startExtraServices(s *Server, cfg config.Config, o Options, selfURL string)
 	s.closers = append(s.closers, lam.Close)
 	s.rest = append(s.rest, lam)
 
+	// Glue Data Catalog: the schemas Firehose format conversion reads in process
+	gl, err := glue.New(glue.Options{Backend: s.Backend, Now: o.Now, Logger: s.log.With("service", "glue"),
+		DefaultAccount: cfg.Account, DefaultRegion: cfg.Region})
+	if err != nil {
+		return nil, nil, err
+	}
+	s.Glue = gl
+
 	fo := firehose.Options{
+		Catalog: gl,
 		Backend: s.Backend, Now: o.Now, Logger: s.log.With("service", "firehose"),
 		S3Endpoint: cfg.S3Endpoint, S3AccessKey: cfg.S3AccessKey, S3SecretKey: cfg.S3SecretKey, S3Region: cfg.S3Region,
 		KinesisEndpoint: selfURL, DefaultAccount: cfg.Account, DefaultRegion: cfg.Region,
@@ -70,5 +80,5 @@ func startExtraServices(s *Server, cfg config.Config, o Options, selfURL string)
 	s.Firehose = fh
 	s.closers = append(s.closers, fh.Close)
 	// the gateway registers fh's metrics (a prometheus.Collector) itself
-	return []awsproto.Service{fh}, nil, nil
+	return []awsproto.Service{fh, gl}, nil, nil
 }

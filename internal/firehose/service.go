@@ -56,6 +56,7 @@ import (
 	"github.com/eddy-streams/eddy/internal/awserr"
 	"github.com/eddy-streams/eddy/internal/awsproto"
 	"github.com/eddy-streams/eddy/internal/firehose/s3dest"
+	"github.com/eddy-streams/eddy/internal/glue"
 	"github.com/eddy-streams/eddy/internal/storage"
 )
 
@@ -89,6 +90,13 @@ type Options struct {
 
 	DefaultAccount string
 	DefaultRegion  string
+
+	// Catalog serves the Glue table schemas of record format conversion.
+	Catalog glue.Catalog
+	// LakeMemory bounds the bytes buffered in memory across the partitions
+	// of one stream with dynamic partitioning or format conversion
+	// (default 256 MiB; never below the stream's SizeInMBs).
+	LakeMemory int
 
 	// RetryBase and RetryMax bound the backoff between failed uploads
 	// (defaults 1 s and 5 s: AWS retries S3 delivery every 5 s for 24 h).
