@@ -23,10 +23,13 @@ type streamMetrics struct {
 	backupRecords      atomic.Int64 // BackupToS3.Records
 	expiredRecords     atomic.Int64 // records dropped after 24 h undelivered
 	errorOutputRecords atomic.Int64 // records written to the error output
-	kdsRecords         atomic.Int64 // DataReadFromKinesisStream.Records
-	kdsBytes           atomic.Int64 // DataReadFromKinesisStream.Bytes
-	kdsBehindMs        atomic.Int64 // KinesisMillisBehindLatest (largest over the shards of the last poll)
-	oldestPendingMs    atomic.Int64 // arrival of the oldest undelivered record; 0 when none
+	// lake.go
+	partitionCountExceeded atomic.Int64 // records refused past 500 active partitions
+	conversionFailed       atomic.Int64 // records that did not fit the Glue schema
+	kdsRecords             atomic.Int64 // DataReadFromKinesisStream.Records
+	kdsBytes               atomic.Int64 // DataReadFromKinesisStream.Bytes
+	kdsBehindMs            atomic.Int64 // KinesisMillisBehindLatest (largest over the shards of the last poll)
+	oldestPendingMs        atomic.Int64 // arrival of the oldest undelivered record; 0 when none
 }
 
 func (m *streamMetrics) incoming(records, bytes int) {

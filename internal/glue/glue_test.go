@@ -14,7 +14,6 @@ import (
 	"github.com/eddy-streams/eddy/internal/eddytest"
 )
 
-
 func apiErr(t *testing.T, err error, typ, msg string) {
 	t.Helper()
 	var ae smithy.APIError

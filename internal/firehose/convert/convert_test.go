@@ -169,8 +169,8 @@ func TestHiveSerDeRules(t *testing.T) {
 	recs := [][]byte{
 		[]byte(`{"n":1,"s":"x","ts":"2024-03-01T10:20:30"}`),
 		[]byte(`{"n":2,"ts":1700000000123}`),
-		[]byte(`{"n":"3"}`),      // numbers as strings: rejected by the Hive SerDe
-		[]byte(`{"s":{"a":1}}`),  // nested object into a string: rejected
+		[]byte(`{"n":"3"}`),                    // numbers as strings: rejected by the Hive SerDe
+		[]byte(`{"s":{"a":1}}`),                // nested object into a string: rejected
 		[]byte(`{"ts":"2024-03-01 10:20:30"}`), // not in the formats
 	}
 	data, rows, fails, err := c.Convert(recs)

@@ -56,9 +56,9 @@ const (
 // Type is a parsed Hive column type.
 type Type struct {
 	Kind             Kind
-	Precision, Scale int    // decimal
-	Length           int    // char/varchar (0: unbounded)
-	Elem, Key, Val   *Type  // array, map
+	Precision, Scale int     // decimal
+	Length           int     // char/varchar (0: unbounded)
+	Elem, Key, Val   *Type   // array, map
 	Fields           []Field // struct, in declaration order
 }
 
