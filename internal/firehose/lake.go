@@ -223,7 +223,12 @@ func (p *lakePipeline) partitionKeys(ctx context.Context, data []byte) (map[stri
 	return keys, nil
 }
 
+// lakeErrorsKey is LakeDone's key for the partitioning error output.
+const lakeErrorsKey = "\x00partitioning-failed"
+
 type lakeState struct {
+	done     map[string]uint64 // see streamMeta.LakeDone
+	dirty    bool              // done changed since the last save
 	parts    map[string]*partition
 	bytes    int
 	readPos  uint64
@@ -237,7 +242,12 @@ type lakeState struct {
 func (s *Service) lakeLoop(ctx context.Context, st *stream, cfg deliveryConfig) bool {
 	id := st.meta.shardID()
 	log := s.log.With("stream", cfg.name, "account", st.meta.Account)
-	ls := &lakeState{parts: map[string]*partition{}, readPos: cfg.delivered}
+	ls := &lakeState{parts: map[string]*partition{}, readPos: cfg.delivered, done: map[string]uint64{}}
+	s.mu.Lock()
+	for k, v := range st.meta.LakeDone {
+		ls.done[k] = v
+	}
+	s.mu.Unlock()
 	var flushes []flushReq
 	failures := 0
 	var failingSince time.Time
@@ -306,7 +316,10 @@ func (s *Service) lakeLoop(ctx context.Context, st *stream, cfg deliveryConfig) 
 		var deliverErr error
 		if len(ls.failed) > 0 {
 			if deliverErr = s.writeFailed(ctx, st, cfg, p, ls.failed); deliverErr == nil {
-				ls.failed = nil
+				for _, f := range ls.failed {
+					ls.done[lakeErrorsKey] = max(ls.done[lakeErrorsKey], f.rec.pos)
+				}
+				ls.failed, ls.dirty = nil, true
 			}
 		}
 		now := s.now()
@@ -357,6 +370,8 @@ func (s *Service) lakeLoop(ctx context.Context, st *stream, cfg deliveryConfig) 
 			if deliverErr == nil {
 				delete(ls.parts, pt.prefix)
 				ls.bytes -= pt.bytes
+				ls.done[pt.prefix] = max(ls.done[pt.prefix], pt.recs[len(pt.recs)-1].pos)
+				ls.dirty = true
 			}
 		}
 		if deliverErr != nil {
@@ -425,9 +440,14 @@ func (s *Service) lakeLoop(ctx context.Context, st *stream, cfg deliveryConfig) 
 // lakeAdd de-aggregates, partitions and buffers one log record.
 func (s *Service) lakeAdd(ctx context.Context, ls *lakeState, st *stream, r storage.StoredRecord) {
 	p := ls.pipeline
+	fail := func(f failedRec) {
+		if d, ok := ls.done[lakeErrorsKey]; !ok || f.rec.pos > d {
+			ls.failed = append(ls.failed, f)
+		}
+	}
 	subs, err := p.splitRecord(r.Data)
 	if err != nil {
-		ls.failed = append(ls.failed, failedRec{rec: lakeRec{pos: r.Pos, arrival: r.ArrivalMs, data: append([]byte(nil), r.Data...)},
+		fail(failedRec{rec: lakeRec{pos: r.Pos, arrival: r.ArrivalMs, data: append([]byte(nil), r.Data...)},
 			errType: errTypePartitioning, code: "DynamicPartitioning.DeAggregationFailed", msg: err.Error()})
 		return
 	}
@@ -437,7 +457,7 @@ func (s *Service) lakeAdd(ctx context.Context, ls *lakeState, st *stream, r stor
 		if p.query != nil {
 			keys, err := p.partitionKeys(ctx, sub)
 			if err != nil {
-				ls.failed = append(ls.failed, failedRec{rec: rec, errType: errTypePartitioning, code: "DynamicPartitioning.MetadataExtractionFailed", msg: err.Error()})
+				fail(failedRec{rec: rec, errType: errTypePartitioning, code: "DynamicPartitioning.MetadataExtractionFailed", msg: err.Error()})
 				continue
 			}
 			rec.keys = keys
@@ -446,16 +466,19 @@ func (s *Service) lakeAdd(ctx context.Context, ls *lakeState, st *stream, r stor
 		if p.dp {
 			prefix = p.prefix.EvalPartition(t, rec.keys, nil)
 			if len(prefix) > s3dest.MaxEvaluatedPrefix {
-				ls.failed = append(ls.failed, failedRec{rec: rec, errType: errTypePartitioning, code: "DynamicPartitioning.PrefixTooLong",
+				fail(failedRec{rec: rec, errType: errTypePartitioning, code: "DynamicPartitioning.PrefixTooLong",
 					msg: fmt.Sprintf("The evaluated prefix is longer than %d characters.", s3dest.MaxEvaluatedPrefix)})
 				continue
 			}
+		}
+		if d, ok := ls.done[prefix]; ok && r.Pos <= d {
+			continue // written before a restart
 		}
 		pt := ls.parts[prefix]
 		if pt == nil {
 			if len(ls.parts) >= maxPartitions {
 				st.m.partitionCountExceeded.Add(1)
-				ls.failed = append(ls.failed, failedRec{rec: rec, errType: errTypePartitioning, code: "DynamicPartitioning.PartitionCountExceeded",
+				fail(failedRec{rec: rec, errType: errTypePartitioning, code: "DynamicPartitioning.PartitionCountExceeded",
 					msg: fmt.Sprintf("The number of active partitions exceeds the limit of %d.", maxPartitions)})
 				continue
 			}
@@ -486,13 +509,30 @@ func (s *Service) lakeCheckpoint(ctx context.Context, st *stream, ls *lakeState)
 			pos = f.rec.pos
 		}
 	}
+	// done marks below pos can no longer match a re-read record.
+	for k, v := range ls.done {
+		if v < pos {
+			delete(ls.done, k)
+			ls.dirty = true
+		}
+	}
 	s.mu.Lock()
 	changed := st.meta.Delivered != pos
 	st.meta.Delivered = pos
+	if ls.dirty {
+		st.meta.LakeDone = make(map[string]uint64, len(ls.done))
+		for k, v := range ls.done {
+			st.meta.LakeDone[k] = v
+		}
+		if len(ls.done) == 0 {
+			st.meta.LakeDone = nil
+		}
+	}
 	s.mu.Unlock()
-	if !changed {
+	if !changed && !ls.dirty {
 		return pos
 	}
+	ls.dirty = false
 	if err := s.save(); err != nil {
 		s.log.Error("save delivery checkpoint", "stream", st.meta.Name, "err", err)
 	}

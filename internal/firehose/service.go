@@ -166,6 +166,11 @@ type streamMeta struct {
 
 	// Delivered is the first buffer-log position not yet delivered.
 	Delivered uint64 `json:"delivered"`
+	// LakeDone (lake.go) maps a partition's evaluated prefix (or
+	// lakeErrorsKey) to the last buffer-log position already written there,
+	// for positions at or after Delivered: re-read records are not written
+	// twice after a restart.
+	LakeDone map[string]uint64 `json:"lakeDone,omitempty"`
 	// Shards holds the KinesisStreamAsSource progress per source shard.
 	Shards map[string]*shardProgress `json:"shards,omitempty"`
 }
