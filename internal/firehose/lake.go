@@ -42,6 +42,7 @@ import (
 	"math"
 	"sort"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/itchyny/gojq"
@@ -53,8 +54,9 @@ import (
 )
 
 const (
+	lakeUploads       = 16 // partitions delivered concurrently
 	defaultLakeMemory = 256 << 20
-	jqTimeout         = time.Second
+	jqTimeout         = 10 * time.Second
 )
 
 // lakeRec is one (sub-)record waiting in a partition.
@@ -90,6 +92,7 @@ type lakePipeline struct {
 
 	convVersion string // Glue table version the converter was built for
 	converter   *convert.Converter
+	convErr     string // why the schema is unusable this round ("" if fine)
 }
 
 func compileLake(cfg deliveryConfig) (*lakePipeline, error) {
@@ -179,8 +182,6 @@ func (p *lakePipeline) partitionKeys(ctx context.Context, data []byte) (map[stri
 	if err := json.Unmarshal(data, &v); err != nil {
 		return nil, fmt.Errorf("the record is not valid JSON: %v", err)
 	}
-	ctx, cancel := context.WithTimeout(ctx, jqTimeout)
-	defer cancel()
 	it := p.query.RunWithContext(ctx, v)
 	out, ok := it.Next()
 	if !ok {
@@ -297,10 +298,14 @@ func (s *Service) lakeLoop(ctx context.Context, st *stream, cfg deliveryConfig) 
 			continue
 		}
 		if ls.bytes < limit && ls.readPos < bounds.Next && len(ls.failed) == 0 {
+			// One JQ deadline per read batch (a context per record costs a
+			// timer each): a query that loops fails the rest of its batch.
+			jctx, cancel := context.WithTimeout(ctx, jqTimeout)
 			next, err := s.backend.Read(ctx, id, ls.readPos, storage.ReadLimits{MaxBytes: limit - ls.bytes}, func(r storage.StoredRecord) bool {
-				s.lakeAdd(ctx, ls, st, r)
+				s.lakeAdd(jctx, ls, st, r)
 				return true
 			})
+			cancel()
 			if err != nil {
 				if ctx.Err() != nil {
 					return false
@@ -353,21 +358,42 @@ func (s *Service) lakeLoop(ctx context.Context, st *stream, cfg deliveryConfig) 
 				freed += pt.bytes
 			}
 		}
-		for _, pt := range due {
-			if deliverErr != nil {
-				break
-			}
+		if deliverErr == nil && len(due) > 0 {
+			expired := false
 			if d, ok := retryDuration(cfg.dest); ok && !failingSince.IsZero() && s.now().Sub(failingSince) >= d {
-				b := buffer{}
-				for _, r := range pt.recs {
-					b.recs = append(b.recs, r.data)
-					b.arrivals = append(b.arrivals, r.arrival)
-				}
-				deliverErr = s.deliverErrorOutput(ctx, st, cfg, &b, errors.New("delivery to the partition's prefix kept failing"), failures)
-			} else {
-				deliverErr = s.deliverPartition(ctx, st, cfg, p, pt)
+				expired = true
 			}
-			if deliverErr == nil {
+			if p.conv != nil {
+				p.prepareConverter(ctx, s, st) // once, before the parallel deliveries share it
+			}
+			// Up to lakeUploads partitions deliver at once: with hundreds of
+			// partitions the S3 round trips, not the CPU, bound throughput.
+			errs := make([]error, len(due))
+			sem := make(chan struct{}, lakeUploads)
+			var wg sync.WaitGroup
+			for i, pt := range due {
+				wg.Add(1)
+				sem <- struct{}{}
+				go func() {
+					defer func() { <-sem; wg.Done() }()
+					if expired {
+						b := buffer{}
+						for _, r := range pt.recs {
+							b.recs = append(b.recs, r.data)
+							b.arrivals = append(b.arrivals, r.arrival)
+						}
+						errs[i] = s.deliverErrorOutput(ctx, st, cfg, &b, errors.New("delivery to the partition's prefix kept failing"), failures)
+					} else {
+						errs[i] = s.deliverPartition(ctx, st, cfg, p, pt)
+					}
+				}()
+			}
+			wg.Wait()
+			for i, pt := range due {
+				if errs[i] != nil {
+					deliverErr = errs[i]
+					continue
+				}
 				delete(ls.parts, pt.prefix)
 				ls.bytes -= pt.bytes
 				ls.done[pt.prefix] = max(ls.done[pt.prefix], pt.recs[len(pt.recs)-1].pos)
@@ -606,7 +632,6 @@ func (s *Service) deliverPartition(ctx context.Context, st *stream, cfg delivery
 // Records that do not fit come back as failures; a missing table or an
 // unusable schema fails every record of the partition the same way.
 func (s *Service) convertPartition(ctx context.Context, st *stream, p *lakePipeline, pt *partition) ([]byte, int, []failedRec, error) {
-	sc := p.conv.SchemaConfiguration
 	fail := func(code, msg string) ([]byte, int, []failedRec, error) {
 		out := make([]failedRec, len(pt.recs))
 		for i, r := range pt.recs {
@@ -614,23 +639,8 @@ func (s *Service) convertPartition(ctx context.Context, st *stream, p *lakePipel
 		}
 		return nil, 0, out, nil
 	}
-	if s.opts.Catalog == nil {
-		return fail("DataFormatConversion.InvalidSchema", "No Glue Data Catalog is available.")
-	}
-	region := deref(sc.Region)
-	if region == "" {
-		region = st.meta.Region
-	}
-	schema, err := s.opts.Catalog.TableSchema(ctx, st.meta.Account, region, deref(sc.CatalogId), deref(sc.DatabaseName), deref(sc.TableName), deref(sc.VersionId))
-	if err != nil {
-		return fail("DataFormatConversion.InvalidSchema", "The Glue table could not be read: "+err.Error())
-	}
-	if p.converter == nil || p.convVersion != schema.VersionID {
-		conv, err := newConverter(p.conv, schema)
-		if err != nil {
-			return fail("DataFormatConversion.InvalidSchema", "The Glue table's schema cannot be used: "+err.Error())
-		}
-		p.converter, p.convVersion = conv, schema.VersionID
+	if p.convErr != "" {
+		return fail("DataFormatConversion.InvalidSchema", p.convErr)
 	}
 	recs := make([][]byte, len(pt.recs))
 	for i, r := range pt.recs {
@@ -646,6 +656,35 @@ func (s *Service) convertPartition(ctx context.Context, st *stream, p *lakePipel
 	}
 	st.m.conversionFailed.Add(int64(len(out)))
 	return data, rows, out, nil
+}
+
+// prepareConverter reads the Glue table and (re)builds the converter when
+// its version changed; a failure is kept in p.convErr for every record of
+// this round.
+func (p *lakePipeline) prepareConverter(ctx context.Context, s *Service, st *stream) {
+	p.convErr = ""
+	sc := p.conv.SchemaConfiguration
+	if s.opts.Catalog == nil {
+		p.convErr = "No Glue Data Catalog is available."
+		return
+	}
+	region := deref(sc.Region)
+	if region == "" {
+		region = st.meta.Region
+	}
+	schema, err := s.opts.Catalog.TableSchema(ctx, st.meta.Account, region, deref(sc.CatalogId), deref(sc.DatabaseName), deref(sc.TableName), deref(sc.VersionId))
+	if err != nil {
+		p.convErr = "The Glue table could not be read: " + err.Error()
+		return
+	}
+	if p.converter == nil || p.convVersion != schema.VersionID {
+		conv, err := newConverter(p.conv, schema)
+		if err != nil {
+			p.convErr = "The Glue table's schema cannot be used: " + err.Error()
+			return
+		}
+		p.converter, p.convVersion = conv, schema.VersionID
+	}
 }
 
 func newConverter(f *formatConversion, schema glue.TableSchema) (*convert.Converter, error) {

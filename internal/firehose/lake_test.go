@@ -363,3 +363,60 @@ func TestLakeValidation(t *testing.T) {
 		t.Fatalf("enable on update: %v", err)
 	}
 }
+
+// TestPartitionLimitAndDelimited: DELIMITED de-aggregation, a partition per
+// key with AppendDelimiterToRecord, and past 500 active partitions the
+// records go to partitioning-failed with PartitionCountExceeded.
+func TestPartitionLimitAndDelimited(t *testing.T) {
+	v := startVersity(t, "parts")
+	srv := startServer(t, nil, v.URL)
+	c := srv.Firehose()
+	pc := lakeProcessors(`{k: .k}`, fhtypes.Processor{Type: fhtypes.ProcessorTypeAppendDelimiterToRecord})
+	pc.Processors[0].Parameters = []fhtypes.ProcessorParameter{
+		{ParameterName: "SubRecordType", ParameterValue: aws.String("DELIMITED")},
+		{ParameterName: "Delimiter", ParameterValue: aws.String(base64.StdEncoding.EncodeToString([]byte("####")))}}
+	s3Stream(t, c, "many", fhtypes.ExtendedS3DestinationConfiguration{
+		BucketARN: aws.String("arn:aws:s3:::parts"), Prefix: aws.String("k=!{partitionKeyFromQuery:k}/"),
+		ErrorOutputPrefix:                aws.String("err/!{firehose:error-output-type}/"),
+		BufferingHints:                   &fhtypes.BufferingHints{SizeInMBs: aws.Int32(64), IntervalInSeconds: aws.Int32(900)},
+		DynamicPartitioningConfiguration: &fhtypes.DynamicPartitioningConfiguration{Enabled: aws.Bool(true)},
+		ProcessingConfiguration:          pc,
+	})
+	// 505 keys, two sub-records each, in records of 5 keys joined by "####".
+	var batch [][]byte
+	for i := 0; i < 505; i += 5 {
+		var parts []string
+		for j := i; j < i+5; j++ {
+			parts = append(parts, fmt.Sprintf(`{"k":"%03d","v":1}`, j), fmt.Sprintf(`{"k":"%03d","v":2}`, j))
+		}
+		batch = append(batch, []byte(strings.Join(parts, "####")))
+	}
+	putBatch(t, c, "many", batch)
+	srv.flush("many")
+	objs := v.listObjects(t, "parts", "")
+	var data, errs int
+	for _, o := range objs {
+		if strings.HasPrefix(o.Key, "err/partitioning-failed/") {
+			for _, line := range bytes.Split(bytes.TrimSpace(o.Body), []byte("\n")) {
+				var m map[string]any
+				if err := json.Unmarshal(line, &m); err != nil || m["errorCode"] != "DynamicPartitioning.PartitionCountExceeded" {
+					t.Fatalf("error record %s", line)
+				}
+				errs++
+			}
+			continue
+		}
+		var k string
+		if _, err := fmt.Sscanf(o.Key, "k=%3s/", &k); err != nil {
+			t.Fatalf("key %s", o.Key)
+		}
+		want := fmt.Sprintf("{\"k\":\"%s\",\"v\":1}\n{\"k\":\"%s\",\"v\":2}\n", k, k)
+		if string(o.Body) != want {
+			t.Fatalf("%s: %q, want %q", o.Key, o.Body, want)
+		}
+		data++
+	}
+	if data != 500 || errs != 10 {
+		t.Fatalf("%d partition objects, %d PartitionCountExceeded records; want 500 and 10", data, errs)
+	}
+}

@@ -370,6 +370,9 @@ var ten = big.NewInt(10)
 // decimalValue scales s to t's scale (rounding half away from zero, as
 // HiveDecimal does) and checks that it fits t's precision.
 func decimalValue(t *Type, field, s string) (parquet.Value, error) {
+	if v, ok := fastDecimal(t, s); ok {
+		return parquet.Int64Value(v), nil
+	}
 	if len(s) > 200 {
 		return parquet.Value{}, malformed("Field %s: decimal %.20q… is too long.", field, s)
 	}
@@ -538,3 +541,55 @@ func jodaLayout(p string) (string, error) {
 }
 
 var _ = errNoTimestamp
+
+// fastDecimal scales a plain decimal literal (-?digits[.digits]) with no
+// rounding needed and at most 18 digits after scaling; ok=false sends
+// everything else to the exact big.Rat path.
+func fastDecimal(t *Type, s string) (int64, bool) {
+	if t.Precision > 18 || len(s) == 0 || len(s) > 40 {
+		return 0, false
+	}
+	neg := s[0] == '-'
+	if neg {
+		s = s[1:]
+	}
+	intPart, frac, _ := strings.Cut(s, ".")
+	if intPart == "" || len(frac) > t.Scale {
+		return 0, false
+	}
+	var v int64
+	digits := 0
+	for _, part := range []string{intPart, frac} {
+		for i := 0; i < len(part); i++ {
+			c := part[i]
+			if c < '0' || c > '9' {
+				return 0, false
+			}
+			v = v*10 + int64(c-'0')
+			if v != 0 {
+				digits++
+			}
+		}
+	}
+	for i := len(frac); i < t.Scale; i++ {
+		v *= 10
+		if v != 0 {
+			digits++
+		}
+	}
+	if digits > t.Precision || v >= pow10(t.Precision) {
+		return 0, false
+	}
+	if neg {
+		v = -v
+	}
+	return v, true
+}
+
+func pow10(n int) int64 {
+	v := int64(1)
+	for i := 0; i < n; i++ {
+		v *= 10
+	}
+	return v
+}
