@@ -44,8 +44,10 @@ import (
 	"strconv"
 	"sync"
 	"time"
+	"unsafe"
 
 	"github.com/itchyny/gojq"
+	"github.com/parquet-go/parquet-go"
 
 	"github.com/eddy-streams/eddy/internal/firehose/convert"
 	"github.com/eddy-streams/eddy/internal/firehose/s3dest"
@@ -66,6 +68,11 @@ type lakeRec struct {
 	arrival int64
 	data    []byte
 	keys    map[string]string
+	// With format conversion: the row converted on arrival (so conversion
+	// overlaps ingest) by conv, or why it did not fit.
+	row    parquet.Row
+	rowErr *convert.RecordError
+	conv   *convert.Converter
 }
 
 type partition struct {
@@ -278,6 +285,9 @@ func (s *Service) lakeLoop(ctx context.Context, st *stream, cfg deliveryConfig) 
 					return false
 				}
 				continue
+			}
+			if p.conv != nil {
+				p.prepareConverter(ctx, s, st)
 			}
 			ls.pipeline = p
 		}
@@ -511,9 +521,22 @@ func (s *Service) lakeAdd(ctx context.Context, ls *lakeState, st *stream, r stor
 			pt = &partition{prefix: prefix, minPos: r.Pos, oldest: r.ArrivalMs}
 			ls.parts[prefix] = pt
 		}
+		size := len(rec.data)
+		if p.conv != nil && p.converter != nil && p.convErr == "" {
+			row, err := p.converter.Row(rec.data)
+			if err != nil {
+				var re *convert.RecordError
+				if !errors.As(err, &re) {
+					re = &convert.RecordError{Code: convert.CodeMalformedData, Message: err.Error()}
+				}
+				rec.rowErr = re
+			}
+			rec.row, rec.conv = row, p.converter
+			size += len(row) * int(unsafe.Sizeof(parquet.Value{}))
+		}
 		pt.recs = append(pt.recs, rec)
-		pt.bytes += len(rec.data)
-		ls.bytes += len(rec.data)
+		pt.bytes += size
+		ls.bytes += size
 	}
 }
 
@@ -642,20 +665,36 @@ func (s *Service) convertPartition(ctx context.Context, st *stream, p *lakePipel
 	if p.convErr != "" {
 		return fail("DataFormatConversion.InvalidSchema", p.convErr)
 	}
-	recs := make([][]byte, len(pt.recs))
-	for i, r := range pt.recs {
-		recs[i] = r.data
-	}
-	data, rows, fails, err := p.converter.Convert(recs)
-	if err != nil {
-		return nil, 0, nil, err
-	}
+	rows := make([]parquet.Row, 0, len(pt.recs))
+	sizes := make([]int, 0, len(pt.recs))
 	var out []failedRec
-	for _, f := range fails {
-		out = append(out, failedRec{rec: pt.recs[f.Index], errType: errTypeConversion, code: f.Err.Code, msg: f.Err.Message})
+	for _, r := range pt.recs {
+		row, rerr := r.row, r.rowErr
+		if r.conv != p.converter { // the table changed since the record arrived
+			var err error
+			if row, err = p.converter.Row(r.data); err != nil {
+				rerr = &convert.RecordError{Code: convert.CodeMalformedData, Message: err.Error()}
+				errors.As(err, &rerr)
+			} else {
+				rerr = nil
+			}
+		}
+		if rerr != nil {
+			out = append(out, failedRec{rec: r, errType: errTypeConversion, code: rerr.Code, msg: rerr.Message})
+			continue
+		}
+		rows = append(rows, row)
+		sizes = append(sizes, len(r.data))
+	}
+	var data []byte
+	if len(rows) > 0 {
+		var err error
+		if data, err = p.converter.Write(rows, sizes); err != nil {
+			return nil, 0, nil, err
+		}
 	}
 	st.m.conversionFailed.Add(int64(len(out)))
-	return data, rows, out, nil
+	return data, len(rows), out, nil
 }
 
 // prepareConverter reads the Glue table and (re)builds the converter when

@@ -68,11 +68,42 @@ type Failure struct {
 	Err   *RecordError
 }
 
+// Row converts one record; the error is a *RecordError.
+func (c *Converter) Row(rec []byte) (parquet.Row, error) { return c.schema.Row(&c.des, rec) }
+
 // Convert writes the records that fit the schema as one Parquet file and
 // reports the others. data is nil when no record converted. Row groups
 // end once the JSON bytes of their rows reach BlockSize, so memory stays
 // within about one block of column buffers plus the output file.
 func (c *Converter) Convert(recs [][]byte) (data []byte, rows int, fails []Failure, err error) {
+	prepared := make([]parquet.Row, 0, len(recs))
+	sizes := make([]int, 0, len(recs))
+	for i, r := range recs {
+		row, rerr := c.Row(r)
+		if rerr != nil {
+			var re *RecordError
+			if !errors.As(rerr, &re) {
+				re = &RecordError{Code: CodeMalformedData, Message: rerr.Error()}
+			}
+			fails = append(fails, Failure{Index: i, Err: re})
+			continue
+		}
+		prepared = append(prepared, row)
+		sizes = append(sizes, len(r))
+	}
+	if len(prepared) == 0 {
+		return nil, 0, fails, nil
+	}
+	data, err = c.Write(prepared, sizes)
+	if err != nil {
+		return nil, 0, nil, err
+	}
+	return data, len(prepared), fails, nil
+}
+
+// Write writes rows made by Row as one Parquet file; sizes are the JSON
+// sizes of the rows' records (they decide where row groups end).
+func (c *Converter) Write(rows []parquet.Row, sizes []int) ([]byte, error) {
 	var out bytes.Buffer
 	version := 1
 	if c.opts.WriterVersion == "V2" {
@@ -84,54 +115,24 @@ func (c *Converter) Convert(recs [][]byte) (data []byte, rows int, fails []Failu
 		parquet.DataPageVersion(version),
 		parquet.CreatedBy("eddy", "firehose", ""),
 	)
-	groupBytes := 0
-	batch := make([]parquet.Row, 0, 256)
-	flushBatch := func() error {
-		if len(batch) == 0 {
-			return nil
-		}
-		if _, err := w.WriteRows(batch); err != nil {
-			return fmt.Errorf("write parquet rows: %w", err)
-		}
-		batch = batch[:0]
-		return nil
-	}
-	for i, r := range recs {
-		row, rerr := c.schema.Row(&c.des, r)
-		if rerr != nil {
-			var re *RecordError
-			if !errors.As(rerr, &re) {
-				re = &RecordError{Code: CodeMalformedData, Message: rerr.Error()}
+	groupBytes, start := 0, 0
+	for i := range rows {
+		groupBytes += sizes[i]
+		if groupBytes >= c.opts.BlockSize || i == len(rows)-1 {
+			if _, err := w.WriteRows(rows[start : i+1]); err != nil {
+				return nil, fmt.Errorf("write parquet rows: %w", err)
 			}
-			fails = append(fails, Failure{Index: i, Err: re})
-			continue
-		}
-		batch = append(batch, row)
-		rows++
-		groupBytes += len(r)
-		if len(batch) == cap(batch) {
-			if err := flushBatch(); err != nil {
-				return nil, 0, nil, err
+			start = i + 1
+			if groupBytes >= c.opts.BlockSize && i < len(rows)-1 {
+				if err := w.Flush(); err != nil {
+					return nil, fmt.Errorf("flush row group: %w", err)
+				}
+				groupBytes = 0
 			}
 		}
-		if groupBytes >= c.opts.BlockSize {
-			if err := flushBatch(); err != nil {
-				return nil, 0, nil, err
-			}
-			if err := w.Flush(); err != nil {
-				return nil, 0, nil, fmt.Errorf("flush row group: %w", err)
-			}
-			groupBytes = 0
-		}
-	}
-	if err := flushBatch(); err != nil {
-		return nil, 0, nil, err
 	}
 	if err := w.Close(); err != nil {
-		return nil, 0, nil, fmt.Errorf("close parquet writer: %w", err)
+		return nil, fmt.Errorf("close parquet writer: %w", err)
 	}
-	if rows == 0 {
-		return nil, 0, fails, nil
-	}
-	return out.Bytes(), rows, fails, nil
+	return out.Bytes(), nil
 }
