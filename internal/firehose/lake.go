@@ -23,9 +23,10 @@ package firehose
 // than max(Options.LakeMemory, SizeInMBs) bytes of records; above that it
 // delivers the largest partitions early. With P active partitions (≤ 500),
 // resident record bytes stay ≤ max(LakeMemory, SizeInMBs) + one log read,
-// plus, while one partition converts, its Parquet output (≤ its records'
-// size) and parquet-go's column buffers for one row group (≤ BlockSizeBytes
-// of rows, bounded by the partition's size).
+// plus, for the partitions being delivered (≤ lakeUploads at once), their
+// encoded objects (together ≤ the buffered records) and parquet-go's column
+// buffers for one row group each (≤ BlockSizeBytes of rows, bounded by the
+// partition's size): about twice the cap at worst, however many partitions.
 //
 // Records that fail: no partition key (not JSON, key missing or not a
 // scalar, query error) or a 501st active partition → `partitioning-failed`
@@ -56,7 +57,7 @@ import (
 )
 
 const (
-	lakeUploads       = 16 // partitions delivered concurrently
+	lakeUploads       = 64 // partitions delivered concurrently (S3 round trips bound many-partition throughput)
 	defaultLakeMemory = 256 << 20
 	jqTimeout         = 10 * time.Second
 )
