@@ -318,7 +318,9 @@ func TestLakeValidation(t *testing.T) {
 		{"error-output-type in prefix", func(d *fhtypes.ExtendedS3DestinationConfiguration) {
 			d.Prefix = aws.String("k=!{partitionKeyFromQuery:k}/!{firehose:error-output-type}/")
 		}, "The '!{firehose:error-output-type}' expression is only allowed in ErrorOutputPrefix."},
-		{"empty key name", func(d *fhtypes.ExtendedS3DestinationConfiguration) { d.Prefix = aws.String("k=!{partitionKeyFromQuery:}/") },
+		{"empty key name", func(d *fhtypes.ExtendedS3DestinationConfiguration) {
+			d.Prefix = aws.String("k=!{partitionKeyFromQuery:}/")
+		},
 			"The expression '!{partitionKeyFromQuery:}' is not valid. The partition key name cannot be empty."},
 		{"wrong engine", func(d *fhtypes.ExtendedS3DestinationConfiguration) {
 			d.ProcessingConfiguration.Processors[1].Parameters[1].ParameterValue = aws.String("JQ-1.5")
