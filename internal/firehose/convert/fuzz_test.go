@@ -18,9 +18,6 @@ func FuzzRow(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
-	for _, hive := range []bool{false, true} {
-		_ = hive
-	}
 	f.Fuzz(func(t *testing.T, rec []byte) {
 		for _, d := range []*Deserializer{{CaseInsensitive: true, DotsToUnderscores: true}, {Hive: true}} {
 			row, err := s.Row(d, rec)
