@@ -23,6 +23,7 @@ import (
 	"github.com/eddy-streams/eddy/internal/config"
 	"github.com/eddy-streams/eddy/internal/firehose"
 	"github.com/eddy-streams/eddy/internal/gateway"
+	"github.com/eddy-streams/eddy/internal/glue"
 	"github.com/eddy-streams/eddy/internal/kinesis"
 	"github.com/eddy-streams/eddy/internal/lambda"
 	"github.com/eddy-streams/eddy/internal/storage"
@@ -36,6 +37,7 @@ type Server struct {
 	Kinesis  *kinesis.Service
 	Firehose *firehose.Service
 	Lambda   *lambda.Service
+	Glue     *glue.Service
 	// Analytics is the Data Analytics application store and runner.
 	Analytics *analytics.Service
 	Gateway   *gateway.Gateway

@@ -17,6 +17,7 @@ import (
 	"github.com/eddy-streams/eddy/internal/firehose"
 	"github.com/eddy-streams/eddy/internal/firehose/s3dest"
 	"github.com/eddy-streams/eddy/internal/gateway"
+	"github.com/eddy-streams/eddy/internal/glue"
 	"github.com/eddy-streams/eddy/internal/lambda"
 	"github.com/eddy-streams/eddy/internal/sigv4"
 	"github.com/eddy-streams/eddy/internal/storage/logstore"
@@ -79,7 +80,16 @@ func startExtraServices(s *Server, cfg config.Config, o Options, selfURL string)
 	s.closers = append(s.closers, vid.Close)
 	s.rest = append(s.rest, vid)
 
+	// Glue Data Catalog: the schemas Firehose format conversion reads in process
+	gl, err := glue.New(glue.Options{Backend: s.Backend, Now: o.Now, Logger: s.log.With("service", "glue"),
+		DefaultAccount: cfg.Account, DefaultRegion: cfg.Region})
+	if err != nil {
+		return nil, nil, err
+	}
+	s.Glue = gl
+
 	fo := firehose.Options{
+		Catalog: gl,
 		Backend: s.Backend, Now: o.Now, Logger: s.log.With("service", "firehose"),
 		S3Endpoint: cfg.S3Endpoint, S3AccessKey: cfg.S3AccessKey, S3SecretKey: cfg.S3SecretKey, S3Region: cfg.S3Region,
 		KinesisEndpoint: selfURL, DefaultAccount: cfg.Account, DefaultRegion: cfg.Region,
@@ -108,7 +118,7 @@ func startExtraServices(s *Server, cfg config.Config, o Options, selfURL string)
 	if err != nil {
 		return nil, nil, err
 	}
-	return []awsproto.Service{fh, ddb, sts.New(), cloudwatch.New(), an.V1(), an.V2()}, nil, nil
+	return []awsproto.Service{fh, ddb, sts.New(), cloudwatch.New(), an.V1(), an.V2(), gl}, nil, nil
 }
 
 // startDynamoDB opens the DynamoDB tables kept under <data-dir>/dynamodb;

@@ -94,7 +94,7 @@ func TestCreateValidation(t *testing.T) {
 			d := s3Dest("b")
 			d.DynamicPartitioningConfiguration = &fhtypes.DynamicPartitioningConfiguration{Enabled: aws.Bool(true)}
 			return d
-		}()}, "InvalidArgumentException", "Dynamic partitioning is not supported"},
+		}()}, "InvalidArgumentException", "When dynamic partitioning is enabled, Prefix must contain at least one"},
 		{"kinesis without config", fh.CreateDeliveryStreamInput{DeliveryStreamName: aws.String("x"), DeliveryStreamType: fhtypes.DeliveryStreamTypeKinesisStreamAsSource,
 			ExtendedS3DestinationConfiguration: s3Dest("b")}, "InvalidArgumentException", "KinesisSourceStreamConfig"},
 		{"customer key without arn", fh.CreateDeliveryStreamInput{DeliveryStreamName: aws.String("x"), ExtendedS3DestinationConfiguration: s3Dest("b"),

@@ -133,6 +133,13 @@ func (s *Service) deliverLoop(ctx context.Context, st *stream) {
 			}
 			return
 		}
+		if lakeEnabled(cfg.dest) { // lake.go: partitions, conversion
+			if !s.lakeLoop(ctx, st, cfg) {
+				return
+			}
+			loaded = false
+			continue
+		}
 		if !loaded || buf.start != cfg.delivered && len(buf.recs) == 0 {
 			buf.reset(cfg.delivered)
 			loaded = true

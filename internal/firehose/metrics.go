@@ -23,10 +23,13 @@ type streamMetrics struct {
 	backupRecords      atomic.Int64 // BackupToS3.Records
 	expiredRecords     atomic.Int64 // records dropped after 24 h undelivered
 	errorOutputRecords atomic.Int64 // records written to the error output
-	kdsRecords         atomic.Int64 // DataReadFromKinesisStream.Records
-	kdsBytes           atomic.Int64 // DataReadFromKinesisStream.Bytes
-	kdsBehindMs        atomic.Int64 // KinesisMillisBehindLatest (largest over the shards of the last poll)
-	oldestPendingMs    atomic.Int64 // arrival of the oldest undelivered record; 0 when none
+	// lake.go
+	partitionCountExceeded atomic.Int64 // records refused past 500 active partitions
+	conversionFailed       atomic.Int64 // records that did not fit the Glue schema
+	kdsRecords             atomic.Int64 // DataReadFromKinesisStream.Records
+	kdsBytes               atomic.Int64 // DataReadFromKinesisStream.Bytes
+	kdsBehindMs            atomic.Int64 // KinesisMillisBehindLatest (largest over the shards of the last poll)
+	oldestPendingMs        atomic.Int64 // arrival of the oldest undelivered record; 0 when none
 }
 
 func (m *streamMetrics) incoming(records, bytes int) {
@@ -90,6 +93,8 @@ var families = []family{
 	newFamily("eddy_firehose_delivery_to_s3_success_total", "Successful S3 put attempts (DeliveryToS3.Success numerator).", prometheus.CounterValue, count(func(m *streamMetrics) *atomic.Int64 { return &m.success })),
 	newFamily("eddy_firehose_delivery_to_s3_failures_total", "Failed S3 put attempts (retried).", prometheus.CounterValue, count(func(m *streamMetrics) *atomic.Int64 { return &m.failures })),
 	newFamily("eddy_firehose_backup_to_s3_records_total", "Records written to the S3 backup (BackupToS3.Records).", prometheus.CounterValue, count(func(m *streamMetrics) *atomic.Int64 { return &m.backupRecords })),
+	newFamily("eddy_firehose_partition_count_exceeded_records_total", "Records sent to partitioning-failed because 500 partitions were active (PartitionCountExceeded).", prometheus.CounterValue, count(func(m *streamMetrics) *atomic.Int64 { return &m.partitionCountExceeded })),
+	newFamily("eddy_firehose_failed_conversion_records_total", "Records that did not fit the Glue schema (FailedConversion.Records).", prometheus.CounterValue, count(func(m *streamMetrics) *atomic.Int64 { return &m.conversionFailed })),
 	newFamily("eddy_firehose_delivery_to_s3_error_output_records_total", "Records written under the ErrorOutputPrefix after RetryOptions.DurationInSeconds of failures.", prometheus.CounterValue, count(func(m *streamMetrics) *atomic.Int64 { return &m.errorOutputRecords })),
 	newFamily("eddy_firehose_expired_records_total", "Records dropped after 24 hours without successful delivery.", prometheus.CounterValue, count(func(m *streamMetrics) *atomic.Int64 { return &m.expiredRecords })),
 	newFamily("eddy_firehose_data_read_from_kinesis_stream_records_total", "Records read from the source data stream (DataReadFromKinesisStream.Records).", prometheus.CounterValue, count(func(m *streamMetrics) *atomic.Int64 { return &m.kdsRecords })),

@@ -425,6 +425,10 @@ func (s *Service) updateDestination(req *awsproto.Request) (any, error) {
 	if u == nil {
 		u = in.S3DestinationUpdate
 	}
+	if err := checkPartitioningUpdate(m.Dest, u); err != nil {
+		s.mu.Unlock()
+		return nil, err
+	}
 	next := m.Dest.clone()
 	wasBackup := deref(next.S3BackupMode) == backupEnabled
 	mergeS3(next, u)

@@ -57,6 +57,7 @@ import (
 	"github.com/eddy-streams/eddy/internal/awserr"
 	"github.com/eddy-streams/eddy/internal/awsproto"
 	"github.com/eddy-streams/eddy/internal/firehose/s3dest"
+	"github.com/eddy-streams/eddy/internal/glue"
 	"github.com/eddy-streams/eddy/internal/storage"
 )
 
@@ -93,6 +94,12 @@ type Options struct {
 
 	// Lambda runs the functions of Lambda processors (transform.go).
 	Lambda lambda.Invoker
+	// Catalog serves the Glue table schemas of record format conversion.
+	Catalog glue.Catalog
+	// LakeMemory bounds the bytes buffered in memory across the partitions
+	// of one stream with dynamic partitioning or format conversion
+	// (default 256 MiB; never below the stream's SizeInMBs).
+	LakeMemory int
 
 	// RetryBase and RetryMax bound the backoff between failed uploads
 	// (defaults 1 s and 5 s: AWS retries S3 delivery every 5 s for 24 h).
@@ -162,6 +169,11 @@ type streamMeta struct {
 
 	// Delivered is the first buffer-log position not yet delivered.
 	Delivered uint64 `json:"delivered"`
+	// LakeDone (lake.go) maps a partition's evaluated prefix (or
+	// lakeErrorsKey) to the last buffer-log position already written there,
+	// for positions at or after Delivered: re-read records are not written
+	// twice after a restart.
+	LakeDone map[string]uint64 `json:"lakeDone,omitempty"`
 	// Shards holds the KinesisStreamAsSource progress per source shard.
 	Shards map[string]*shardProgress `json:"shards,omitempty"`
 }

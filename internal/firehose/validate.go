@@ -145,7 +145,8 @@ func validateS3Shape(v *awserr.Validation, c *S3Config, path string, full bool) 
 func checkS3Semantics(c *S3Config, backup bool) error {
 	var prefix *s3dest.Prefix
 	var err error
-	if prefix, err = s3dest.ParsePrefix(deref(c.Prefix)); err != nil {
+	dp := s3dest.ParseOptions{Partitioning: partitioningEnabled(c)}
+	if prefix, err = s3dest.ParsePrefixWith(deref(c.Prefix), dp); err != nil {
 		return awserr.InvalidArgument("%s", err.Error())
 	}
 	if prefix.HasErrorOutputType() {
@@ -157,7 +158,7 @@ func checkS3Semantics(c *S3Config, backup bool) error {
 				return awserr.InvalidArgument("ErrorOutputPrefix cannot be null or empty when Prefix contains expressions.")
 			}
 		} else {
-			ep, err := s3dest.ParsePrefix(*c.ErrorOutputPrefix)
+			ep, err := s3dest.ParsePrefixWith(*c.ErrorOutputPrefix, dp)
 			if err != nil {
 				return awserr.InvalidArgument("%s", err.Error())
 			}
@@ -171,24 +172,12 @@ func checkS3Semantics(c *S3Config, backup bool) error {
 			return awserr.InvalidArgument("CustomTimeZone %s is not a supported time zone.", *c.CustomTimeZone)
 		}
 	}
-	if p := c.ProcessingConfiguration; p != nil && p.Enabled != nil && *p.Enabled {
-		for _, pr := range p.Processors {
-			switch deref(pr.Type) {
-			case appendDelimiter:
-			case lambdaProcessor:
-				if err := checkLambdaProcessor(pr); err != nil {
-					return err
-				}
-			default:
-				return awserr.InvalidArgument("Processor type %s is not supported by Eddy; only %s and %s are.", deref(pr.Type), appendDelimiter, lambdaProcessor)
-			}
+	if !backup {
+		if err := checkLake(c); err != nil { // lake_config.go
+			return err
 		}
-	}
-	if len(c.DataFormatConversionConfiguration) > 0 && strings.Contains(string(c.DataFormatConversionConfiguration), `"Enabled":true`) {
-		return awserr.InvalidArgument("DataFormatConversionConfiguration is not supported by Eddy.")
-	}
-	if d := c.DynamicPartitioningConfiguration; d != nil && d.Enabled != nil && *d.Enabled {
-		return awserr.InvalidArgument("Dynamic partitioning is not supported by Eddy.")
+	} else if partitioningEnabled(c) || len(processorsOf(c)) > 0 {
+		return awserr.InvalidArgument("S3BackupConfiguration does not support processing or dynamic partitioning.")
 	}
 	if deref(c.S3BackupMode) == backupEnabled {
 		if c.S3BackupConfiguration == nil {
@@ -213,6 +202,7 @@ func ptr[T any](v T) *T { return &v }
 
 // withDefaults fills in the defaults AWS reports in descriptions.
 func withDefaults(c *S3Config) {
+	lakeDefaults(c) // lake_config.go
 	if c.BufferingHints == nil {
 		c.BufferingHints = &BufferingHints{}
 	}

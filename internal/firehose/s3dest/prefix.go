@@ -43,6 +43,21 @@ type Prefix struct {
 	hasTimestamp bool
 	hasErrType   bool
 	hasExpr      bool
+	queryKeys    []string // partitionKeyFromQuery keys, in order of use
+	lambdaKeys   []string // partitionKeyFromLambda keys
+}
+
+// QueryKeys lists the `!{partitionKeyFromQuery:k}` keys the prefix uses.
+func (p *Prefix) QueryKeys() []string { return p.queryKeys }
+
+// LambdaKeys lists the `!{partitionKeyFromLambda:k}` keys the prefix uses.
+func (p *Prefix) LambdaKeys() []string { return p.lambdaKeys }
+
+// ParseOptions say which expressions a prefix may use.
+type ParseOptions struct {
+	// Partitioning allows `!{partitionKeyFromQuery:k}` and
+	// `!{partitionKeyFromLambda:k}` (dynamic partitioning enabled).
+	Partitioning bool
 }
 
 // HasExpressions reports whether the prefix uses any `!{…}` expression.
@@ -56,7 +71,10 @@ func (p *Prefix) HasErrorOutputType() bool { return p.hasErrType }
 
 // ParsePrefix parses s; the caller checks where error-output-type may appear.
 // Errors are phrased for InvalidArgumentException.
-func ParsePrefix(s string) (*Prefix, error) {
+func ParsePrefix(s string) (*Prefix, error) { return ParsePrefixWith(s, ParseOptions{}) }
+
+// ParsePrefixWith is ParsePrefix with options.
+func ParsePrefixWith(s string, o ParseOptions) (*Prefix, error) {
 	p := &Prefix{}
 	rest := s
 	for len(rest) > 0 {
@@ -96,7 +114,17 @@ func ParsePrefix(s string) (*Prefix, error) {
 				return nil, fmt.Errorf("The expression '!{%s}' is not valid. The supported firehose expressions are 'random-string' and 'error-output-type'.", body)
 			}
 		case "partitionKeyFromQuery", "partitionKeyFromLambda":
-			return nil, fmt.Errorf("The expression '!{%s}' requires dynamic partitioning, which is not enabled.", body)
+			if !o.Partitioning {
+				return nil, fmt.Errorf("The expression '!{%s}' requires dynamic partitioning, which is not enabled.", body)
+			}
+			if val == "" {
+				return nil, fmt.Errorf("The expression '!{%s}' is not valid. The partition key name cannot be empty.", body)
+			}
+			if ns == "partitionKeyFromQuery" {
+				p.queryKeys = append(p.queryKeys, val)
+			} else {
+				p.lambdaKeys = append(p.lambdaKeys, val)
+			}
 		default:
 			return nil, fmt.Errorf("The expression '!{%s}' is not valid. The namespace '%s' is not supported.", body, ns)
 		}
@@ -113,6 +141,38 @@ var defaultTimePrefix = []javaTok{{kind: 'y', n: 4}, {lit: "/"}, {kind: 'M', n: 
 // errType replaces `!{firehose:error-output-type}`. When the prefix has no
 // timestamp expression, the default `yyyy/MM/dd/HH/` is appended.
 func (p *Prefix) Eval(t time.Time, errType string) string {
+	return p.EvalKeys(t, errType, nil, nil)
+}
+
+// RandomMarker stands for `!{firehose:random-string}` in EvalPartition's
+// result; ResolveRandom replaces it. ("!{" cannot appear literally in a
+// valid prefix.)
+const RandomMarker = "!{firehose:random-string}"
+
+// EvalPartition evaluates the prefix of one record for dynamic
+// partitioning: like EvalKeys, but random strings stay as RandomMarker so
+// records of the same partition evaluate to the same string.
+func (p *Prefix) EvalPartition(t time.Time, query, lambda map[string]string) string {
+	s := p.evalKeys(t, "", query, lambda, true)
+	return s
+}
+
+// ResolveRandom replaces each RandomMarker with a fresh random string.
+func ResolveRandom(s string) string {
+	for strings.Contains(s, RandomMarker) {
+		s = strings.Replace(s, RandomMarker, RandomString(), 1)
+	}
+	return s
+}
+
+// EvalKeys is Eval with the partition keys of a record: query holds the
+// MetadataExtraction keys, lambda those a Lambda processor returned. A key
+// missing from its map evaluates to "".
+func (p *Prefix) EvalKeys(t time.Time, errType string, query, lambda map[string]string) string {
+	return p.evalKeys(t, errType, query, lambda, false)
+}
+
+func (p *Prefix) evalKeys(t time.Time, errType string, query, lambda map[string]string, marker bool) string {
 	var b strings.Builder
 	for _, e := range p.parts {
 		switch {
@@ -120,13 +180,23 @@ func (p *Prefix) Eval(t time.Time, errType string) string {
 			b.WriteString(e.lit)
 		case e.ns == "timestamp":
 			formatJava(&b, e.layout, t)
-		case e.val == "random-string":
-			b.WriteString(RandomString())
-		case e.val == "error-output-type":
+		case e.val == "random-string" && e.ns == "firehose":
+			if marker {
+				b.WriteString(RandomMarker)
+			} else {
+				b.WriteString(RandomString())
+			}
+		case e.val == "error-output-type" && e.ns == "firehose":
 			b.WriteString(errType)
+		case e.ns == "partitionKeyFromQuery":
+			b.WriteString(query[e.val])
+		case e.ns == "partitionKeyFromLambda":
+			b.WriteString(lambda[e.val])
 		}
 	}
-	if !p.hasTimestamp {
+	if !p.hasTimestamp && !marker {
+		// Not with dynamic partitioning: AWS's partitioned keys carry no
+		// default time prefix.
 		formatJava(&b, defaultTimePrefix, t)
 	}
 	return b.String()
