@@ -52,8 +52,13 @@ func (s *Service) createDeliveryStream(req *awsproto.Request) (any, error) {
 		in.SnowflakeDestinationConfiguration != nil, in.IcebergDestinationConfiguration != nil) != 1 {
 		return nil, awserr.InvalidArgument("Exactly one destination configuration is supported for a Firehose")
 	}
+	var other *otherDest // a destination beyond S3 (dest_ops.go)
+	var otherS3 *S3Config
 	if in.S3DestinationConfiguration == nil && in.ExtendedS3DestinationConfiguration == nil {
-		return nil, awserr.InvalidArgument("Eddy delivers only to S3 and ExtendedS3 destinations; this destination type is not supported yet.")
+		var err error
+		if other, otherS3, err = s.createOther(&in); err != nil {
+			return nil, err
+		}
 	}
 	typ := deref(in.DeliveryStreamType)
 	if typ == "" {
@@ -83,10 +88,14 @@ func (s *Service) createDeliveryStream(req *awsproto.Request) (any, error) {
 	if !extended {
 		dest = in.S3DestinationConfiguration
 	}
-	dest = dest.clone()
-	withDefaults(dest)
-	if err := checkS3Semantics(dest, false); err != nil {
-		return nil, err
+	if other != nil {
+		dest = otherS3
+	} else {
+		dest = dest.clone()
+		withDefaults(dest)
+		if err := checkS3Semantics(dest, false); err != nil {
+			return nil, err
+		}
 	}
 	encType, encARN, err := checkEncryptionInput(in.DeliveryStreamEncryptionConfigurationInput)
 	if err != nil {
@@ -96,7 +105,7 @@ func (s *Service) createDeliveryStream(req *awsproto.Request) (any, error) {
 	now := s.now().UnixMilli()
 	m := streamMeta{
 		Account: req.Account, Region: req.Region, Name: name, ID: newID(), Type: typ, Status: statusActive,
-		Version: 1, CreatedMs: now, UpdatedMs: now, Dest: dest, Extended: extended,
+		Version: 1, CreatedMs: now, UpdatedMs: now, Dest: dest, Extended: extended, Other: other,
 		DirectPut: in.DirectPutSourceConfiguration, KinesisSource: in.KinesisStreamSourceConfiguration,
 		Tags: dedupeTags(nil, in.Tags),
 	}
@@ -277,7 +286,10 @@ func (s *Service) describeDeliveryStream(req *awsproto.Request) (any, error) {
 	}
 	if in.ExclusiveStartDestinationId == nil || *in.ExclusiveStartDestinationId < destinationID {
 		dd := destinationDescription{DestinationId: destinationID, S3DestinationDescription: plainS3Description(m.Dest)}
-		if m.Extended {
+		if m.Other != nil {
+			dd.S3DestinationDescription = nil
+			describeOther(m, &dd)
+		} else if m.Extended {
 			dd.ExtendedS3DestinationDescription = extendedDescription(m.Dest)
 		}
 		d.Destinations = append(d.Destinations, dd)
@@ -401,7 +413,7 @@ func (s *Service) updateDestination(req *awsproto.Request) (any, error) {
 		return nil, awserr.InvalidArgument("Exactly one destination update is supported for a Firehose")
 	}
 	if in.S3DestinationUpdate == nil && in.ExtendedS3DestinationUpdate == nil {
-		return nil, awserr.InvalidArgument("Eddy delivers only to S3 and ExtendedS3 destinations; this destination type is not supported yet.")
+		return s.updateOtherDestination(req, &in) // dest_ops.go
 	}
 
 	s.mu.Lock()
@@ -426,6 +438,9 @@ func (s *Service) updateDestination(req *awsproto.Request) (any, error) {
 		u = in.S3DestinationUpdate
 	}
 	next := m.Dest.clone()
+	if m.Other != nil { // switching from another destination type: no merge
+		next = &S3Config{}
+	}
 	wasBackup := deref(next.S3BackupMode) == backupEnabled
 	mergeS3(next, u)
 	withDefaults(next)
@@ -438,6 +453,7 @@ func (s *Service) updateDestination(req *awsproto.Request) (any, error) {
 		return nil, err
 	}
 	m.Dest = next
+	m.Other = nil
 	if in.ExtendedS3DestinationUpdate != nil {
 		m.Extended = true
 	}

@@ -95,6 +95,11 @@ type Options struct {
 	RetryBase, RetryMax time.Duration
 	// KinesisPollInterval is the GetRecords period per shard (default 1 s).
 	KinesisPollInterval time.Duration
+
+	// DestRetryBase and DestRetryMax bound the backoff between attempts at
+	// a destination beyond S3 (defaults 1 s and 2 min, AWS's HTTP endpoint
+	// backoff; dest_other.go).
+	DestRetryBase, DestRetryMax time.Duration
 }
 
 // Service implements awsproto.Service for Firehose.
@@ -116,6 +121,7 @@ type Service struct {
 	uploaders   map[string]*s3dest.Uploader
 
 	metrics metricsSet
+	dests   destCache // built destinations beyond S3 (dest_other.go)
 }
 
 // stream is one delivery stream: persisted state plus runtime.
@@ -145,6 +151,8 @@ type streamMeta struct {
 
 	Dest     *S3Config `json:"dest"`
 	Extended bool      `json:"extended"`
+	// Other is a destination beyond S3 (Dest is then its S3Configuration).
+	Other *otherDest `json:"other,omitempty"`
 
 	DirectPut     *DirectPutSourceConfiguration     `json:"directPut,omitempty"`
 	KinesisSource *KinesisStreamSourceConfiguration `json:"kinesisSource,omitempty"`
