@@ -518,8 +518,12 @@ func (s *Service) writeFailed(ctx context.Context, st *stream, cfg deliveryConfi
 		data []byte
 	}
 	var objs []obj
-	if mode == spec.backupModes[1] && spec.kind != "Redshift" {
-		key, data, err := encodeObject(cfg.dest, cfg.name, cfg.version, buf.arrivals[0], concat(buf.recs, false))
+	backupCfg := cfg.dest
+	if spec.kind == "Redshift" {
+		backupCfg = redshiftBackup(cfg.other)
+	}
+	if mode == spec.backupModes[1] && backupCfg != nil {
+		key, data, err := encodeObject(backupCfg, cfg.name, cfg.version, buf.arrivals[0], concat(buf.recs, false))
 		if err != nil {
 			return err
 		}
@@ -540,10 +544,17 @@ func (s *Service) writeFailed(ctx context.Context, st *stream, cfg deliveryConfi
 		}
 		objs = append(objs, obj{key, data})
 	}
-	bucket, _ := s3dest.BucketFromARN(deref(cfg.dest.BucketARN))
 	up := s.uploader(cfg.endpoint)
 	for i, o := range objs {
-		enc := s3dest.ContentEncoding(deref(cfg.dest.CompressionFormat))
+		oc := cfg.dest
+		if i == 0 && mode == spec.backupModes[1] && backupCfg != nil {
+			oc = backupCfg
+		}
+		bucket, _ := s3dest.BucketFromARN(deref(oc.BucketARN))
+		enc := s3dest.ContentEncoding(deref(oc.CompressionFormat))
+		if spec.kind == "Redshift" && oc == cfg.dest {
+			enc = "" // the error manifest is plain JSON
+		}
 		for attempt := 1; ; attempt++ {
 			err := up.Put(ctx, bucket, o.key, o.data, enc)
 			if err == nil {
@@ -557,7 +568,7 @@ func (s *Service) writeFailed(ctx context.Context, st *stream, cfg deliveryConfi
 				return fmt.Errorf("backup: %w", err)
 			}
 		}
-		if i == 0 && mode == spec.backupModes[1] && spec.kind != "Redshift" {
+		if i == 0 && mode == spec.backupModes[1] && backupCfg != nil {
 			st.m.backupRecords.Add(int64(len(buf.recs)))
 		}
 	}
