@@ -78,7 +78,9 @@ func (p *pgServer) DSN() string {
 	return fmt.Sprintf("postgres://postgres@127.0.0.1:%d/postgres?sslmode=disable", p.port)
 }
 
-func (p *pgServer) JDBC() string { return fmt.Sprintf("jdbc:postgresql://127.0.0.1:%d/postgres", p.port) }
+func (p *pgServer) JDBC() string {
+	return fmt.Sprintf("jdbc:postgresql://127.0.0.1:%d/postgres", p.port)
+}
 
 // Start (re)starts the server on the same port and data directory.
 func (p *pgServer) Start() {

@@ -145,7 +145,7 @@ func ParseCopyOptions(s string) (CopyOptions, error) {
 	return o, nil
 }
 
-// tokenize splits on blanks and commas, keeping 'quoted strings' (with ''
+// tokenize splits on blanks and commas, keeping 'quoted strings' (with ”
 // as an escaped quote) as one token including their quotes.
 func tokenize(s string) ([]string, error) {
 	var out []string
