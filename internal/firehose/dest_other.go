@@ -57,8 +57,9 @@ type destSpec struct {
 	defSize     int32
 	defInterval int32
 	defRetry    int32
-	backupModes [2]string // [failed-only (default), all]
-	hidden      []string  // members never described (secrets)
+	backupModes [2]string      // [failed-only (default), all]
+	hidden      []string       // members never described (secrets)
+	defaults    map[string]any // described when not set
 	check       func(s *Service, c map[string]json.RawMessage, dest *S3Config) error
 	build       func(s *Service, c json.RawMessage) (fhdest.Destination, error)
 }
@@ -196,6 +197,11 @@ func describeOther(m *streamMeta, dd *destinationDescription) {
 	}
 	if _, ok := members["S3BackupMode"]; !ok {
 		members["S3BackupMode"] = spec.backupModes[0]
+	}
+	for k, v := range spec.defaults {
+		if _, ok := members[k]; !ok {
+			members[k] = v
+		}
 	}
 	if _, ok := members["CloudWatchLoggingOptions"]; !ok {
 		members["CloudWatchLoggingOptions"] = map[string]any{"Enabled": false}
