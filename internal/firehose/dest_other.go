@@ -342,6 +342,14 @@ func (s *Service) destination(st *stream, cfg deliveryConfig) (fhdest.Destinatio
 	if s.dests.m == nil {
 		s.dests.m = map[*stream]cachedDest{}
 	}
+	for other, c := range s.dests.m { // release deleted streams' connections
+		select {
+		case <-other.stop:
+			_ = c.d.Close()
+			delete(s.dests.m, other)
+		default:
+		}
+	}
 	if c, ok := s.dests.m[st]; ok && c.version == cfg.version {
 		return c.d, nil
 	}
@@ -474,7 +482,7 @@ func (s *Service) deliverOther(ctx context.Context, st *stream, cfg deliveryConf
 			firstFail = s.now()
 		}
 		last := failedIdx[indexIn(pending, next[0])]
-		msg := last.Code + ": " + last.Message
+		msg := destMetricNames[spec.kind] + " delivery failing, will retry: " + last.Code + ": " + last.Message
 		st.failure.Store(&msg)
 		if s.now().Sub(firstFail) >= retry {
 			for j, i := range pending {
@@ -612,4 +620,14 @@ func (s *Service) errorRecords(cfg deliveryConfig, spec *destSpec, all []fhdest.
 		prefix = deref(cfg.dest.Prefix) + spec.errType + "/"
 	}
 	return encodeObjectAt(cfg.dest, prefix, spec.errType, cfg.name, cfg.version, all[failed[0].idx].ArrivalMs, body.Bytes())
+}
+
+// closeDests releases every built destination (Service.Close).
+func (s *Service) closeDests() {
+	s.dests.mu.Lock()
+	defer s.dests.mu.Unlock()
+	for st, c := range s.dests.m {
+		_ = c.d.Close()
+		delete(s.dests.m, st)
+	}
 }

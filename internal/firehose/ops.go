@@ -303,7 +303,9 @@ func (s *Service) describeDeliveryStream(req *awsproto.Request) (any, error) {
 // whose Details are 1–1024 characters.
 func deliveryFailure(msg string) *failureDescription {
 	const maxDetails = 1024
-	msg = "S3 delivery failing, will retry: " + msg
+	if !strings.Contains(msg, " delivery failing, will retry: ") { // destinations beyond S3 name themselves (dest_other.go)
+		msg = "S3 delivery failing, will retry: " + msg
+	}
 	if len(msg) > maxDetails {
 		msg = strings.ToValidUTF8(msg[:maxDetails-3], "") + "..."
 	}

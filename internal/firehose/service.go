@@ -295,6 +295,7 @@ func (s *Service) Close() error {
 		cancel()
 	}
 	s.wg.Wait()
+	s.closeDests() // dest_other.go
 	return nil
 }
 
