@@ -263,8 +263,8 @@ func (s *Service) updateOther(m *streamMeta, spec *destSpec, raw json.RawMessage
 	}
 	if m.Other == nil || m.Other.Kind != spec.kind {
 		// A different destination type: no merge, the update is a full configuration.
-		if m.Other != nil && isOpenSearch(m.Other.Kind) != isOpenSearch(spec.kind) || m.Other != nil && isOpenSearch(spec.kind) && m.Other.Kind != spec.kind {
-			return nil, nil, awserr.InvalidArgument("Changing the destination type to or from OpenSearch is not supported.")
+		if isOpenSearch(spec.kind) || m.Other != nil && isOpenSearch(m.Other.Kind) {
+			return nil, nil, errOpenSearchSwitch
 		}
 		if s3u, ok := u["S3Update"]; ok {
 			u["S3Configuration"] = s3u
@@ -312,6 +312,8 @@ func (s *Service) updateOther(m *streamMeta, spec *destSpec, raw json.RawMessage
 	b, _ := json.Marshal(cur)
 	return s.parseOther(spec, b, path)
 }
+
+var errOpenSearchSwitch = awserr.InvalidArgument("An OpenSearch, Elasticsearch or OpenSearch Serverless destination can only be updated to a destination of the same type.")
 
 func isOpenSearch(kind string) bool {
 	return kind == "Amazonopensearchservice" || kind == "Elasticsearch" || kind == "AmazonOpenSearchServerless"

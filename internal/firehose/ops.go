@@ -441,6 +441,10 @@ func (s *Service) updateDestination(req *awsproto.Request) (any, error) {
 	}
 	next := m.Dest.clone()
 	if m.Other != nil { // switching from another destination type: no merge
+		if isOpenSearch(m.Other.Kind) {
+			s.mu.Unlock()
+			return nil, errOpenSearchSwitch
+		}
 		next = &S3Config{}
 	}
 	wasBackup := deref(next.S3BackupMode) == backupEnabled
