@@ -437,6 +437,7 @@ func (s *Service) deliverOther(ctx context.Context, st *stream, cfg deliveryConf
 			return err
 		}
 		batch.Objects = []string{obj}
+		batch.Fetch = s.fetchObject(cfg.endpoint)
 	}
 	pending := make([]int, len(all))
 	for i := range pending {

@@ -63,3 +63,14 @@ func manifestObject(cfg deliveryConfig, prefix string, oldestMs int64, urls []st
 func (s *Service) errorManifest(cfg deliveryConfig, b *fhdest.Batch) (string, []byte, error) {
 	return manifestObject(cfg, deref(cfg.dest.Prefix)+"errors/", b.Records[0].ArrivalMs, b.Objects)
 }
+
+// fetchObject reads an s3://bucket/key URL back from the stream's S3 endpoint.
+func (s *Service) fetchObject(endpoint string) func(ctx context.Context, url string) ([]byte, error) {
+	return func(ctx context.Context, url string) ([]byte, error) {
+		bucket, key, ok := strings.Cut(strings.TrimPrefix(url, "s3://"), "/")
+		if !ok {
+			return nil, fmt.Errorf("bad object URL %s", url)
+		}
+		return s.uploader(endpoint).Get(ctx, bucket, key)
+	}
+}

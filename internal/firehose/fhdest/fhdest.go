@@ -29,8 +29,10 @@ type Batch struct {
 	Attempt   int   // 1 for the first attempt
 	NowMs     int64 // the delivery clock's time of this attempt
 	Records   []Record
-	// Objects are the intermediate S3 objects holding Records (Redshift).
+	// Objects are the intermediate S3 objects holding Records (Redshift),
+	// as s3://bucket/key URLs, and Fetch reads one back.
 	Objects []string
+	Fetch   func(ctx context.Context, url string) ([]byte, error)
 }
 
 // Failure is one record that was not delivered by an attempt.

@@ -1,6 +1,6 @@
 // Package warehouse is Firehose's Redshift destination for any
-// PostgreSQL-protocol warehouse: each batch (the content of one intermediate
-// S3 object) is loaded with one `COPY <DataTableName> (<DataTableColumns>)
+// PostgreSQL-protocol warehouse: each batch (its intermediate S3 object, read
+// back through Batch.Fetch) is loaded with one `COPY <DataTableName> (<DataTableColumns>)
 // FROM STDIN`, translated from the stream's Redshift CopyOptions
 // (ParseCopyOptions), through github.com/jackc/pgx/v5.
 //
@@ -12,6 +12,7 @@ package warehouse
 import (
 	"bufio"
 	"bytes"
+	"compress/gzip"
 	"context"
 	"encoding/csv"
 	"encoding/json"
@@ -256,16 +257,16 @@ func writeRow(out *bytes.Buffer, _ *csv.Writer, row []string, nulls []bool) erro
 func (d *Dest) Deliver(ctx context.Context, b *fhdest.Batch) []fhdest.Failure {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	var data []byte
-	for _, r := range b.Records {
-		data = append(data, r.Data...)
-	}
 	fail := func(err error) []fhdest.Failure {
 		if d.conn != nil && (d.conn.IsClosed() || errors.Is(err, context.DeadlineExceeded)) {
 			_ = d.conn.Close(context.Background())
 			d.conn = nil
 		}
 		return fhdest.AllFailed(b, CodeLoadFailed, err.Error(), false)
+	}
+	data, err := d.load(ctx, b)
+	if err != nil {
+		return fail(err)
 	}
 	c, err := d.connect(ctx)
 	if err != nil {
@@ -283,4 +284,35 @@ func (d *Dest) Deliver(ctx context.Context, b *fhdest.Batch) []fhdest.Failure {
 		return fail(fmt.Errorf("COPY into %s: %w", d.cfg.Table, err))
 	}
 	return nil
+}
+
+// load is the COPY source of b: its intermediate objects read back from S3
+// (gunzipped with the GZIP option), as Redshift reads the manifest's
+// objects; without objects, the records themselves.
+func (d *Dest) load(ctx context.Context, b *fhdest.Batch) ([]byte, error) {
+	if len(b.Objects) == 0 || b.Fetch == nil {
+		var data []byte
+		for _, r := range b.Records {
+			data = append(data, r.Data...)
+		}
+		return data, nil
+	}
+	var data []byte
+	for _, u := range b.Objects {
+		obj, err := b.Fetch(ctx, u)
+		if err != nil {
+			return nil, fmt.Errorf("read %s: %w", u, err)
+		}
+		if d.cfg.Options.GZIP {
+			zr, err := gzip.NewReader(bytes.NewReader(obj))
+			if err != nil {
+				return nil, fmt.Errorf("gunzip %s: %w", u, err)
+			}
+			if obj, err = io.ReadAll(zr); err != nil {
+				return nil, fmt.Errorf("gunzip %s: %w", u, err)
+			}
+		}
+		data = append(data, obj...)
+	}
+	return data, nil
 }
