@@ -28,9 +28,11 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -407,6 +409,35 @@ func sleepCtx(ctx context.Context, st *stream, d time.Duration) bool {
 	}
 }
 
+// errConfigChanged ends a retry loop whose stream was updated: the delivery
+// loop takes the new configuration and tries again at once.
+var errConfigChanged = errors.New("the destination was updated; retrying with the new configuration")
+
+// retryWait is sleepCtx that also wakes on UpdateDestination (kick) and
+// then reports whether the stream's version moved past cfg's.
+func (s *Service) retryWait(ctx context.Context, st *stream, cfg deliveryConfig, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-st.stop:
+			return errors.New("stream deleted")
+		case <-t.C:
+			return nil
+		case <-st.kick:
+			s.mu.Lock()
+			changed := strconv.Itoa(st.meta.Version) != cfg.version
+			s.mu.Unlock()
+			if changed {
+				st.wake() // the delivery loop's wait takes it and goes on at once
+				return errConfigChanged
+			}
+		}
+	}
+}
+
 // failedRec is a record that could not be delivered.
 type failedRec struct {
 	idx int
@@ -496,11 +527,8 @@ func (s *Service) deliverOther(ctx context.Context, st *stream, cfg deliveryConf
 			break
 		}
 		pending = next
-		if !sleepCtx(ctx, st, s.destBackoff(attempt)) {
-			if ctx.Err() != nil {
-				return ctx.Err()
-			}
-			return fmt.Errorf("stream deleted")
+		if err := s.retryWait(ctx, st, cfg, s.destBackoff(attempt)); err != nil {
+			return err
 		}
 	}
 	return s.writeFailed(ctx, st, cfg, spec, buf, batch, all, failed)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	fh "github.com/aws/aws-sdk-go-v2/service/firehose"
@@ -104,5 +105,37 @@ func TestUpdateDestinationTypes(t *testing.T) {
 			S3Configuration:      &fhtypes.S3DestinationConfiguration{BucketARN: aws.String("arn:aws:s3:::updbk"), RoleARN: role}}})
 	if err == nil || !strings.Contains(err.Error(), "Iceberg") || !strings.Contains(err.Error(), "InvalidArgumentException") {
 		t.Fatalf("Iceberg: %v", err)
+	}
+}
+
+// TestUpdateDuringRetries: fixing the endpoint with UpdateDestination while
+// a buffer is being retried (long RetryOptions) delivers it to the new URL
+// at once.
+func TestUpdateDuringRetries(t *testing.T) {
+	v := startVersity(t, "updbk")
+	recv := newHTTPReceiver(t)
+	srv := startServer(t, nil, v.URL, fastDestRetry)
+	c := srv.Firehose()
+	ctx := context.Background()
+	httpStream(t, c, "fix", "http://127.0.0.1:1/", 7200, fhtypes.HttpEndpointS3BackupModeFailedDataOnly, 0)
+	putBatch(t, c, "fix", [][]byte{[]byte("waiting")})
+	var version *string
+	waitFor(t, 10*time.Second, "failing attempts", func() bool {
+		d, _ := c.DescribeDeliveryStream(ctx, &fh.DescribeDeliveryStreamInput{DeliveryStreamName: aws.String("fix")})
+		if d == nil {
+			return false
+		}
+		version = d.DeliveryStreamDescription.VersionId
+		return d.DeliveryStreamDescription.FailureDescription != nil
+	})
+	_, err := c.UpdateDestination(ctx, &fh.UpdateDestinationInput{DeliveryStreamName: aws.String("fix"), CurrentDeliveryStreamVersionId: version,
+		DestinationId:                 aws.String("destinationId-000000000001"),
+		HttpEndpointDestinationUpdate: &fhtypes.HttpEndpointDestinationUpdate{EndpointConfiguration: &fhtypes.HttpEndpointConfiguration{Url: aws.String(recv.srv.URL)}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.flush("fix")
+	if got, _ := recv.got(); len(got) != 1 || string(got[0]) != "waiting" {
+		t.Fatalf("after the update: %q", got)
 	}
 }
