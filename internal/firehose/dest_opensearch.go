@@ -36,6 +36,7 @@ func init() {
 			sizeMax: 100, intervalMax: 900, defSize: 5, defInterval: 300, defRetry: 300,
 			backupModes: [2]string{"FailedDocumentsOnly", "AllDocuments"},
 			defaults:    osDefaults(serverless),
+			needsRole:   true,
 			check: func(_ *Service, members map[string]json.RawMessage, _ *S3Config) error {
 				_, err := openSearchDest(members, k.path, serverless)
 				return err

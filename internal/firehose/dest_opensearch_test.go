@@ -271,6 +271,14 @@ func TestOpenSearchBulk(t *testing.T) {
 	if got := metricValue(t, srv.fh, "eddy_firehose_delivery_to_amazon_open_search_service_records_total", "os"); got != "41" {
 		t.Fatalf("DeliveryToAmazonOpenSearchService.Records = %s", got)
 	}
+	// A rotation period outside the enum is a model error (the SDK checks required members itself).
+	_, err = c.CreateDeliveryStream(ctx, &fh.CreateDeliveryStreamInput{DeliveryStreamName: aws.String("norole"),
+		AmazonopensearchserviceDestinationConfiguration: &fhtypes.AmazonopensearchserviceDestinationConfiguration{
+			ClusterEndpoint: aws.String(endpoint), IndexName: aws.String("x"), IndexRotationPeriod: "OneYear", RoleARN: aws.String("arn:aws:iam::000000000000:role/x"),
+			S3Configuration: &fhtypes.S3DestinationConfiguration{BucketARN: aws.String("arn:aws:s3:::osbk"), RoleARN: aws.String("arn:aws:iam::000000000000:role/x")}}})
+	if err == nil || !strings.Contains(err.Error(), "ValidationException") || !strings.Contains(err.Error(), "amazonopensearchserviceDestinationConfiguration.indexRotationPeriod") {
+		t.Fatalf("bad rotation: %v", err)
+	}
 }
 
 // TestOpenSearchOutage: a cluster down past RetryOptions sends the documents

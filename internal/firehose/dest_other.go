@@ -62,6 +62,7 @@ type destSpec struct {
 	backupModes [2]string      // [failed-only (default), all]
 	hidden      []string       // members never described (secrets)
 	defaults    map[string]any // described when not set
+	needsRole   bool           // RoleARN is a required member
 	check       func(s *Service, c map[string]json.RawMessage, dest *S3Config) error
 	build       func(s *Service, c json.RawMessage) (fhdest.Destination, error)
 }
@@ -107,6 +108,9 @@ func (s *Service) parseOther(spec *destSpec, raw json.RawMessage, path string) (
 		v.Add(nil, path+".s3Configuration", "Member must not be null")
 	}
 	validateS3Shape(&v, s3c, path+".s3Configuration", true)
+	if r, ok := members["RoleARN"]; spec.needsRole && (!ok || string(r) == "null") {
+		v.Add(nil, path+".roleARN", "Member must not be null")
+	}
 	var c otherCommon
 	b, _ := json.Marshal(members)
 	if err := json.Unmarshal(b, &c); err != nil {

@@ -31,6 +31,7 @@ func init() {
 		sizeMax: 128, intervalMax: 900, defSize: defaultSizeMB, defInterval: defaultInterval, defRetry: 3600,
 		backupModes: [2]string{backupDisabled, backupEnabled},
 		hidden:      []string{"Password"},
+		needsRole:   true,
 		check:       checkRedshift,
 		build: func(s *Service, raw json.RawMessage) (fhdest.Destination, error) {
 			c, cfg, err := redshiftLoader(raw)
