@@ -267,7 +267,8 @@ func TestHTTPEndpointRetriesAndErrorOutput(t *testing.T) {
 	for i, d := range docs {
 		raw, _ := base64.StdEncoding.DecodeString(d["rawData"].(string))
 		if string(raw) != string(lost[i]) || d["errorCode"] != "HttpEndpoint.InvalidResponseFromDestination" ||
-			d["attemptsMade"].(float64) < 2 || d["arrivalTimestamp"] == nil || d["attemptEndingTimestamp"] == nil || d["errorMessage"] == "" {
+			d["attemptsMade"].(float64) < 2 || d["arrivalTimestamp"] == nil || d["attemptEndingTimestamp"] == nil || d["errorMessage"] == "" ||
+			d["subsequenceNumber"] != float64(0) || d["dataId"] == nil || d["dataId"] == docs[0]["dataId"] && i > 0 {
 			t.Fatalf("error record %d: %v", i, d)
 		}
 	}

@@ -29,6 +29,7 @@
 //	   "type", "status", "version",      // DeliveryStreamType, status, VersionId
 //	   "createdMs", "updatedMs",
 //	   "dest": {…}, "extended": bool,    // the S3Config (API member names), ExtendedS3 or S3
+//	   "other": {"kind", "config"},      // a destination beyond S3 (dest_other.go); dest is then its S3Configuration
 //	   "directPut", "kinesisSource", "startMs",
 //	   "encKeyType", "encKeyArn", "encStatus", "tags": [{Key, Value}],
 //	   "delivered": N,                   // first buffer-log position not yet delivered

@@ -123,8 +123,19 @@ type response struct {
 	ErrorMessage string  `json:"errorMessage"`
 }
 
-// Deliver implements fhdest.Destination: one POST of the whole batch.
+// Deliver implements fhdest.Destination: one POST of the whole batch. The
+// failures carry AWS's HTTP error-record fields subsequenceNumber (0: Eddy
+// does not split records) and dataId (<stream id>.<buffer-log position>).
 func (d *Dest) Deliver(ctx context.Context, b *fhdest.Batch) []fhdest.Failure {
+	fails := d.deliver(ctx, b)
+	for i := range fails {
+		r := b.Records[fails[i].Index]
+		fails[i].Fields = map[string]any{"subsequenceNumber": 0, "dataId": b.StreamID + "." + strconv.FormatUint(r.Pos, 10)}
+	}
+	return fails
+}
+
+func (d *Dest) deliver(ctx context.Context, b *fhdest.Batch) []fhdest.Failure {
 	body := Body(b)
 	if d.cfg.GZIP {
 		var zb bytes.Buffer
