@@ -449,6 +449,10 @@ func (s *Service) updateDestination(req *awsproto.Request) (any, error) {
 	}
 	wasBackup := deref(next.S3BackupMode) == backupEnabled
 	mergeS3(next, u)
+	if m.Other != nil && (next.BucketARN == nil || next.RoleARN == nil) {
+		s.mu.Unlock()
+		return nil, awserr.InvalidArgument("BucketARN and RoleARN are required when the destination type changes.")
+	}
 	withDefaults(next)
 	if wasBackup && deref(next.S3BackupMode) != backupEnabled {
 		s.mu.Unlock()
