@@ -34,13 +34,14 @@ type bulkServer struct {
 	down    bool              // answer every request 503
 	docs    map[string][]byte // index/id → source
 	seen    map[string]int    // index/id → index actions received
+	types   map[string]string // index/id → _type of the action
 	reject  map[string]int    // documents containing the key get 429 this many times
 	auto    int
 	actions int
 }
 
 func newBulkServer(t testing.TB) *bulkServer {
-	b := &bulkServer{t: t, docs: map[string][]byte{}, seen: map[string]int{}, reject: map[string]int{}}
+	b := &bulkServer{t: t, docs: map[string][]byte{}, seen: map[string]int{}, reject: map[string]int{}, types: map[string]string{}}
 	b.srv = httptest.NewServer(http.HandlerFunc(b.serve))
 	t.Cleanup(b.srv.Close)
 	return b
@@ -118,6 +119,7 @@ func (b *bulkServer) bulk(w http.ResponseWriter, r *http.Request, parts []string
 		}
 		key := a.Index + "/" + a.ID
 		b.seen[key]++
+		b.types[key] = a.Type
 		status, errJSON := 201, ""
 		var src map[string]any
 		for k, n := range b.reject {
@@ -311,5 +313,45 @@ func TestOpenSearchOutage(t *testing.T) {
 	}
 	if n := len(errorDocs(t, v, "osbk", "os/AmazonOpenSearchService-failed/")); n != 2 {
 		t.Fatalf("%d failed documents, want the 2 of the short stream", n)
+	}
+}
+
+// TestElasticsearchTypeName: the Elasticsearch flavour sends TypeName as
+// _type, rotates by the hour, counts DeliveryToElasticsearch and writes its
+// failures under elasticsearch-failed/ with esTypeName.
+func TestElasticsearchTypeName(t *testing.T) {
+	recv := newBulkServer(t)
+	v := startVersity(t, "esbk")
+	srv := startServer(t, nil, v.URL, fastDestRetry)
+	c := srv.Firehose()
+	_, err := c.CreateDeliveryStream(context.Background(), &fh.CreateDeliveryStreamInput{DeliveryStreamName: aws.String("es"),
+		ElasticsearchDestinationConfiguration: &fhtypes.ElasticsearchDestinationConfiguration{
+			ClusterEndpoint: aws.String(strings.Replace(recv.srv.URL, "http://", "http://fh:pw@", 1)), IndexName: aws.String("ev"), TypeName: aws.String("log"),
+			RoleARN: aws.String("arn:aws:iam::000000000000:role/x"), IndexRotationPeriod: fhtypes.ElasticsearchIndexRotationPeriodOneHour,
+			RetryOptions:    &fhtypes.ElasticsearchRetryOptions{DurationInSeconds: aws.Int32(0)},
+			S3Configuration: &fhtypes.S3DestinationConfiguration{BucketARN: aws.String("arn:aws:s3:::esbk"), RoleARN: aws.String("arn:aws:iam::000000000000:role/x")}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := time.Now().UTC()
+	putBatch(t, c, "es", [][]byte{[]byte(`{"ok":1}`), []byte(`{"bad":1}`)})
+	srv.flush("es")
+	_, seen := recv.snapshot()
+	recv.mu.Lock()
+	defer recv.mu.Unlock()
+	if len(seen) != 2 {
+		t.Fatalf("%d actions", len(seen))
+	}
+	for key := range seen {
+		if recv.types[key] != "log" || !strings.HasPrefix(key, "ev-"+before.Format("2006-01-02-15")) && !strings.HasPrefix(key, "ev-"+time.Now().UTC().Format("2006-01-02-15")) {
+			t.Fatalf("action %s with _type %q", key, recv.types[key])
+		}
+	}
+	failed := errorDocs(t, v, "esbk", "elasticsearch-failed/")
+	if len(failed) != 1 || failed[0]["esTypeName"] != "log" || failed[0]["errorCode"] != "400" {
+		t.Fatalf("failed documents: %v", failed)
+	}
+	if got := metricValue(t, srv.fh, "eddy_firehose_delivery_to_elasticsearch_records_total", "es"); got != "1" {
+		t.Fatalf("DeliveryToElasticsearch.Records = %s", got)
 	}
 }
