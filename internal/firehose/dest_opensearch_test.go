@@ -355,3 +355,34 @@ func TestElasticsearchTypeName(t *testing.T) {
 		t.Fatalf("DeliveryToElasticsearch.Records = %s", got)
 	}
 }
+
+// TestOpenSearchServerless: CollectionEndpoint, no document ids (the
+// collection makes them), no rotation.
+func TestOpenSearchServerless(t *testing.T) {
+	recv := newBulkServer(t)
+	v := startVersity(t, "aossbk")
+	srv := startServer(t, nil, v.URL, fastDestRetry)
+	c := srv.Firehose()
+	_, err := c.CreateDeliveryStream(context.Background(), &fh.CreateDeliveryStreamInput{DeliveryStreamName: aws.String("aoss"),
+		AmazonOpenSearchServerlessDestinationConfiguration: &fhtypes.AmazonOpenSearchServerlessDestinationConfiguration{
+			CollectionEndpoint: aws.String(strings.Replace(recv.srv.URL, "http://", "http://fh:pw@", 1)), IndexName: aws.String("col"),
+			RoleARN:         aws.String("arn:aws:iam::000000000000:role/x"),
+			S3Configuration: &fhtypes.S3DestinationConfiguration{BucketARN: aws.String("arn:aws:s3:::aossbk"), RoleARN: aws.String("arn:aws:iam::000000000000:role/x")}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	putBatch(t, c, "aoss", [][]byte{[]byte(`{"a":1}`), []byte(`{"a":2}`)})
+	srv.flush("aoss")
+	docs, _ := recv.snapshot()
+	if len(docs) != 2 || docs["col/auto-1"] == nil || docs["col/auto-2"] == nil {
+		t.Fatalf("documents: %v", docs)
+	}
+	d, err := c.DescribeDeliveryStream(context.Background(), &fh.DescribeDeliveryStreamInput{DeliveryStreamName: aws.String("aoss")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sd := d.DeliveryStreamDescription.Destinations[0].AmazonOpenSearchServerlessDestinationDescription
+	if sd == nil || aws.ToString(sd.IndexName) != "col" || sd.S3BackupMode != fhtypes.AmazonOpenSearchServerlessS3BackupModeFailedDocumentsOnly {
+		t.Fatalf("description: %+v", sd)
+	}
+}
