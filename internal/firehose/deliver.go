@@ -62,6 +62,8 @@ type deliveryConfig struct {
 	dest          *S3Config
 	endpoint      string
 	delivered     uint64
+	other         *otherDest // a destination beyond S3 (dest_other.go)
+	arn, id       string
 }
 
 func (s *Service) snapshot(st *stream) (deliveryConfig, bool) {
@@ -73,6 +75,12 @@ func (s *Service) snapshot(st *stream) (deliveryConfig, bool) {
 	default:
 	}
 	c := deliveryConfig{name: st.meta.Name, version: strconv.Itoa(st.meta.Version), dest: st.meta.Dest, delivered: st.meta.Delivered}
+	if o := st.meta.Other; o != nil {
+		c.other, c.arn, c.id = o, st.meta.arn(), st.meta.ID
+		c.dest = o.bufferingDest(c.dest)
+		kind := o.Kind
+		st.m.dest.kind.Store(&kind)
+	}
 	for _, t := range st.meta.Tags {
 		if deref(t.Key) == EndpointTag {
 			c.endpoint = deref(t.Value)
@@ -373,6 +381,12 @@ func appendsDelimiter(c *S3Config) bool {
 
 // deliver uploads buf to the destination (and the S3 backup when enabled).
 func (s *Service) deliver(ctx context.Context, st *stream, cfg deliveryConfig, buf *buffer) error {
+	if cfg.other != nil {
+		if buf.primaryDone {
+			return nil
+		}
+		return s.deliverOther(ctx, st, cfg, buf)
+	}
 	up := s.uploader(cfg.endpoint)
 	recs := buf.recs
 	if lp, ok := lambdaProcessorOf(cfg.dest); ok && !buf.primaryDone {

@@ -30,6 +30,7 @@ type streamMetrics struct {
 	kdsBytes               atomic.Int64 // DataReadFromKinesisStream.Bytes
 	kdsBehindMs            atomic.Int64 // KinesisMillisBehindLatest (largest over the shards of the last poll)
 	oldestPendingMs        atomic.Int64 // arrival of the oldest undelivered record; 0 when none
+	dest                   destCounters // DeliveryTo<X>.* of destinations beyond S3 (metrics_dest.go)
 }
 
 func (m *streamMetrics) incoming(records, bytes int) {

@@ -153,6 +153,9 @@ type destinationDescription struct {
 	DestinationId                    string    `json:"DestinationId"`
 	S3DestinationDescription         *S3Config `json:"S3DestinationDescription,omitempty"`
 	ExtendedS3DestinationDescription *S3Config `json:"ExtendedS3DestinationDescription,omitempty"`
+	// Others holds the description member of a destination beyond S3
+	// (<Kind>DestinationDescription); see dest_describe.go.
+	Others map[string]json.RawMessage `json:"-"`
 }
 
 type streamDescription struct {

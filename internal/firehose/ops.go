@@ -52,8 +52,13 @@ func (s *Service) createDeliveryStream(req *awsproto.Request) (any, error) {
 		in.SnowflakeDestinationConfiguration != nil, in.IcebergDestinationConfiguration != nil) != 1 {
 		return nil, awserr.InvalidArgument("Exactly one destination configuration is supported for a Firehose")
 	}
+	var other *otherDest // a destination beyond S3 (dest_ops.go)
+	var otherS3 *S3Config
 	if in.S3DestinationConfiguration == nil && in.ExtendedS3DestinationConfiguration == nil {
-		return nil, awserr.InvalidArgument("Eddy delivers only to S3 and ExtendedS3 destinations; this destination type is not supported yet.")
+		var err error
+		if other, otherS3, err = s.createOther(&in); err != nil {
+			return nil, err
+		}
 	}
 	typ := deref(in.DeliveryStreamType)
 	if typ == "" {
@@ -83,10 +88,14 @@ func (s *Service) createDeliveryStream(req *awsproto.Request) (any, error) {
 	if !extended {
 		dest = in.S3DestinationConfiguration
 	}
-	dest = dest.clone()
-	withDefaults(dest)
-	if err := checkS3Semantics(dest, false); err != nil {
-		return nil, err
+	if other != nil {
+		dest = otherS3
+	} else {
+		dest = dest.clone()
+		withDefaults(dest)
+		if err := checkS3Semantics(dest, false); err != nil {
+			return nil, err
+		}
 	}
 	encType, encARN, err := checkEncryptionInput(in.DeliveryStreamEncryptionConfigurationInput)
 	if err != nil {
@@ -96,7 +105,7 @@ func (s *Service) createDeliveryStream(req *awsproto.Request) (any, error) {
 	now := s.now().UnixMilli()
 	m := streamMeta{
 		Account: req.Account, Region: req.Region, Name: name, ID: newID(), Type: typ, Status: statusActive,
-		Version: 1, CreatedMs: now, UpdatedMs: now, Dest: dest, Extended: extended,
+		Version: 1, CreatedMs: now, UpdatedMs: now, Dest: dest, Extended: extended, Other: other,
 		DirectPut: in.DirectPutSourceConfiguration, KinesisSource: in.KinesisStreamSourceConfiguration,
 		Tags: dedupeTags(nil, in.Tags),
 	}
@@ -277,7 +286,10 @@ func (s *Service) describeDeliveryStream(req *awsproto.Request) (any, error) {
 	}
 	if in.ExclusiveStartDestinationId == nil || *in.ExclusiveStartDestinationId < destinationID {
 		dd := destinationDescription{DestinationId: destinationID, S3DestinationDescription: plainS3Description(m.Dest)}
-		if m.Extended {
+		if m.Other != nil {
+			dd.S3DestinationDescription = nil
+			describeOther(m, &dd)
+		} else if m.Extended {
 			dd.ExtendedS3DestinationDescription = extendedDescription(m.Dest)
 		}
 		d.Destinations = append(d.Destinations, dd)
@@ -291,7 +303,9 @@ func (s *Service) describeDeliveryStream(req *awsproto.Request) (any, error) {
 // whose Details are 1–1024 characters.
 func deliveryFailure(msg string) *failureDescription {
 	const maxDetails = 1024
-	msg = "S3 delivery failing, will retry: " + msg
+	if !strings.Contains(msg, " delivery failing, will retry: ") { // destinations beyond S3 name themselves (dest_other.go)
+		msg = "S3 delivery failing, will retry: " + msg
+	}
 	if len(msg) > maxDetails {
 		msg = strings.ToValidUTF8(msg[:maxDetails-3], "") + "..."
 	}
@@ -401,7 +415,7 @@ func (s *Service) updateDestination(req *awsproto.Request) (any, error) {
 		return nil, awserr.InvalidArgument("Exactly one destination update is supported for a Firehose")
 	}
 	if in.S3DestinationUpdate == nil && in.ExtendedS3DestinationUpdate == nil {
-		return nil, awserr.InvalidArgument("Eddy delivers only to S3 and ExtendedS3 destinations; this destination type is not supported yet.")
+		return s.updateOtherDestination(req, &in) // dest_ops.go
 	}
 
 	s.mu.Lock()
@@ -430,8 +444,19 @@ func (s *Service) updateDestination(req *awsproto.Request) (any, error) {
 		return nil, err
 	}
 	next := m.Dest.clone()
+	if m.Other != nil { // switching from another destination type: no merge
+		if isOpenSearch(m.Other.Kind) {
+			s.mu.Unlock()
+			return nil, errOpenSearchSwitch
+		}
+		next = &S3Config{}
+	}
 	wasBackup := deref(next.S3BackupMode) == backupEnabled
 	mergeS3(next, u)
+	if m.Other != nil && (next.BucketARN == nil || next.RoleARN == nil) {
+		s.mu.Unlock()
+		return nil, awserr.InvalidArgument("BucketARN and RoleARN are required when the destination type changes.")
+	}
 	withDefaults(next)
 	if wasBackup && deref(next.S3BackupMode) != backupEnabled {
 		s.mu.Unlock()
@@ -442,6 +467,7 @@ func (s *Service) updateDestination(req *awsproto.Request) (any, error) {
 		return nil, err
 	}
 	m.Dest = next
+	m.Other = nil
 	if in.ExtendedS3DestinationUpdate != nil {
 		m.Extended = true
 	}

@@ -29,6 +29,7 @@
 //	   "type", "status", "version",      // DeliveryStreamType, status, VersionId
 //	   "createdMs", "updatedMs",
 //	   "dest": {…}, "extended": bool,    // the S3Config (API member names), ExtendedS3 or S3
+//	   "other": {"kind", "config"},      // a destination beyond S3 (dest_other.go); dest is then its S3Configuration
 //	   "directPut", "kinesisSource", "startMs",
 //	   "encKeyType", "encKeyArn", "encStatus", "tags": [{Key, Value}],
 //	   "delivered": N,                   // first buffer-log position not yet delivered
@@ -106,6 +107,11 @@ type Options struct {
 	RetryBase, RetryMax time.Duration
 	// KinesisPollInterval is the GetRecords period per shard (default 1 s).
 	KinesisPollInterval time.Duration
+
+	// DestRetryBase and DestRetryMax bound the backoff between attempts at
+	// a destination beyond S3 (defaults 1 s and 2 min, AWS's HTTP endpoint
+	// backoff; dest_other.go).
+	DestRetryBase, DestRetryMax time.Duration
 }
 
 // Service implements awsproto.Service for Firehose.
@@ -127,6 +133,7 @@ type Service struct {
 	uploaders   map[string]*s3dest.Uploader
 
 	metrics metricsSet
+	dests   destCache // built destinations beyond S3 (dest_other.go)
 }
 
 // stream is one delivery stream: persisted state plus runtime.
@@ -156,6 +163,8 @@ type streamMeta struct {
 
 	Dest     *S3Config `json:"dest"`
 	Extended bool      `json:"extended"`
+	// Other is a destination beyond S3 (Dest is then its S3Configuration).
+	Other *otherDest `json:"other,omitempty"`
 
 	DirectPut     *DirectPutSourceConfiguration     `json:"directPut,omitempty"`
 	KinesisSource *KinesisStreamSourceConfiguration `json:"kinesisSource,omitempty"`
@@ -303,6 +312,7 @@ func (s *Service) Close() error {
 		cancel()
 	}
 	s.wg.Wait()
+	s.closeDests() // dest_other.go
 	return nil
 }
 

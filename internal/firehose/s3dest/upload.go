@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"github.com/eddy-streams/eddy/internal/awsclient"
+	"io"
 	"net/http"
 	"strings"
 	"time"
@@ -156,4 +157,24 @@ func (u *Uploader) put(ctx context.Context, c *s3.Client, bucket, key string, bo
 		return abort(fmt.Errorf("complete multipart upload s3://%s/%s: %w", bucket, key, err))
 	}
 	return nil
+}
+
+// Get reads bucket/key back (the Redshift destination's COPY reads its
+// intermediate objects), with the same credentials as Put.
+func (u *Uploader) Get(ctx context.Context, bucket, key string) ([]byte, error) {
+	how := u.signer.use(ctx)
+	c := u.client
+	if how.anonymous {
+		c = u.anon
+	}
+	out, err := c.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)})
+	if err != nil {
+		return nil, how.explain(fmt.Errorf("get s3://%s/%s: %w", bucket, key, err))
+	}
+	defer out.Body.Close()
+	b, err := io.ReadAll(out.Body)
+	if err != nil {
+		return nil, fmt.Errorf("get s3://%s/%s: %w", bucket, key, err)
+	}
+	return b, nil
 }
