@@ -105,3 +105,6 @@ func (s *Store) WatchMeta(ctx context.Context, namespace string, fn func(blob []
 	}()
 	return nil
 }
+
+// IsConflict reports whether err is a lost compare-and-set race.
+func (s *Store) IsConflict(err error) bool { return errors.Is(err, ErrConflict) }

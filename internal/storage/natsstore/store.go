@@ -718,3 +718,6 @@ func (s *Store) Close() error {
 }
 
 var _ storage.Backend = (*Store)(nil)
+
+// Done is closed when the Store closes.
+func (s *Store) Done() <-chan struct{} { return s.done }
