@@ -76,7 +76,10 @@ const (
 	hdrLen      = 9
 	readBatch   = 256
 	readBytes   = 8 << 20
-	maxAttempts = 8
+	// attemptTimeout bounds one publish or tip reload; appendTimeout a whole
+	// Append without a caller deadline.
+	attemptTimeout = 2 * time.Second
+	appendTimeout  = 20 * time.Second
 )
 
 // Open returns a Store over an established connection. It creates the
@@ -351,19 +354,36 @@ func (s *Store) Append(ctx context.Context, id storage.ShardID, recs []storage.R
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	var lastErr error
-	for attempt := range maxAttempts {
+	// While a shard's Raft group elects a new leader (4-9 s in nats-server
+	// after a leader dies) publishes go unanswered: each attempt is bounded
+	// by attemptTimeout and the whole append by the caller's deadline or
+	// appendTimeout. An attempt that timed out may still have been stored;
+	// the retry's expected-last-sequence check then fails, the tip is
+	// reloaded and the batch is appended after it (a duplicate, never a
+	// loss, as with a Kinesis producer's retry).
+	deadline := time.Now().Add(appendTimeout)
+	if d, ok := ctx.Deadline(); ok {
+		deadline = d
+	}
+	for attempt := 0; ; attempt++ {
 		if attempt > 0 {
+			if time.Now().After(deadline) {
+				break
+			}
 			select {
 			case <-ctx.Done():
 				return storage.AppendResult{}, mapErr("append", id, ctx.Err())
-			case <-time.After(time.Duration(attempt*attempt) * 25 * time.Millisecond):
+			case <-time.After(time.Duration(min(attempt, 8)) * 25 * time.Millisecond):
 			}
 		}
 		if s.isClosed() {
 			return storage.AppendResult{}, storage.ErrClosed
 		}
 		if !st.loaded {
-			if err := s.loadLocked(ctx, id, st); err != nil {
+			actx, cancel := context.WithTimeout(ctx, attemptTimeout)
+			err := s.loadLocked(actx, id, st)
+			cancel()
+			if err != nil {
 				if errors.Is(err, storage.ErrUnavailable) {
 					lastErr = err
 					continue
@@ -378,7 +398,9 @@ func (s *Store) Append(ctx context.Context, id storage.ShardID, recs []storage.R
 		for _, p := range payloads {
 			binary.BigEndian.PutUint64(p[1:9], uint64(ms))
 		}
-		seq, err := s.publish(ctx, id, payloads, st.lastSeq)
+		actx, cancel := context.WithTimeout(ctx, attemptTimeout)
+		seq, err := s.publish(actx, id, payloads, st.lastSeq)
+		cancel()
 		if err == nil {
 			first := seq - uint64(len(payloads)) // positions are seq-1
 			st.lastSeq, st.lastMs = seq, ms
@@ -398,7 +420,7 @@ func (s *Store) Append(ctx context.Context, id storage.ShardID, recs []storage.R
 		}
 		return storage.AppendResult{}, mapErr("append", id, err)
 	}
-	return storage.AppendResult{}, mapErr("append", id, fmt.Errorf("%w (after %d attempts)", unavailable(lastErr), maxAttempts))
+	return storage.AppendResult{}, mapErr("append", id, fmt.Errorf("%w (gave up after %v)", unavailable(lastErr), appendTimeout))
 }
 
 func unavailable(err error) error {
