@@ -67,15 +67,15 @@ type shardState struct {
 }
 
 const (
-	metaBucket  = "EDDY_META"
-	mdCreated   = "eddy.created"
-	mdNonce     = "eddy.nonce"
-	mdSealed    = "eddy.sealed"
-	mdTipMs     = "eddy.tipms"
-	payloadVer  = 1
-	hdrLen      = 9
-	readBatch   = 256
-	readBytes   = 8 << 20
+	metaBucket = "EDDY_META"
+	mdCreated  = "eddy.created"
+	mdNonce    = "eddy.nonce"
+	mdSealed   = "eddy.sealed"
+	mdTipMs    = "eddy.tipms"
+	payloadVer = 1
+	hdrLen     = 9
+	readBatch  = 256
+	readBytes  = 8 << 20
 	// attemptTimeout bounds one publish or tip reload; appendTimeout a whole
 	// Append without a caller deadline.
 	attemptTimeout = 2 * time.Second
