@@ -148,8 +148,30 @@ func TestClusterKill9(t *testing.T) {
 		}, "stream ACTIVE on "+n.name)
 	}
 
+	// Any node answers for any other: put through n1, iterator from n2,
+	// records from n0, shards listed by n1, streams listed by n2.
+	put, err := nodes[1].client.PutRecord(ctx, &kinesis.PutRecordInput{StreamName: aws.String("crash"), PartitionKey: aws.String("x"), Data: []byte("first")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	it, err := nodes[2].client.GetShardIterator(ctx, &kinesis.GetShardIteratorInput{StreamName: aws.String("crash"), ShardId: put.ShardId,
+		ShardIteratorType: types.ShardIteratorTypeAtSequenceNumber, StartingSequenceNumber: put.SequenceNumber})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, 5*time.Second, func() bool {
+		out, err := nodes[0].client.GetRecords(ctx, &kinesis.GetRecordsInput{ShardIterator: it.ShardIterator})
+		return err == nil && len(out.Records) == 1 && string(out.Records[0].Data) == "first" && aws.ToString(out.Records[0].SequenceNumber) == aws.ToString(put.SequenceNumber)
+	}, "n0 to read the record put through n1 with n2's iterator")
+	if ls, err := nodes[1].client.ListShards(ctx, &kinesis.ListShardsInput{StreamName: aws.String("crash")}); err != nil || len(ls.Shards) != 4 {
+		t.Fatalf("ListShards through n1: %v, %v", ls, err)
+	}
+	if ls, err := nodes[2].client.ListStreams(ctx, &kinesis.ListStreamsInput{}); err != nil || len(ls.StreamNames) != 1 {
+		t.Fatalf("ListStreams through n2: %v, %v", ls, err)
+	}
+
 	var mu sync.Mutex
-	ackedBySeq := map[string]acked{}
+	ackedBySeq := map[string]acked{aws.ToString(put.SequenceNumber): {aws.ToString(put.ShardId), "first"}}
 	// lastOK[shard]: unix ns when the newest PutRecords that had a record
 	// accepted on that shard started
 	var lastOK [4]atomic.Int64

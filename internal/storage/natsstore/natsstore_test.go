@@ -2,6 +2,7 @@ package natsstore_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"testing"
@@ -156,3 +157,38 @@ func (p *prefixed) DeleteShard(ctx context.Context, id storage.ShardID) error {
 }
 func (p *prefixed) SaveMeta(ns string, b []byte) error { return p.Store.SaveMeta(p.prefix+ns, b) }
 func (p *prefixed) LoadMeta(ns string) ([]byte, error) { return p.Store.LoadMeta(p.prefix + ns) }
+
+// TestQuorumLossRefusesWrites: a node whose two peers are gone cannot
+// replicate, so its appends fail with ErrUnavailable instead of being
+// acknowledged, and its metadata writes fail too.
+func TestQuorumLossRefusesWrites(t *testing.T) {
+	if testing.Short() {
+		t.Skip("3-node cluster test runs without -short")
+	}
+	stores, servers := startCluster(t)
+	ctx := context.Background()
+	id := storage.ShardID{Stream: "q", Index: 0}
+	if err := stores[0].CreateShard(ctx, id, 0); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := stores[0].Append(ctx, id, []storage.Record{{PartitionKey: "k", Data: []byte("before")}}); err != nil {
+		t.Fatal(err)
+	}
+	for _, i := range []int{1, 2} {
+		stores[i].Close() // shuts its server down too
+	}
+	defer stores[0].Close()
+	nc, _ := natsstore.ConnectInProcess(servers[0], "q")
+	st, err := natsstore.Open(ctx, nc, natsstore.Options{Replicas: 3, OwnConn: true, AppendTimeout: 3 * time.Second, Timeout: 2 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	_, err = st.Append(ctx, id, []storage.Record{{PartitionKey: "k", Data: []byte("after")}})
+	if !errors.Is(err, storage.ErrUnavailable) {
+		t.Fatalf("append without quorum: %v, want ErrUnavailable", err)
+	}
+	if err := st.SaveMeta("kinesis", []byte("x")); !errors.Is(err, storage.ErrUnavailable) {
+		t.Fatalf("SaveMeta without quorum: %v, want ErrUnavailable", err)
+	}
+}

@@ -35,6 +35,9 @@ type Options struct {
 	// PollInterval is how often watchers re-check their shards in case a
 	// writer died between its ack and its notice; 1 s when zero.
 	PollInterval time.Duration
+	// AppendTimeout bounds an Append whose context has no deadline (it
+	// retries through leader elections until then); 20 s when zero.
+	AppendTimeout time.Duration
 	// Now is the clock for arrival times; time.Now when nil.
 	Now func() time.Time
 }
@@ -97,6 +100,9 @@ func Open(ctx context.Context, nc *nats.Conn, opts Options) (*Store, error) {
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
+	}
+	if opts.AppendTimeout <= 0 {
+		opts.AppendTimeout = appendTimeout
 	}
 	js, err := jetstream.New(nc)
 	if err != nil {
@@ -361,7 +367,7 @@ func (s *Store) Append(ctx context.Context, id storage.ShardID, recs []storage.R
 	// the retry's expected-last-sequence check then fails, the tip is
 	// reloaded and the batch is appended after it (a duplicate, never a
 	// loss, as with a Kinesis producer's retry).
-	deadline := time.Now().Add(appendTimeout)
+	deadline := time.Now().Add(s.opts.AppendTimeout)
 	if d, ok := ctx.Deadline(); ok {
 		deadline = d
 	}
@@ -420,7 +426,7 @@ func (s *Store) Append(ctx context.Context, id storage.ShardID, recs []storage.R
 		}
 		return storage.AppendResult{}, mapErr("append", id, err)
 	}
-	return storage.AppendResult{}, mapErr("append", id, fmt.Errorf("%w (gave up after %v)", unavailable(lastErr), appendTimeout))
+	return storage.AppendResult{}, mapErr("append", id, fmt.Errorf("%w (gave up after %v)", unavailable(lastErr), s.opts.AppendTimeout))
 }
 
 func unavailable(err error) error {
