@@ -250,7 +250,7 @@ func authenticator(cfg config.Config) (gateway.Authenticator, error) {
 // configured durability.
 func OpenBackend(cfg config.Config, log *slog.Logger, now func() time.Time) (storage.Backend, error) {
 	if cfg.Cluster.Enabled() {
-		return openClusterBackend(cfg, log)
+		return openClusterBackend(cfg, log, now)
 	}
 	mode, interval, err := logstore.ParseDurability(cfg.Durability)
 	if err != nil {

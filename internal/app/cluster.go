@@ -19,9 +19,9 @@ import (
 // JetStream files in DATA_DIR/nats) routed to --peers, or over an existing
 // NATS cluster (--nats-url). It waits (up to 2 minutes) for the JetStream
 // cluster to form and the metadata bucket to exist.
-func openClusterBackend(cfg config.Config, log *slog.Logger) (storage.Backend, error) {
+func openClusterBackend(cfg config.Config, log *slog.Logger, now func() time.Time) (storage.Backend, error) {
 	cl := cfg.Cluster
-	opts := natsstore.Options{Replicas: cl.ReplicaCount(), OwnConn: true}
+	opts := natsstore.Options{Replicas: cl.ReplicaCount(), OwnConn: true, Now: now}
 	var nc *nats.Conn
 	if cl.NATSURL != "" {
 		copts := []nats.Option{nats.Name("eddy-" + cl.NodeName), nats.MaxReconnects(-1), nats.ReconnectWait(250 * time.Millisecond)}
