@@ -40,5 +40,7 @@
 // EDDY_META; LoadMetaRev and UpdateMeta expose the revision for
 // compare-and-set control-plane changes.
 //
-// Lock order: Store.mu, then shardState.mu, then watchSet.mu.
+// Lock order: shardState.mu (held across one Append or SealShard, network
+// calls included) before watchSet.mu; Store.mu is a leaf, never held while
+// taking another lock.
 package natsstore
