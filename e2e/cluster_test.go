@@ -170,8 +170,53 @@ func TestClusterKill9(t *testing.T) {
 		t.Fatalf("ListStreams through n2: %v, %v", ls, err)
 	}
 
+	// Enhanced fan-out across nodes: consumer registered through n0,
+	// subscribed through n1, record written through n2.
+	desc, err := nodes[0].client.DescribeStreamSummary(ctx, &kinesis.DescribeStreamSummaryInput{StreamName: aws.String("crash")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg, err := nodes[0].client.RegisterStreamConsumer(ctx, &kinesis.RegisterStreamConsumerInput{StreamARN: desc.StreamDescriptionSummary.StreamARN, ConsumerName: aws.String("c1")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, 10*time.Second, func() bool {
+		out, err := nodes[1].client.DescribeStreamConsumer(ctx, &kinesis.DescribeStreamConsumerInput{ConsumerARN: reg.Consumer.ConsumerARN})
+		return err == nil && out.ConsumerDescription.ConsumerStatus == types.ConsumerStatusActive
+	}, "consumer ACTIVE on n1")
+	sub, err := kinesisClient("http://"+nodes[1].addr, nil).SubscribeToShard(ctx, &kinesis.SubscribeToShardInput{ConsumerARN: reg.Consumer.ConsumerARN,
+		ShardId: put.ShardId, StartingPosition: &types.StartingPosition{Type: types.ShardIteratorTypeLatest}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	es := sub.GetStream()
+	put2, err := nodes[2].client.PutRecord(ctx, &kinesis.PutRecordInput{StreamName: aws.String("crash"), PartitionKey: aws.String("x"), Data: []byte("via-n2")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pushed := false
+	for deadline := time.After(10 * time.Second); !pushed; {
+		select {
+		case ev, ok := <-es.Events():
+			if !ok {
+				t.Fatalf("subscription through n1 ended: %v", es.Err())
+			}
+			if v, ok := ev.(*types.SubscribeToShardEventStreamMemberSubscribeToShardEvent); ok {
+				for _, r := range v.Value.Records {
+					pushed = pushed || (string(r.Data) == "via-n2" && aws.ToString(r.SequenceNumber) == aws.ToString(put2.SequenceNumber))
+				}
+			}
+		case <-deadline:
+			t.Fatal("a record put through n2 was not pushed to a SubscribeToShard on n1 within 10 s")
+		}
+	}
+	es.Close()
+
 	var mu sync.Mutex
-	ackedBySeq := map[string]acked{aws.ToString(put.SequenceNumber): {aws.ToString(put.ShardId), "first"}}
+	ackedBySeq := map[string]acked{
+		aws.ToString(put.SequenceNumber):  {aws.ToString(put.ShardId), "first"},
+		aws.ToString(put2.SequenceNumber): {aws.ToString(put2.ShardId), "via-n2"},
+	}
 	// lastOK[shard]: unix ns when the newest PutRecords that had a record
 	// accepted on that shard started
 	var lastOK [4]atomic.Int64
