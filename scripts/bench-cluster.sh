@@ -2,7 +2,7 @@
 # Cluster mode against one node, in one run: a single node with
 # --durability always (logstore) is the baseline; a 3-node embedded cluster
 # (R3, separate processes and data directories on loopback) is measured
-# against it with alternating rounds. Then put→get latency on the cluster.
+# against it with alternating rounds. Then put→get latency across two nodes.
 # Usage: go build -o eddy ./cmd/eddy && scripts/bench-cluster.sh
 set -e
 E=${EDDY:-./eddy}; D=${DATA:-/tmp/eddy-bench-cluster}; DUR=${DURATION:-20s}
@@ -19,5 +19,5 @@ done
 for a in 4630 4631 4632 4633; do until curl -sf http://127.0.0.1:$a/healthz >/dev/null; do sleep 0.1; done; done
 echo "== PutRecords: 3-node R3 cluster (endpoint) vs one node --durability always (baseline)"
 $E bench --endpoint http://127.0.0.1:4631 --baseline --baseline-endpoint http://127.0.0.1:4630 --rounds 4 --duration $DUR --mode put --quiet
-echo "== put→get latency on the cluster (records put and read through node n1; shard logs replicated R3)"
-$E bench --endpoint http://127.0.0.1:4632 --mode latency --duration 10s --rate 1000 --quiet
+echo "== put→get latency across nodes (put through n1, read through n2)"
+$E bench --endpoint http://127.0.0.1:4632 --read-endpoint http://127.0.0.1:4633 --mode latency --duration 10s --rate 1000 --quiet

@@ -88,6 +88,10 @@ type Options struct {
 	// endpoint (e.g. a second server with --durability none, to measure
 	// what durability costs in one run). It implies Baseline.
 	BaselineEndpoint string
+	// ReadEndpoint, when set, is where the latency phase's consumers read
+	// (GetShardIterator, GetRecords) while the producer writes to Endpoint:
+	// put→get across the nodes of a cluster.
+	ReadEndpoint string
 	Rounds           int  // with Baseline: alternate baseline and endpoint put rounds this many times (1)
 	JSON             bool // Write prints JSON instead of tables
 	Keep             bool // keep a stream this run created
@@ -235,6 +239,7 @@ func (o Options) validate() error {
 type target struct {
 	name    string // "endpoint" or "baseline"
 	client  *kinesis.Client
+	reader  *kinesis.Client // the latency phase's consumers (client unless ReadEndpoint)
 	retries *retryCounter
 	opts    Options
 	base    time.Time // monotonic origin of payload timestamps
@@ -383,7 +388,12 @@ func hostInfo() Host {
 
 func newTarget(name, endpoint string, o Options) *target {
 	rc := newRetryCounter(o.Logger)
-	return &target{name: name, client: newClient(endpoint, o, rc), retries: rc, opts: o, base: time.Now()}
+	c := newClient(endpoint, o, rc)
+	reader := c
+	if o.ReadEndpoint != "" && name == "endpoint" {
+		reader = newClient(o.ReadEndpoint, o, rc)
+	}
+	return &target{name: name, client: c, reader: reader, retries: rc, opts: o, base: time.Now()}
 }
 
 // newClient is a Kinesis client for endpoint with static dummy credentials,
