@@ -92,10 +92,11 @@ type Options struct {
 	// (GetShardIterator, GetRecords) while the producer writes to Endpoint:
 	// put→get across the nodes of a cluster.
 	ReadEndpoint string
-	Rounds           int  // with Baseline: alternate baseline and endpoint put rounds this many times (1)
-	JSON             bool // Write prints JSON instead of tables
-	Keep             bool // keep a stream this run created
-	ServerPID        int  // if > 0, a local server process whose CPU time each phase reports (Linux)
+
+	Rounds    int  // with Baseline: alternate baseline and endpoint put rounds this many times (1)
+	JSON      bool // Write prints JSON instead of tables
+	Keep      bool // keep a stream this run created
+	ServerPID int  // if > 0, a local server process whose CPU time each phase reports (Linux)
 	// Subscribers are the subscriber counts of the fanout-put phases
 	// (0, 5, 20).
 	Subscribers []int

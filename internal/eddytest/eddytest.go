@@ -7,8 +7,8 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"os"
 	"net/http"
+	"os"
 	"testing"
 	"time"
 
