@@ -88,19 +88,18 @@ type Options struct {
 	// endpoint (e.g. a second server with --durability none, to measure
 	// what durability costs in one run). It implies Baseline.
 	BaselineEndpoint string
-	// ReadEndpoint, when set, is where the latency phase's consumers read
-	// (GetShardIterator, GetRecords) while the producer writes to Endpoint:
-	// put→get across the nodes of a cluster.
-	ReadEndpoint string
-
-	Rounds    int  // with Baseline: alternate baseline and endpoint put rounds this many times (1)
-	JSON      bool // Write prints JSON instead of tables
-	Keep      bool // keep a stream this run created
-	ServerPID int  // if > 0, a local server process whose CPU time each phase reports (Linux)
+	Rounds           int  // with Baseline: alternate baseline and endpoint put rounds this many times (1)
+	JSON             bool // Write prints JSON instead of tables
+	Keep             bool // keep a stream this run created
+	ServerPID        int  // if > 0, a local server process whose CPU time each phase reports (Linux)
 	// Subscribers are the subscriber counts of the fanout-put phases
 	// (0, 5, 20).
 	Subscribers []int
 	Logger      *slog.Logger // progress messages (discarded when nil)
+	// ReadEndpoint, when set, is where the latency phase's consumers read
+	// (GetShardIterator, GetRecords) while the producer writes to Endpoint:
+	// put→get across the nodes of a cluster.
+	ReadEndpoint string
 }
 
 // Report is what a run measured.
