@@ -174,16 +174,23 @@ func TestQuorumLossRefusesWrites(t *testing.T) {
 	if _, err := stores[0].Append(ctx, id, []storage.Record{{PartitionKey: "k", Data: []byte("before")}}); err != nil {
 		t.Fatal(err)
 	}
-	for _, i := range []int{1, 2} {
-		stores[i].Close() // shuts its server down too
-	}
 	defer stores[0].Close()
-	nc, _ := natsstore.ConnectInProcess(servers[0], "q")
-	st, err := natsstore.Open(ctx, nc, natsstore.Options{Replicas: 3, OwnConn: true, AppendTimeout: 3 * time.Second, Timeout: 2 * time.Second})
+	// a second Store on node 0 with short timeouts, opened while the
+	// cluster is whole
+	nc, err := natsstore.ConnectInProcess(servers[0], "q")
+	if err != nil {
+		t.Fatal(err)
+	}
+	octx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	st, err := natsstore.Open(octx, nc, natsstore.Options{Replicas: 3, OwnConn: true, AppendTimeout: 3 * time.Second, Timeout: 2 * time.Second})
+	cancel()
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer st.Close()
+	for _, i := range []int{1, 2} {
+		stores[i].Close() // shuts its server down too
+	}
 	_, err = st.Append(ctx, id, []storage.Record{{PartitionKey: "k", Data: []byte("after")}})
 	if !errors.Is(err, storage.ErrUnavailable) {
 		t.Fatalf("append without quorum: %v, want ErrUnavailable", err)
