@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
@@ -61,6 +62,11 @@ type Store struct {
 // shardState is what an appender on this node believes about a shard's tip.
 // It is a cache: a wrong guess costs one rejected publish and a reload.
 type shardState struct {
+	// acked is the newest sequence this node had acknowledged: a read
+	// served by a replica that has not caught up to it is retried (reads
+	// go to any replica, and a node must at least read its own writes).
+	acked atomic.Uint64
+
 	mu      sync.Mutex
 	loaded  bool
 	lastSeq uint64 // JetStream sequence of the newest record (position+1)
@@ -410,6 +416,7 @@ func (s *Store) Append(ctx context.Context, id storage.ShardID, recs []storage.R
 		if err == nil {
 			first := seq - uint64(len(payloads)) // positions are seq-1
 			st.lastSeq, st.lastMs = seq, ms
+			st.acked.Store(seq)
 			s.watch.notify(id, seq, false)
 			s.nc.Publish(subject("kinw", id), strconv.AppendUint(nil, seq, 10))
 			return storage.AppendResult{FirstPos: first, ArrivalMs: ms}, nil
@@ -506,6 +513,24 @@ func (s *Store) Read(ctx context.Context, id storage.ShardID, from uint64, lim s
 	if s.isClosed() {
 		return 0, storage.ErrClosed
 	}
+	acked := s.state(id).acked.Load()
+	for attempt := 0; ; attempt++ {
+		next, stopped, err := s.read(ctx, id, from, lim, fn)
+		// nothing yielded although this node acknowledged records there:
+		// the replica that answered lags; ask again (bounded)
+		if err != nil || stopped || next != from || from >= acked || attempt == 20 {
+			return next, err
+		}
+		select {
+		case <-ctx.Done():
+			return next, nil
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
+}
+
+// read is one pass of Read; stopped reports that fn or a limit ended it.
+func (s *Store) read(ctx context.Context, id storage.ShardID, from uint64, lim storage.ReadLimits, fn func(storage.StoredRecord) bool) (uint64, bool, error) {
 	next := from
 	count, size := 0, 0
 	seq := from + 1
@@ -540,9 +565,9 @@ func (s *Store) Read(ctx context.Context, id storage.ShardID, from uint64, lim s
 		})
 		if err != nil {
 			if count > 0 && !errors.Is(err, storage.ErrClosed) {
-				return next, nil
+				return next, true, nil
 			}
-			return from, mapErr("read", id, err)
+			return from, false, mapErr("read", id, err)
 		}
 		if stop || got == 0 {
 			break
@@ -551,11 +576,11 @@ func (s *Store) Read(ctx context.Context, id storage.ShardID, from uint64, lim s
 	if count == 0 {
 		in, err := s.info(ctx, id)
 		if err != nil {
-			return from, err
+			return from, false, err
 		}
 		next = max(from, in.trim())
 	}
-	return next, nil
+	return next, count > 0, nil
 }
 
 // readOne reads the record at sequence seq or the first after it.
