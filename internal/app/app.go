@@ -254,6 +254,9 @@ func authenticator(cfg config.Config) (gateway.Authenticator, error) {
 // OpenBackend opens the durable log store in cfg.DataDir with the
 // configured durability.
 func OpenBackend(cfg config.Config, log *slog.Logger, now func() time.Time) (storage.Backend, error) {
+	if cfg.Cluster.Enabled() {
+		return openClusterBackend(cfg, log, now)
+	}
 	mode, interval, err := logstore.ParseDurability(cfg.Durability)
 	if err != nil {
 		return nil, err

@@ -124,6 +124,10 @@ type Options struct {
 	TLSEndpoint  string
 	TLSServerPID int
 	Logger       *slog.Logger // progress messages (discarded when nil)
+	// ReadEndpoint, when set, is where the latency phase's consumers read
+	// (GetShardIterator, GetRecords) while the producer writes to Endpoint:
+	// put→get across the nodes of a cluster.
+	ReadEndpoint string
 }
 
 // Report is what a run measured.
@@ -309,6 +313,7 @@ type target struct {
 	endpoint string
 	pid      int // server process whose CPU time phases report (0: none)
 	client   *kinesis.Client
+	reader   *kinesis.Client // the latency phase's consumers (client unless ReadEndpoint)
 	retries  *retryCounter
 	opts     Options
 	base     time.Time // monotonic origin of payload timestamps
@@ -503,7 +508,12 @@ func hostInfo() Host {
 
 func newTarget(name, endpoint string, o Options) *target {
 	rc := newRetryCounter(o.Logger)
-	t := &target{name: name, endpoint: endpoint, client: newClient(endpoint, o, rc), retries: rc, opts: o, base: time.Now()}
+	c := newClient(endpoint, o, rc)
+	reader := c
+	if o.ReadEndpoint != "" && name == "endpoint" {
+		reader = newClient(o.ReadEndpoint, o, rc)
+	}
+	t := &target{name: name, endpoint: endpoint, client: c, reader: reader, retries: rc, opts: o, base: time.Now()}
 	switch name {
 	case "endpoint":
 		t.pid = o.ServerPID

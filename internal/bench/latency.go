@@ -25,14 +25,14 @@ const (
 func runLatency(ctx context.Context, t *target) (PhaseResult, error) {
 	o := t.opts
 	tag := newTag()
-	shards, err := listShards(ctx, t.client, o.Stream)
+	shards, err := listShards(ctx, t.reader, o.Stream)
 	if err != nil {
 		return PhaseResult{}, err
 	}
 	// Iterators first, so LATEST is before the first record written.
 	iters := make([]*string, len(shards))
 	for i, shard := range shards {
-		out, err := t.client.GetShardIterator(ctx, &kinesis.GetShardIteratorInput{
+		out, err := t.reader.GetShardIterator(ctx, &kinesis.GetShardIteratorInput{
 			StreamName: &o.Stream, ShardId: &shard, ShardIteratorType: types.ShardIteratorTypeLatest,
 		})
 		if err != nil {
@@ -183,7 +183,7 @@ func poll(ctx context.Context, t *target, tag [8]byte, iter *string, st *readerS
 			return nil
 		default:
 		}
-		out, err := t.client.GetRecords(ctx, &kinesis.GetRecordsInput{ShardIterator: iter})
+		out, err := t.reader.GetRecords(ctx, &kinesis.GetRecordsInput{ShardIterator: iter})
 		now := time.Since(t.base)
 		st.calls++
 		if err != nil {

@@ -42,6 +42,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.IntVar(&o.Rate, "rate", 1000, "records/s written in the latency phase")
 	fs.BoolVar(&o.Baseline, "baseline", false, "also run the put phase against an in-process no-op endpoint and print the ratio")
 	fs.StringVar(&o.BaselineEndpoint, "baseline-endpoint", "", "use this endpoint (e.g. a server with --durability none) as the baseline instead of the in-process no-op one")
+	fs.StringVar(&o.ReadEndpoint, "read-endpoint", "", "latency phase: consumers read through this endpoint (another node of a cluster) while the producer writes to --endpoint")
 	fs.IntVar(&o.Rounds, "rounds", 1, "with --baseline: alternate baseline and endpoint put rounds this many times, each --duration/rounds long")
 	fs.IntVar(&o.ServerPID, "server-pid", 0, "PID of a server on this machine: report its CPU time per phase (Linux /proc)")
 	fs.BoolVar(&o.JSON, "json", false, "print the report as JSON")

@@ -42,6 +42,8 @@ type Config struct {
 	// CORSOrigins lists the browser origins allowed with --auth none
 	// (comma-separated, "*" for any); empty sends no CORS headers.
 	CORSOrigins string `json:"cors-origins"`
+	// Cluster is cluster mode (cluster.go).
+	Cluster Cluster `json:"-"`
 }
 
 // Default is the embedded configuration `eddy server` runs with.
@@ -97,6 +99,7 @@ func (c *Config) Validate() error {
 	default:
 		errs = append(errs, fmt.Errorf("log-level: %q is not debug, info, warn or error", c.LogLevel))
 	}
+	errs = append(errs, c.Cluster.validate()...)
 	return errors.Join(errs...)
 }
 
@@ -126,6 +129,7 @@ func Parse(name string, args []string, env func(string) string) (Config, error) 
 	fs.StringVar(&c.S3Region, "s3-region", c.S3Region, "S3 region")
 	fs.BoolVar(&c.Pprof, "pprof", c.Pprof, "serve /debug/pprof")
 	fs.StringVar(&c.CORSOrigins, "cors-origins", c.CORSOrigins, "browser origins allowed (comma list, * for any); with --auth sigv4 every origin is answered, as AWS does")
+	registerCluster(fs, &c.Cluster)
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}

@@ -261,9 +261,12 @@ func TestREADMEListsEveryFlag(t *testing.T) {
 	}
 	section, _, _ = strings.Cut(section, "\n## ")
 	names := []string{"config"}
-	rt := reflect.TypeOf(Config{})
-	for i := 0; i < rt.NumField(); i++ {
-		names = append(names, rt.Field(i).Tag.Get("json"))
+	for _, rt := range []reflect.Type{reflect.TypeOf(Config{}), reflect.TypeOf(Cluster{})} {
+		for i := 0; i < rt.NumField(); i++ {
+			if n := rt.Field(i).Tag.Get("json"); n != "-" {
+				names = append(names, n)
+			}
+		}
 	}
 	for _, n := range names {
 		if !strings.Contains(section, "`--"+n+"`") && !strings.Contains(section, "`--"+n+" ") {

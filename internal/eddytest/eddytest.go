@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"testing"
 	"time"
 
@@ -56,6 +57,11 @@ func Start(t testing.TB, opts ...Option) *app.Server {
 	o := app.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	if testing.Verbose() {
 		o.Logger = slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	}
+	if os.Getenv("EDDY_TEST_BACKEND") == "nats" {
+		// the same tests on natsstore: an embedded single-node JetStream
+		// in the data directory (docs/cluster.md)
+		cfg.Cluster.NodeName = "test"
 	}
 	for _, f := range opts {
 		f(&cfg, &o)

@@ -83,6 +83,8 @@ type Service struct {
 	hub     *fanout // enhanced fan-out subscriptions (fanout.go)
 
 	hooks hooks
+
+	metaRev uint64 // revision of the shared metadata this node holds (cluster.go)
 }
 
 // hooks let other parts of the server (enhanced fan-out) observe changes.
@@ -140,7 +142,7 @@ func New(opt Options) (*Service, error) {
 		stop: make(chan struct{}),
 	}
 	s.limits = newLimiter(opt.Now)
-	blob, err := opt.Backend.LoadMeta(metaNamespace)
+	blob, err := s.clusterLoad()
 	if err != nil {
 		return nil, fmt.Errorf("kinesis: load metadata: %w", err)
 	}
@@ -174,6 +176,9 @@ func New(opt Options) (*Service, error) {
 	s.iterKey = p.IteratorKey
 	s.mu.Lock()
 	err = s.saveLocked()
+	if errors.Is(err, errMetaConflict) {
+		err = nil // another node saved first; its state is loaded (cluster.go)
+	}
 	// finish transitions interrupted by a restart
 	for _, st := range s.streams {
 		s.resumeTransitionLocked(st)
@@ -187,6 +192,9 @@ func New(opt Options) (*Service, error) {
 	}
 	s.mu.Unlock()
 	if err != nil {
+		return nil, err
+	}
+	if err := s.clusterWatch(); err != nil {
 		return nil, err
 	}
 	s.wg.Add(1)
@@ -219,7 +227,7 @@ func (s *Service) Handle(r *awsproto.Request) (any, error) {
 	if !ok {
 		return nil, awserr.UnknownOperation()
 	}
-	return h(s, r)
+	return s.handleRetrying(h, r)
 }
 
 // Operations lists the operation names the service serves, SubscribeToShard
@@ -249,7 +257,7 @@ func (s *Service) saveLocked() error {
 	if err != nil {
 		return fmt.Errorf("kinesis: encode metadata: %w", err)
 	}
-	if err := s.backend.SaveMeta(metaNamespace, blob); err != nil {
+	if err := s.clusterSaveLocked(blob); err != nil {
 		return fmt.Errorf("kinesis: save metadata: %w", err)
 	}
 	return nil
@@ -258,6 +266,9 @@ func (s *Service) saveLocked() error {
 // commitLocked saves and maps a failure to InternalFailure (logging it).
 func (s *Service) commitLocked() error {
 	if err := s.saveLocked(); err != nil {
+		if e := clusterSaveErr(err); e != nil {
+			return e
+		}
 		s.log.Error("metadata save failed", "err", err)
 		return awserr.Internal()
 	}

@@ -17,6 +17,9 @@ import (
 // stopping the server. Through the SDK, its writes and reads answer
 // InternalFailure while the stream's other shards read and write.
 func TestQuarantinedShardThroughAPI(t *testing.T) {
+	if os.Getenv("EDDY_TEST_BACKEND") == "nats" {
+		t.Skip("quarantine is logstore's answer to a damaged segment file; natsstore has no segment files")
+	}
 	dir := t.TempDir()
 	keys := []string{"0", "170141183460469231731687303715884105728", "340282366920938463463374607431768211455"} // shards 0, 1, 2
 	put := func(c *kinesis.Client) *kinesis.PutRecordsOutput {

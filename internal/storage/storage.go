@@ -32,6 +32,9 @@ var (
 	ErrPoisoned    = errors.New("storage: shard failed a write or sync; writes refused until reopen")
 	ErrNoSpace     = errors.New("storage: no space left on device")
 	ErrLocked      = errors.New("storage: data directory in use by another process")
+	// ErrUnavailable: a replicated backend cannot reach a quorum (or a
+	// leader) right now; nothing was acknowledged, retrying later may work.
+	ErrUnavailable = errors.New("storage: backend unavailable (no quorum)")
 )
 
 // ShardID names a shard log. Stream is the service's internal stream id (not

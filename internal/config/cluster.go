@@ -1,0 +1,138 @@
+package config
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"net"
+	"net/url"
+	"strconv"
+	"strings"
+)
+
+// Cluster is cluster mode's settings (docs/cluster.md). Zero means a single
+// node on the embedded log store.
+type Cluster struct {
+	NodeName string `json:"node-name"`
+	// ClusterAddr is this node's NATS route address (HOST:PORT); Peers the
+	// other nodes' (comma-separated).
+	ClusterAddr string `json:"cluster"`
+	Peers       string `json:"peers"`
+	// NATSURL connects to an existing NATS cluster instead of embedding one.
+	NATSURL     string `json:"nats-url"`
+	NATSCreds   string `json:"nats-creds"`
+	NATSTLSCA   string `json:"nats-tls-ca"`
+	NATSTLSCert string `json:"nats-tls-cert"`
+	NATSTLSKey  string `json:"nats-tls-key"`
+	// Replicas per shard stream; 0: 3 in a cluster, 1 on a single NATS node.
+	Replicas int `json:"replicas"`
+}
+
+func registerCluster(fs *flag.FlagSet, c *Cluster) {
+	fs.StringVar(&c.NodeName, "node-name", c.NodeName, "cluster mode: this node's unique name")
+	fs.StringVar(&c.ClusterAddr, "cluster", c.ClusterAddr, "cluster mode: this node's NATS route address HOST:PORT (embedded NATS)")
+	fs.StringVar(&c.Peers, "peers", c.Peers, "cluster mode: the other nodes' route addresses HOST:PORT,...")
+	fs.StringVar(&c.NATSURL, "nats-url", c.NATSURL, "cluster mode: use an existing NATS cluster (nats://host:port,...)")
+	fs.StringVar(&c.NATSCreds, "nats-creds", c.NATSCreds, "credentials file for --nats-url")
+	fs.StringVar(&c.NATSTLSCA, "nats-tls-ca", c.NATSTLSCA, "CA file to verify --nats-url servers")
+	fs.StringVar(&c.NATSTLSCert, "nats-tls-cert", c.NATSTLSCert, "client certificate for --nats-url (PEM)")
+	fs.StringVar(&c.NATSTLSKey, "nats-tls-key", c.NATSTLSKey, "client key for --nats-url (PEM)")
+	fs.IntVar(&c.Replicas, "replicas", c.Replicas, "cluster mode: replicas per shard (1, 3 or 5; default 3, 1 for a single node)")
+}
+
+// Enabled reports whether the server runs on NATS (embedded cluster or external).
+func (c Cluster) Enabled() bool { return c.ClusterAddr != "" || c.NATSURL != "" || c.NodeName != "" }
+
+// PeerList splits Peers.
+func (c Cluster) PeerList() []string {
+	var out []string
+	for _, p := range strings.Split(c.Peers, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// ReplicaCount is the effective replica count.
+func (c Cluster) ReplicaCount() int {
+	if c.Replicas > 0 {
+		return c.Replicas
+	}
+	if c.NATSURL != "" || len(c.PeerList()) >= 2 {
+		return 3
+	}
+	return 1
+}
+
+func hostPort(a string) error {
+	h, p, err := net.SplitHostPort(a)
+	if err != nil {
+		return err
+	}
+	if h == "" {
+		return errors.New("empty host")
+	}
+	n, err := strconv.Atoi(p)
+	if err != nil || n < 1 || n > 65535 {
+		return fmt.Errorf("bad port %q", p)
+	}
+	return nil
+}
+
+func (c Cluster) validate() []error {
+	var errs []error
+	if !c.Enabled() {
+		if c.Peers != "" || c.Replicas != 0 || c.NATSCreds != "" || c.NATSTLSCA != "" || c.NATSTLSCert != "" || c.NATSTLSKey != "" {
+			errs = append(errs, errors.New("peers, replicas and nats-* options need --cluster or --nats-url"))
+		}
+		return errs
+	}
+	if c.NodeName == "" {
+		errs = append(errs, errors.New("node-name: cluster mode needs a unique node name"))
+	} else if strings.ContainsAny(c.NodeName, " \t\r\n.*>") {
+		errs = append(errs, fmt.Errorf("node-name: %q may not contain spaces, '.', '*' or '>'", c.NodeName))
+	}
+	if c.NATSURL != "" {
+		if c.ClusterAddr != "" || c.Peers != "" {
+			errs = append(errs, errors.New("nats-url: use either an external NATS (--nats-url) or the embedded one (--cluster/--peers), not both"))
+		}
+		for _, u := range strings.Split(c.NATSURL, ",") {
+			pu, err := url.Parse(strings.TrimSpace(u))
+			if err != nil || pu.Host == "" || (pu.Scheme != "nats" && pu.Scheme != "tls" && pu.Scheme != "ws" && pu.Scheme != "wss") {
+				errs = append(errs, fmt.Errorf("nats-url: %q is not nats://HOST:PORT (or tls://, ws://, wss://)", u))
+			}
+		}
+	} else {
+		if c.ClusterAddr == "" && c.Peers != "" {
+			errs = append(errs, errors.New("peers: needs --cluster HOST:PORT for this node"))
+		}
+		if c.ClusterAddr != "" {
+			if err := hostPort(c.ClusterAddr); err != nil {
+				errs = append(errs, fmt.Errorf("cluster: %q is not HOST:PORT: %v", c.ClusterAddr, err))
+			}
+		}
+		for _, p := range c.PeerList() {
+			if err := hostPort(p); err != nil {
+				errs = append(errs, fmt.Errorf("peers: %q is not HOST:PORT: %v", p, err))
+			} else if p == c.ClusterAddr {
+				errs = append(errs, fmt.Errorf("peers: %q is this node's own --cluster address", p))
+			}
+		}
+		if c.NATSCreds != "" || c.NATSTLSCA != "" || c.NATSTLSCert != "" || c.NATSTLSKey != "" {
+			errs = append(errs, errors.New("nats-creds and nats-tls-* apply to --nats-url only"))
+		}
+		if n := len(c.PeerList()) + 1; c.Replicas > n {
+			errs = append(errs, fmt.Errorf("replicas: %d is more than the %d nodes named by --cluster and --peers", c.Replicas, n))
+		}
+	}
+	if (c.NATSTLSCert == "") != (c.NATSTLSKey == "") {
+		errs = append(errs, errors.New("nats-tls-cert and nats-tls-key go together"))
+	}
+	switch c.Replicas {
+	case 0, 1, 3, 5:
+	default:
+		errs = append(errs, fmt.Errorf("replicas: %d is not 1, 3 or 5", c.Replicas))
+	}
+	return errs
+}
