@@ -7,7 +7,7 @@
 # package directory, like go test -run='^$' -fuzz='^Name$' does.
 #
 #   FUZZTIME     per-target fuzzing time (-fuzztime), default 2s
-#   FUZZ_BUDGET  seconds for the whole run, default 240 (CI's share); targets
+#   FUZZ_BUDGET  seconds for the whole run, default 480 (CI's share); targets
 #                that would start after it are skipped, each with a SKIPPED
 #                line and counted in the summary (a slow machine or a cold
 #                build cache must not fail CI, nor make it run long)
@@ -18,7 +18,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root="$PWD"
 fuzztime="${FUZZTIME:-2s}"
-budget="${FUZZ_BUDGET:-240}"
+budget="${FUZZ_BUDGET:-480}"
 cache="$(go env GOCACHE)/fuzz"
 start=$SECONDS
 work="$(mktemp -d)"
