@@ -25,26 +25,9 @@ func (s *Service) deleteItem(c *call) (any, error) {
 	if err := decode(c, &in); err != nil {
 		return nil, err
 	}
-	rv, err := checkReturnValues(in.ReturnValues, "ALL_OLD")
+	rv, onFail, cnd, err := writeCondition(&in.exprParams, in.ConditionExpression, in.Expected, in.ConditionalOperator,
+		in.ReturnValues, in.ReturnValuesOnConditionCheckFailure, in.ReturnConsumedCapacity)
 	if err != nil {
-		return nil, err
-	}
-	onFail, err := checkReturnOnFailure(in.ReturnValuesOnConditionCheckFailure)
-	if err != nil {
-		return nil, err
-	}
-	if err := checkCapacityMode(in.ReturnConsumedCapacity); err != nil {
-		return nil, err
-	}
-	env, err := in.env(set(in.ConditionExpression))
-	if err != nil {
-		return nil, err
-	}
-	cnd, err := condition(in.ConditionExpression, in.Expected, in.ConditionalOperator, env)
-	if err != nil {
-		return nil, err
-	}
-	if err := env.unused(); err != nil {
 		return nil, err
 	}
 	s.mu.Lock()
@@ -57,14 +40,8 @@ func (s *Service) deleteItem(c *call) (any, error) {
 		return nil, err
 	}
 	old := t.get(in.Key)
-	if cnd != nil {
-		ok, err := evalCond(cnd, old)
-		if err != nil {
-			return nil, err
-		}
-		if !ok {
-			return nil, conditionFailed(failItem(onFail, old))
-		}
+	if err := checkCondition(cnd, old, onFail); err != nil {
+		return nil, err
 	}
 	if old != nil {
 		if err := s.commitLocked(c, logRec{Op: "del", Key: tableKey(t.meta.Account, t.meta.Region, t.meta.Name), Item: t.keyItem(old)}); err != nil {

@@ -32,26 +32,9 @@ func (s *Service) putItem(c *call) (any, error) {
 	if err := decode(c, &in); err != nil {
 		return nil, err
 	}
-	rv, err := checkReturnValues(in.ReturnValues, "ALL_OLD")
+	rv, onFail, cnd, err := writeCondition(&in.exprParams, in.ConditionExpression, in.Expected, in.ConditionalOperator,
+		in.ReturnValues, in.ReturnValuesOnConditionCheckFailure, in.ReturnConsumedCapacity)
 	if err != nil {
-		return nil, err
-	}
-	onFail, err := checkReturnOnFailure(in.ReturnValuesOnConditionCheckFailure)
-	if err != nil {
-		return nil, err
-	}
-	if err := checkCapacityMode(in.ReturnConsumedCapacity); err != nil {
-		return nil, err
-	}
-	env, err := in.env(set(in.ConditionExpression))
-	if err != nil {
-		return nil, err
-	}
-	cnd, err := condition(in.ConditionExpression, in.Expected, in.ConditionalOperator, env)
-	if err != nil {
-		return nil, err
-	}
-	if err := env.unused(); err != nil {
 		return nil, err
 	}
 	s.mu.Lock()
@@ -64,14 +47,8 @@ func (s *Service) putItem(c *call) (any, error) {
 		return nil, err
 	}
 	old := t.get(in.Item)
-	if cnd != nil {
-		ok, err := evalCond(cnd, old)
-		if err != nil {
-			return nil, err
-		}
-		if !ok {
-			return nil, conditionFailed(failItem(onFail, old))
-		}
+	if err := checkCondition(cnd, old, onFail); err != nil {
+		return nil, err
 	}
 	if err := s.commitLocked(c, logRec{Op: "put", Key: tableKey(t.meta.Account, t.meta.Region, t.meta.Name), Item: in.Item}); err != nil {
 		return nil, err
@@ -86,6 +63,49 @@ func (s *Service) putItem(c *call) (any, error) {
 func failItem(onFail bool, old Item) Item {
 	if onFail {
 		return old
+	}
+	return nil
+}
+
+// writeCondition checks the parameters PutItem and DeleteItem share
+// (ReturnValues NONE or ALL_OLD, ReturnValuesOnConditionCheckFailure,
+// ReturnConsumedCapacity) and compiles their condition, from
+// ConditionExpression or the legacy Expected (nil when there is none).
+func writeCondition(p *exprParams, condExpr *string, expected map[string]expectedAttr, condOp, returnValues, onFailure, capacity *string) (rv string, onFail bool, cnd *cond, err error) {
+	if rv, err = checkReturnValues(returnValues, "ALL_OLD"); err != nil {
+		return "", false, nil, err
+	}
+	if onFail, err = checkReturnOnFailure(onFailure); err != nil {
+		return "", false, nil, err
+	}
+	if err = checkCapacityMode(capacity); err != nil {
+		return "", false, nil, err
+	}
+	env, err := p.env(set(condExpr))
+	if err != nil {
+		return "", false, nil, err
+	}
+	if cnd, err = condition(condExpr, expected, condOp, env); err != nil {
+		return "", false, nil, err
+	}
+	if err = env.unused(); err != nil {
+		return "", false, nil, err
+	}
+	return rv, onFail, cnd, nil
+}
+
+// checkCondition fails with ConditionalCheckFailedException (carrying old
+// when onFail asks for it) when cnd does not hold for old.
+func checkCondition(cnd *cond, old Item, onFail bool) error {
+	if cnd == nil {
+		return nil
+	}
+	ok, err := evalCond(cnd, old)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return conditionFailed(failItem(onFail, old))
 	}
 	return nil
 }

@@ -130,14 +130,8 @@ func applySpec(t *table, key Item, spec *updateSpec, onFail bool) (old, neu Item
 		return nil, nil, nil, err
 	}
 	old = t.get(key)
-	if spec.cnd != nil {
-		ok, err := evalCond(spec.cnd, old)
-		if err != nil {
-			return nil, nil, nil, err
-		}
-		if !ok {
-			return nil, nil, nil, conditionFailed(failItem(onFail, old))
-		}
+	if err := checkCondition(spec.cnd, old, onFail); err != nil {
+		return nil, nil, nil, err
 	}
 	neu, err = applyUpdate(old, t.keyItem(key), acts)
 	if err != nil {
