@@ -43,79 +43,19 @@ func (s *Service) query(c *call) (any, error) {
 	if err := decode(c, &in); err != nil {
 		return nil, err
 	}
-	if err := checkCapacityMode(in.ReturnConsumedCapacity); err != nil {
-		return nil, err
-	}
-	if in.Limit != nil && *in.Limit < 1 {
-		return nil, invalid("1 validation error detected: Value '%d' at 'limit' failed to satisfy constraint: Member must have value greater than or equal to 1", *in.Limit)
-	}
-	usesExpr := set(in.KeyConditionExpression) || set(in.FilterExpression) || set(in.ProjectionExpression)
-	var legacy, exprs []string
-	for _, x := range []struct {
-		name string
-		ok   bool
-		expr bool
-	}{{"KeyConditions", in.KeyConditions != nil, false}, {"QueryFilter", in.QueryFilter != nil, false}, {"ConditionalOperator", in.ConditionalOperator != nil, false}, {"AttributesToGet", in.AttributesToGet != nil, false},
-		{"KeyConditionExpression", set(in.KeyConditionExpression), true}, {"FilterExpression", set(in.FilterExpression), true}, {"ProjectionExpression", set(in.ProjectionExpression), true}} {
-		if x.ok && x.expr {
-			exprs = append(exprs, x.name)
-		} else if x.ok {
-			legacy = append(legacy, x.name)
-		}
-	}
-	if len(legacy) > 0 && len(exprs) > 0 {
-		return nil, bothForms(legacy, exprs)
-	}
-	env, err := in.env(usesExpr)
+	r, err := (&readRequest{params: &in.exprParams, capacityMode: in.ReturnConsumedCapacity, limit: in.Limit,
+		legacyFilter: in.QueryFilter, filterName: "QueryFilter", condOp: in.ConditionalOperator,
+		filterExpr: in.FilterExpression, projExpr: in.ProjectionExpression, attrsToGet: in.AttributesToGet,
+		query: true, keyCondExpr: in.KeyConditionExpression, keyConds: in.KeyConditions}).parse()
 	if err != nil {
 		return nil, err
 	}
-	var keyCond *cond
-	switch {
-	case in.KeyConditionExpression != nil:
-		keyCond, err = parseCondition(*in.KeyConditionExpression, env)
-		if err != nil {
-			return nil, exprErr("KeyConditionExpression", err)
-		}
-	case in.KeyConditions != nil:
-		keyCond, err = filterCond(in.KeyConditions, nil)
-		if err != nil {
-			return nil, err
-		}
-	default:
-		return nil, invalid("Either the KeyConditions or KeyConditionExpression parameter must be specified in the request.")
-	}
-	var filter *cond
-	if in.FilterExpression != nil {
-		filter, err = parseCondition(*in.FilterExpression, env)
-		if err != nil {
-			return nil, exprErr("FilterExpression", err)
-		}
-	} else if in.QueryFilter != nil {
-		filter, err = filterCond(in.QueryFilter, in.ConditionalOperator)
-		if err != nil {
-			return nil, err
-		}
-	}
-	proj, err := projectionOf(in.ProjectionExpression, in.AttributesToGet, env)
-	if err != nil {
-		return nil, err
-	}
-	if err := env.unused(); err != nil {
-		return nil, err
-	}
+	keyCond, filter, proj := r.keyCond, r.filter, r.proj
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	t, err := s.lookupLocked(c, in.TableName)
+	t, v, err := s.readView(c, in.TableName, in.IndexName, in.ConsistentRead)
 	if err != nil {
 		return nil, err
-	}
-	v, err := s.viewOf(t, in.IndexName)
-	if err != nil {
-		return nil, err
-	}
-	if v.ix != nil && v.ix.Global && in.ConsistentRead != nil && *in.ConsistentRead {
-		return nil, invalid("Consistent reads are not supported on global secondary indexes")
 	}
 	spec, err := readSpecOf(v, in.Select, proj, filter, in.Limit, in.ExclusiveStartKey)
 	if err != nil {

@@ -31,88 +31,20 @@ func (s *Service) scan(c *call) (any, error) {
 	if err := decode(c, &in); err != nil {
 		return nil, err
 	}
-	if err := checkCapacityMode(in.ReturnConsumedCapacity); err != nil {
-		return nil, err
-	}
-	if in.Limit != nil && *in.Limit < 1 {
-		return nil, invalid("1 validation error detected: Value '%d' at 'limit' failed to satisfy constraint: Member must have value greater than or equal to 1", *in.Limit)
-	}
-	if in.TotalSegments != nil && (*in.TotalSegments < 1 || *in.TotalSegments > 1000000) {
-		if *in.TotalSegments < 1 {
-			return nil, invalid("1 validation error detected: Value '%d' at 'totalSegments' failed to satisfy constraint: Member must have value greater than or equal to 1", *in.TotalSegments)
-		}
-		return nil, invalid("1 validation error detected: Value '%d' at 'totalSegments' failed to satisfy constraint: Member must have value less than or equal to 1000000", *in.TotalSegments)
-	}
-	if in.Segment != nil && *in.Segment < 0 {
-		return nil, invalid("1 validation error detected: Value '%d' at 'segment' failed to satisfy constraint: Member must have value greater than or equal to 0", *in.Segment)
-	}
-	if in.Segment != nil && in.TotalSegments == nil {
-		return nil, invalid("The TotalSegments parameter is required but was not present in the request when Segment parameter is present")
-	}
-	if in.Segment == nil && in.TotalSegments != nil {
-		return nil, invalid("The Segment parameter is required but was not present in the request when parameter TotalSegments is present")
-	}
-	if in.Segment != nil && *in.Segment >= *in.TotalSegments {
-		return nil, invalid("The Segment parameter is zero-based and must be less than parameter TotalSegments: Segment: %d is not less than TotalSegments: %d", *in.Segment, *in.TotalSegments)
-	}
-	usesExpr := set(in.FilterExpression) || set(in.ProjectionExpression)
-	var legacy, exprs []string
-	if in.ScanFilter != nil {
-		legacy = append(legacy, "ScanFilter")
-	}
-	if in.ConditionalOperator != nil {
-		legacy = append(legacy, "ConditionalOperator")
-	}
-	if in.AttributesToGet != nil {
-		legacy = append(legacy, "AttributesToGet")
-	}
-	if set(in.FilterExpression) {
-		exprs = append(exprs, "FilterExpression")
-	}
-	if set(in.ProjectionExpression) {
-		exprs = append(exprs, "ProjectionExpression")
-	}
-	if len(legacy) > 0 && len(exprs) > 0 {
-		return nil, bothForms(legacy, exprs)
-	}
-	env, err := in.env(usesExpr)
+	r, err := (&readRequest{params: &in.exprParams, capacityMode: in.ReturnConsumedCapacity, limit: in.Limit,
+		members: in.checkSegments, legacyFilter: in.ScanFilter, filterName: "ScanFilter", condOp: in.ConditionalOperator,
+		filterExpr: in.FilterExpression, projExpr: in.ProjectionExpression, attrsToGet: in.AttributesToGet}).parse()
 	if err != nil {
-		return nil, err
-	}
-	var filter *cond
-	if in.FilterExpression != nil {
-		filter, err = parseCondition(*in.FilterExpression, env)
-		if err != nil {
-			return nil, exprErr("FilterExpression", err)
-		}
-	} else if in.ScanFilter != nil {
-		filter, err = filterCond(in.ScanFilter, in.ConditionalOperator)
-		if err != nil {
-			return nil, err
-		}
-	}
-	proj, err := projectionOf(in.ProjectionExpression, in.AttributesToGet, env)
-	if err != nil {
-		return nil, err
-	}
-	if err := env.unused(); err != nil {
 		return nil, err
 	}
 	s.mu.Lock() // order() may rebuild the sorted cache
 	defer s.mu.Unlock()
-	t, err := s.lookupLocked(c, in.TableName)
+	t, v, err := s.readView(c, in.TableName, in.IndexName, in.ConsistentRead)
 	if err != nil {
 		return nil, err
-	}
-	v, err := s.viewOf(t, in.IndexName)
-	if err != nil {
-		return nil, err
-	}
-	if v.ix != nil && v.ix.Global && in.ConsistentRead != nil && *in.ConsistentRead {
-		return nil, invalid("Consistent reads are not supported on global secondary indexes")
 	}
 	v.scan = true
-	spec, err := readSpecOf(v, in.Select, proj, filter, in.Limit, in.ExclusiveStartKey)
+	spec, err := readSpecOf(v, in.Select, r.proj, r.filter, in.Limit, in.ExclusiveStartKey)
 	if err != nil {
 		return nil, err
 	}
@@ -134,4 +66,27 @@ func (s *Service) scan(c *call) (any, error) {
 	}
 	out.ConsumedCapacity = capacity(in.ReturnConsumedCapacity, t, size, false, in.ConsistentRead != nil && *in.ConsistentRead)
 	return out, nil
+}
+
+// checkSegments validates Segment and TotalSegments of a parallel scan.
+func (in *scanInput) checkSegments() error {
+	if in.TotalSegments != nil && (*in.TotalSegments < 1 || *in.TotalSegments > 1000000) {
+		if *in.TotalSegments < 1 {
+			return invalid("1 validation error detected: Value '%d' at 'totalSegments' failed to satisfy constraint: Member must have value greater than or equal to 1", *in.TotalSegments)
+		}
+		return invalid("1 validation error detected: Value '%d' at 'totalSegments' failed to satisfy constraint: Member must have value less than or equal to 1000000", *in.TotalSegments)
+	}
+	if in.Segment != nil && *in.Segment < 0 {
+		return invalid("1 validation error detected: Value '%d' at 'segment' failed to satisfy constraint: Member must have value greater than or equal to 0", *in.Segment)
+	}
+	if in.Segment != nil && in.TotalSegments == nil {
+		return invalid("The TotalSegments parameter is required but was not present in the request when Segment parameter is present")
+	}
+	if in.Segment == nil && in.TotalSegments != nil {
+		return invalid("The Segment parameter is required but was not present in the request when parameter TotalSegments is present")
+	}
+	if in.Segment != nil && *in.Segment >= *in.TotalSegments {
+		return invalid("The Segment parameter is zero-based and must be less than parameter TotalSegments: Segment: %d is not less than TotalSegments: %d", *in.Segment, *in.TotalSegments)
+	}
+	return nil
 }

@@ -220,3 +220,117 @@ func (v *view) walkCmp(a, b Item) int {
 	}
 	return v.cmp(a, b)
 }
+
+// readRequest holds the members Query and Scan share; each operation fills
+// it from its input (the legacy filter is QueryFilter or ScanFilter).
+type readRequest struct {
+	params       *exprParams
+	capacityMode *string
+	limit        *int
+	legacyFilter map[string]legacyCondition
+	filterName   string // "QueryFilter" or "ScanFilter"
+	condOp       *string
+	filterExpr   *string
+	projExpr     *string
+	attrsToGet   []string
+	members      func() error // further member checks (Scan's segments), run after Limit
+	query        bool         // Query: a key condition is required
+	keyCondExpr  *string
+	keyConds     map[string]legacyCondition
+}
+
+// readParsed is a read request after its checks.
+type readParsed struct {
+	env     *exprEnv
+	keyCond *cond // Query only
+	filter  *cond
+	proj    []docPath
+}
+
+// parse runs the checks Query and Scan share, in AWS's order: capacity
+// mode, Limit, legacy and expression forms not mixed, then the key
+// condition (Query), the filter and the projection.
+func (r *readRequest) parse() (*readParsed, error) {
+	if err := checkCapacityMode(r.capacityMode); err != nil {
+		return nil, err
+	}
+	if r.limit != nil && *r.limit < 1 {
+		return nil, invalid("1 validation error detected: Value '%d' at 'limit' failed to satisfy constraint: Member must have value greater than or equal to 1", *r.limit)
+	}
+	if r.members != nil {
+		if err := r.members(); err != nil {
+			return nil, err
+		}
+	}
+	var legacy, exprs []string
+	for _, x := range []struct {
+		name string
+		ok   bool
+		expr bool
+	}{{"KeyConditions", r.keyConds != nil, false}, {r.filterName, r.legacyFilter != nil, false},
+		{"ConditionalOperator", r.condOp != nil, false}, {"AttributesToGet", r.attrsToGet != nil, false},
+		{"KeyConditionExpression", set(r.keyCondExpr), true}, {"FilterExpression", set(r.filterExpr), true},
+		{"ProjectionExpression", set(r.projExpr), true}} {
+		if x.ok && x.expr {
+			exprs = append(exprs, x.name)
+		} else if x.ok {
+			legacy = append(legacy, x.name)
+		}
+	}
+	if len(legacy) > 0 && len(exprs) > 0 {
+		return nil, bothForms(legacy, exprs)
+	}
+	env, err := r.params.env(set(r.keyCondExpr) || set(r.filterExpr) || set(r.projExpr))
+	if err != nil {
+		return nil, err
+	}
+	p := &readParsed{env: env}
+	if r.query {
+		switch {
+		case r.keyCondExpr != nil:
+			if p.keyCond, err = parseCondition(*r.keyCondExpr, env); err != nil {
+				return nil, exprErr("KeyConditionExpression", err)
+			}
+		case r.keyConds != nil:
+			if p.keyCond, err = filterCond(r.keyConds, nil); err != nil {
+				return nil, err
+			}
+		default:
+			return nil, invalid("Either the KeyConditions or KeyConditionExpression parameter must be specified in the request.")
+		}
+	}
+	if r.filterExpr != nil {
+		if p.filter, err = parseCondition(*r.filterExpr, env); err != nil {
+			return nil, exprErr("FilterExpression", err)
+		}
+	} else if r.legacyFilter != nil {
+		if p.filter, err = filterCond(r.legacyFilter, r.condOp); err != nil {
+			return nil, err
+		}
+	}
+	if p.proj, err = projectionOf(r.projExpr, r.attrsToGet, env); err != nil {
+		return nil, err
+	}
+	if err := env.unused(); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// readView finds the table and the view a read names; consistent reads of
+// a global secondary index are refused as AWS refuses them. The caller
+// holds s.mu.
+func (s *Service) readView(c *call, tableName, indexName *string, consistent *bool) (*table, *view, error) {
+	t, err := s.lookupLocked(c, tableName)
+	if err != nil {
+		return nil, nil, err
+	}
+	v, err := s.viewOf(t, indexName)
+	if err != nil {
+		return nil, nil, err
+	}
+	if v.ix != nil && v.ix.Global && consistent != nil && *consistent {
+		return nil, nil, invalid("Consistent reads are not supported on global secondary indexes")
+	}
+	return t, v, nil
+}
