@@ -454,47 +454,26 @@ func boolVal(b bool) value {
 	return value{i: 0}
 }
 
-func columnOf(tn sql.TypeName) Column {
-	c := Column{Size: tn.Size, Scale: tn.Scale}
-	switch tn.Name {
-	case "VARCHAR":
-		c.Type = TypeVarchar
-	case "CHAR":
-		c.Type = TypeChar
-		if c.Size < 0 {
-			c.Size = 1
+// sqlTypes maps a declared type name to its type (the inverse of
+// typeNames for the declarable types).
+var sqlTypes = func() map[string]Type {
+	m := map[string]Type{}
+	for t, name := range typeNames {
+		if t >= TypeVarchar && t <= TypeVarbinary {
+			m[name] = t
 		}
-	case "BOOLEAN":
-		c.Type = TypeBoolean
-	case "TINYINT":
-		c.Type = TypeTinyint
-	case "SMALLINT":
-		c.Type = TypeSmallint
-	case "INTEGER":
-		c.Type = TypeInteger
-	case "BIGINT":
-		c.Type = TypeBigint
-	case "REAL":
-		c.Type = TypeReal
-	case "DOUBLE":
-		c.Type = TypeDouble
-	case "DECIMAL":
-		c.Type = TypeDecimal
-		if c.Size < 0 {
-			c.Size = 19
-		}
-	case "DATE":
-		c.Type = TypeDate
-	case "TIME":
-		c.Type = TypeTime
-	case "TIMESTAMP":
-		c.Type = TypeTimestamp
-	case "BINARY":
-		c.Type = TypeBinary
-	case "VARBINARY":
-		c.Type = TypeVarbinary
 	}
-	if c.Size < 0 {
+	return m
+}()
+
+func columnOf(tn sql.TypeName) Column {
+	c := Column{Size: tn.Size, Scale: tn.Scale, Type: sqlTypes[tn.Name]}
+	switch {
+	case c.Type == TypeChar && c.Size < 0:
+		c.Size = 1
+	case c.Type == TypeDecimal && c.Size < 0:
+		c.Size = 19
+	case c.Size < 0:
 		c.Size = 0
 	}
 	return c

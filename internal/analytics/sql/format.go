@@ -28,6 +28,39 @@ func (f formatter) w(s ...string) {
 	}
 }
 
+// opt is an optional clause: its keyword and expression are written only
+// when the expression is present.
+type opt struct {
+	kw string
+	x  Expr
+}
+
+// seq writes its parts in order: strings as they are, expressions
+// formatted, optional clauses when present.
+func (f formatter) seq(parts ...any) {
+	for _, p := range parts {
+		switch p := p.(type) {
+		case string:
+			f.w(p)
+		case Expr:
+			f.expr(p)
+		case opt:
+			if p.x != nil {
+				f.w(p.kw)
+				f.expr(p.x)
+			}
+		}
+	}
+}
+
+// notKw is " NOT" for a negated predicate.
+func notKw(not bool) string {
+	if not {
+		return " NOT"
+	}
+	return ""
+}
+
 func quote(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`) + `"` }
 
 func (f formatter) list(es []Expr) {
@@ -102,21 +135,11 @@ func (f formatter) expr(e Expr) {
 		}
 	case *Case:
 		f.w("CASE")
-		if e.Operand != nil {
-			f.w(" ")
-			f.expr(e.Operand)
-		}
+		f.seq(opt{" ", e.Operand})
 		for _, wh := range e.Whens {
-			f.w(" WHEN ")
-			f.expr(wh.Cond)
-			f.w(" THEN ")
-			f.expr(wh.Then)
+			f.seq(" WHEN ", wh.Cond, " THEN ", wh.Then)
 		}
-		if e.Else != nil {
-			f.w(" ELSE ")
-			f.expr(e.Else)
-		}
-		f.w(" END")
+		f.seq(opt{" ELSE ", e.Else}, " END")
 	case *Cast:
 		f.w("CAST(")
 		f.expr(e.X)
@@ -130,22 +153,11 @@ func (f formatter) expr(e Expr) {
 		}
 		f.w(")")
 	case *Like:
-		f.w("(")
-		f.expr(e.X)
-		if e.Not {
-			f.w(" NOT")
-		}
+		op := " LIKE "
 		if e.Similar {
-			f.w(" SIMILAR TO ")
-		} else {
-			f.w(" LIKE ")
+			op = " SIMILAR TO "
 		}
-		f.expr(e.Pat)
-		if e.Escape != nil {
-			f.w(" ESCAPE ")
-			f.expr(e.Escape)
-		}
-		f.w(")")
+		f.seq("(", e.X, notKw(e.Not), op, e.Pat, opt{" ESCAPE ", e.Escape}, ")")
 	case *IsNull:
 		f.w("(")
 		f.expr(e.X)
@@ -159,33 +171,15 @@ func (f formatter) expr(e Expr) {
 			f.w(e.Truth, ")")
 		}
 	case *IsDistinct:
-		f.w("(")
-		f.expr(e.L)
+		op := " IS DISTINCT FROM "
 		if e.Not {
-			f.w(" IS NOT DISTINCT FROM ")
-		} else {
-			f.w(" IS DISTINCT FROM ")
+			op = " IS NOT DISTINCT FROM "
 		}
-		f.expr(e.R)
-		f.w(")")
+		f.seq("(", e.L, op, e.R, ")")
 	case *Between:
-		f.w("(")
-		f.expr(e.X)
-		if e.Not {
-			f.w(" NOT")
-		}
-		f.w(" BETWEEN ")
-		f.expr(e.Lo)
-		f.w(" AND ")
-		f.expr(e.Hi)
-		f.w(")")
+		f.seq("(", e.X, notKw(e.Not), " BETWEEN ", e.Lo, " AND ", e.Hi, ")")
 	case *In:
-		f.w("(")
-		f.expr(e.X)
-		if e.Not {
-			f.w(" NOT")
-		}
-		f.w(" IN (")
+		f.seq("(", e.X, notKw(e.Not), " IN (")
 		f.list(e.List)
 		f.w("))")
 	case *FloorTo:
@@ -197,65 +191,25 @@ func (f formatter) expr(e Expr) {
 		f.expr(e.X)
 		f.w(" TO ", e.Unit, ")")
 	case *Step:
-		f.w("STEP(")
-		f.expr(e.X)
-		f.w(" BY ")
-		f.expr(e.By)
-		f.w(")")
+		f.seq("STEP(", e.X, " BY ", e.By, ")")
 	case *Extract:
-		f.w("EXTRACT(", e.Field, " FROM ")
-		f.expr(e.X)
-		f.w(")")
+		f.seq("EXTRACT(", e.Field, " FROM ", e.X, ")")
 	case *Position:
-		f.w("POSITION(")
-		f.expr(e.Sub)
-		f.w(" IN ")
-		f.expr(e.S)
-		if e.From != nil {
-			f.w(" FROM ")
-			f.expr(e.From)
-		}
-		f.w(")")
+		f.seq("POSITION(", e.Sub, " IN ", e.S, opt{" FROM ", e.From}, ")")
 	case *Substring:
-		f.w("SUBSTRING(")
-		f.expr(e.S)
 		if e.Regex {
-			f.w(" SIMILAR ")
-			f.expr(e.Pat)
-			if e.Escape != nil {
-				f.w(" ESCAPE ")
-				f.expr(e.Escape)
-			}
+			f.seq("SUBSTRING(", e.S, " SIMILAR ", e.Pat, opt{" ESCAPE ", e.Escape}, ")")
 		} else {
-			f.w(" FROM ")
-			f.expr(e.From)
-			if e.For != nil {
-				f.w(" FOR ")
-				f.expr(e.For)
-			}
+			f.seq("SUBSTRING(", e.S, " FROM ", e.From, opt{" FOR ", e.For}, ")")
 		}
-		f.w(")")
 	case *Trim:
 		f.w("TRIM(", e.Where, " ")
 		if e.Chars != nil {
-			f.expr(e.Chars)
-			f.w(" ")
+			f.seq(e.Chars, " ")
 		}
-		f.w("FROM ")
-		f.expr(e.S)
-		f.w(")")
+		f.seq("FROM ", e.S, ")")
 	case *Overlay:
-		f.w("OVERLAY(")
-		f.expr(e.S)
-		f.w(" PLACING ")
-		f.expr(e.R)
-		f.w(" FROM ")
-		f.expr(e.From)
-		if e.For != nil {
-			f.w(" FOR ")
-			f.expr(e.For)
-		}
-		f.w(")")
+		f.seq("OVERLAY(", e.S, " PLACING ", e.R, " FROM ", e.From, opt{" FOR ", e.For}, ")")
 	case *Cursor:
 		f.w("CURSOR(…)")
 	}
