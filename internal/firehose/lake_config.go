@@ -190,10 +190,6 @@ func checkLake(c *S3Config) error {
 		case appendDelimiter:
 		case procLambda:
 			lambda = true
-			if lakeEnabled(c) {
-				// the partitioned loop (lake.go) does not run transformations
-				return awserr.InvalidArgument("Eddy does not yet combine the Lambda processor with dynamic partitioning or record format conversion.")
-			}
 			if err := checkLambdaProcessor(p); err != nil { // transform.go
 				return err
 			}
@@ -257,7 +253,7 @@ func checkLake(c *S3Config) error {
 			return awserr.InvalidArgument("Prefix uses !{partitionKeyFromQuery:%s} but no MetadataExtraction processor is configured.", prefix.QueryKeys()[0])
 		}
 		if len(prefix.LambdaKeys()) > 0 && !lambda {
-			return awserr.InvalidArgument("Prefix uses !{partitionKeyFromLambda:%s}: Eddy does not yet take partition keys from Lambda transformation.", prefix.LambdaKeys()[0])
+			return awserr.InvalidArgument("Prefix uses !{partitionKeyFromLambda:%s} but no Lambda processor is configured.", prefix.LambdaKeys()[0])
 		}
 		if keys, ok := queryObjectKeys(query); ok {
 			for _, k := range prefix.QueryKeys() {

@@ -280,7 +280,7 @@ func TestLakeValidation(t *testing.T) {
 		{"lambda key", func(d *fhtypes.ExtendedS3DestinationConfiguration) {
 			d.Prefix = aws.String("k=!{partitionKeyFromLambda:k}/")
 		},
-			"Prefix uses !{partitionKeyFromLambda:k}: Eddy does not yet take partition keys from Lambda transformation."},
+			"Prefix uses !{partitionKeyFromLambda:k} but no Lambda processor is configured."},
 		{"bad jq", func(d *fhtypes.ExtendedS3DestinationConfiguration) {
 			d.ProcessingConfiguration = lakeProcessors(`{k: .k`)
 		}, "MetadataExtractionQuery {k: .k is not a valid JQ expression: …"},
