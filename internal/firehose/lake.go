@@ -29,8 +29,13 @@ package firehose
 // partition's size): about twice the cap at worst, however many partitions.
 //
 // Records that fail: no partition key (not JSON, key missing or not a
-// scalar, query error) or a 501st active partition → `partitioning-failed`
-// error output; not fitting the Glue schema → `format-conversion-failed`.
+// scalar, query error, a `partitionKeyFromLambda` key the function did not
+// return) or a 501st active partition → `partitioning-failed` error
+// output; not fitting the Glue schema → `format-conversion-failed`.
+//
+// With a Lambda processor, de-aggregated records are transformed before
+// they are partitioned (lake_transform.go); records undelivered for 24
+// hours are dropped (lake_retention.go).
 
 import (
 	"bytes"

@@ -334,8 +334,8 @@ func TestLakeLambdaInvocationFailures(t *testing.T) {
 // TestLakeRetention24h: while S3 is down, a partitioned stream keeps its
 // partitions and the records waiting for the error output and retries;
 // once records are 24 hours old they are dropped and counted (AWS: data
-// is lost after 24 hours), the younger ones stay and are delivered, key by
-// key, when S3 is back.
+// is lost after 24 hours), younger records of the same partition stay and
+// are delivered, key by key, when S3 is back.
 func TestLakeRetention24h(t *testing.T) {
 	v := startVersity(t, "lake")
 	v.Stop()
@@ -351,29 +351,42 @@ func TestLakeRetention24h(t *testing.T) {
 		DynamicPartitioningConfiguration: &fhtypes.DynamicPartitioningConfiguration{Enabled: aws.Bool(true)},
 		ProcessingConfiguration:          lakeProcessors(`{k: .k}`),
 	})
-	var old [][]byte
-	for i := 0; i < 6; i++ {
-		old = append(old, []byte(fmt.Sprintf(`{"k":"%c","n":"old-%d"}`, 'a'+i%2, i)))
-	}
-	old = append(old, []byte(`not json`)) // waits for the partitioning-failed output
-	putBatch(t, c, "lret", old)
 	failures := func() int {
 		n, _ := strconv.Atoi(metricValue(t, srv.fh, "eddy_firehose_delivery_to_s3_failures_total", "lret"))
 		return n
 	}
-	waitFor(t, 10*time.Second, "failed delivery attempts", func() bool { return failures() >= 2 })
+	expired := func() string { return metricValue(t, srv.fh, "eddy_firehose_expired_records_total", "lret") }
+	retried := func(what string) {
+		t.Helper()
+		seen := failures()
+		waitFor(t, 10*time.Second, what, func() bool { return failures() >= seen+2 })
+	}
+	// Phase 1: partitions and a record waiting for partitioning-failed.
+	var old [][]byte
+	for i := 0; i < 6; i++ {
+		old = append(old, []byte(fmt.Sprintf(`{"k":"%c","n":"old-%d"}`, 'a'+i%2, i)))
+	}
+	old = append(old, []byte(`not json`))
+	putBatch(t, c, "lret", old)
+	retried("failed attempts on the old records")
 	clock.Add(23 * time.Hour)
-	fresh := [][]byte{[]byte(`{"k":"a","n":"new-0"}`), []byte(`{"k":"c","n":"new-1"}`), []byte(`{"k":"a","n":"new-2"}`)}
-	putBatch(t, c, "lret", fresh)
-	seen := failures()
-	waitFor(t, 10*time.Second, "attempts with the younger records", func() bool { return failures() >= seen+2 })
-	if got := metricValue(t, srv.fh, "eddy_firehose_expired_records_total", "lret"); got != "0" {
+	mid := [][]byte{[]byte(`{"k":"a","n":"mid-0"}`), []byte(`{"k":"c","n":"mid-1"}`), []byte(`{"k":"a","n":"mid-2"}`)}
+	putBatch(t, c, "lret", mid)
+	retried("failed attempts at 23 hours")
+	if got := expired(); got != "0" {
 		t.Fatalf("expired before 24 h: %s", got)
 	}
 	clock.Add(time.Hour + time.Second)
-	waitFor(t, 10*time.Second, "the 24-hour-old records dropped", func() bool {
-		return metricValue(t, srv.fh, "eddy_firehose_expired_records_total", "lret") == "7"
-	})
+	waitFor(t, 10*time.Second, "the 24-hour-old records dropped", func() bool { return expired() == "7" })
+	// Phase 2: a partition holding records of both ages loses only the old.
+	young := []byte(`{"k":"a","n":"young"}`)
+	putBatch(t, c, "lret", [][]byte{young})
+	retried("failed attempts with the mid records read")
+	if got := expired(); got != "7" {
+		t.Fatalf("expired %s before the mid records are 24 hours old", got)
+	}
+	clock.Add(23 * time.Hour)
+	waitFor(t, 10*time.Second, "the mid records dropped", func() bool { return expired() == "10" })
 	v.Start()
 	srv.flush("lret")
 	objs := v.listObjects(t, "lake", "")
@@ -385,11 +398,41 @@ func TestLakeRetention24h(t *testing.T) {
 		}
 		got[o.Key[:i]] += string(o.Body)
 	}
-	want := map[string]string{"k=a/": string(fresh[0]) + string(fresh[2]), "k=c/": string(fresh[1])}
-	if fmt.Sprint(got) != fmt.Sprint(want) {
+	if want := map[string]string{"k=a/": string(young)}; fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Fatalf("delivered %v, want %v", got, want)
 	}
-	if got := metricValue(t, srv.fh, "eddy_firehose_expired_records_total", "lret"); got != "7" {
+	if got := expired(); got != "10" {
 		t.Fatalf("expired %s after delivery", got)
+	}
+}
+
+// TestLakeLambdaConversionOnly: format conversion without dynamic
+// partitioning converts what the function returns (CSV in, JSON out), under
+// the plain prefix with its default time path.
+func TestLakeLambdaConversionOnly(t *testing.T) {
+	v := startVersity(t, "lake")
+	cat := newCatalog(t, "web", "clicks", [][2]string{{"customer_id", "string"}, {"device", "string"}, {"ts", "timestamp"}, {"amount", "decimal(10,2)"}, {"pages", "array<string>"}})
+	fns := newGoFunctions()
+	arn := fns.add("csv", csvToClick)
+	clock := &fakeClock{t: time.Date(2026, 3, 1, 7, 30, 0, 0, time.UTC)}
+	srv := startServer(t, memstore.New(clock.Now), v.URL, func(o *firehose.Options) { o.Catalog, o.Lambda, o.Now = cat, fns, clock.Now })
+	c := srv.Firehose()
+	s3Stream(t, c, "conv", fhtypes.ExtendedS3DestinationConfiguration{
+		BucketARN:                         aws.String("arn:aws:s3:::lake"),
+		Prefix:                            aws.String("conv/"),
+		BufferingHints:                    &fhtypes.BufferingHints{SizeInMBs: aws.Int32(64), IntervalInSeconds: aws.Int32(900)},
+		ProcessingConfiguration:           &fhtypes.ProcessingConfiguration{Enabled: aws.Bool(true), Processors: []fhtypes.Processor{lambdaProcessor(arn)}},
+		DataFormatConversionConfiguration: parquetConversion("web", "clicks"),
+	})
+	putBatch(t, c, "conv", [][]byte{[]byte("c1,web,1700000000,1.50,home"), []byte("drop-1"), []byte("c2,ios,1700000001,2.25,cart")})
+	srv.flush("conv")
+	objs := v.listObjects(t, "lake", "")
+	if len(objs) != 1 || !strings.HasPrefix(objs[0].Key, "conv/2026/03/01/07/conv-") || !strings.HasSuffix(objs[0].Key, ".parquet") {
+		t.Fatalf("objects %v", objs)
+	}
+	rows := readParquet(t, objs[0].Body)
+	want := []clickRow{{customer: "c1", device: "web", amount: "1.50", pages: "home", tsMs: 1700000000000}, {customer: "c2", device: "ios", amount: "2.25", pages: "cart", tsMs: 1700000001000}}
+	if fmt.Sprint(rows) != fmt.Sprint(want) {
+		t.Fatalf("rows %+v, want %+v", rows, want)
 	}
 }
