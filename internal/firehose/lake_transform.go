@@ -23,11 +23,11 @@ package firehose
 // least once, as for the rest of the loop).
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"sort"
-	"strings"
 
 	"github.com/eddy-streams/eddy/internal/storage"
 )
@@ -123,15 +123,18 @@ func (m transformMetadata) keys() map[string]string {
 	}
 	out := make(map[string]string, len(m.PartitionKeys))
 	for k, raw := range m.PartitionKeys {
-		var v any
-		if json.Unmarshal(raw, &v) != nil {
+		raw = bytes.TrimSpace(raw)
+		if len(raw) == 0 {
 			continue
 		}
-		switch x := v.(type) {
-		case string:
-			out[k] = x
-		case float64, bool:
-			out[k] = strings.TrimSpace(string(raw))
+		switch c := raw[0]; {
+		case c == '"':
+			var str string
+			if json.Unmarshal(raw, &str) == nil {
+				out[k] = str
+			}
+		case c == 't' || c == 'f' || c == '-' || c >= '0' && c <= '9':
+			out[k] = string(raw) // a JSON number or boolean (the response parsed)
 		}
 	}
 	return out
