@@ -325,7 +325,7 @@ func (s *Service) lakeLoop(ctx context.Context, st *stream, cfg deliveryConfig) 
 			// One JQ deadline per read batch (a context per record costs a
 			// timer each): a query that loops fails the rest of its batch.
 			jctx, cancel := context.WithTimeout(ctx, jqTimeout)
-			next, err := s.backend.Read(ctx, id, ls.readPos, storage.ReadLimits{MaxBytes: limit - ls.bytes}, func(r storage.StoredRecord) bool {
+			next, err := s.backend.Read(ctx, id, ls.readPos, storage.ReadLimits{MaxBytes: p.readLimit(limit - ls.bytes)}, func(r storage.StoredRecord) bool {
 				if p.lambda != nil {
 					ls.collect(r) // transformed below, in batches
 				} else {

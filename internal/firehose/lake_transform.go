@@ -18,6 +18,8 @@ package firehose
 //     `processing-failed` error output with the untransformed data,
 //     attemptsMade and lambdaArn.
 // Records are placed in log order whatever order the function answers in.
+// A log read is at most 16 MiB then (lakeTransformRead), so the records
+// being transformed add at most twice that to the memory bound in lake.go.
 // A transformation runs when the records are read, before partitioning, so
 // a crash re-reads and re-transforms what no partition delivered yet (at
 // least once, as for the rest of the loop).
@@ -31,6 +33,19 @@ import (
 
 	"github.com/eddy-streams/eddy/internal/storage"
 )
+
+// lakeTransformRead bounds one log read when records are transformed: the
+// read records and the function's output are both resident until placed.
+const lakeTransformRead = 16 << 20
+
+// readLimit is how many bytes one log read may take given room in the
+// partitions.
+func (p *lakePipeline) readLimit(room int) int {
+	if p.lambda != nil {
+		return min(room, lakeTransformRead)
+	}
+	return room
+}
 
 // pendingRec is a de-aggregated record waiting for the Lambda processor.
 type pendingRec struct {
