@@ -172,8 +172,15 @@ func checkLake(c *S3Config) error {
 		return awserr.InvalidArgument("%s", err.Error())
 	}
 	if ep := deref(c.ErrorOutputPrefix); ep != "" {
-		if _, err := s3dest.ParsePrefixWith(ep, s3dest.ParseOptions{Partitioning: dp}); err != nil {
+		e, err := s3dest.ParsePrefixWith(ep, s3dest.ParseOptions{Partitioning: dp})
+		if err != nil {
 			return awserr.InvalidArgument("%s", err.Error())
+		}
+		// AWS (s3-prefixes): "You cannot use partitionKeyFromLambda and
+		// partitionKeyFromQuery namespaces when creating ErrorOutputPrefix
+		// expressions."
+		if len(e.QueryKeys()) > 0 || len(e.LambdaKeys()) > 0 {
+			return awserr.InvalidArgument("ErrorOutputPrefix cannot use the partitionKeyFromQuery or partitionKeyFromLambda namespaces.")
 		}
 	}
 	var query *gojq.Query
