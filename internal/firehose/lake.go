@@ -29,8 +29,13 @@ package firehose
 // partition's size): about twice the cap at worst, however many partitions.
 //
 // Records that fail: no partition key (not JSON, key missing or not a
-// scalar, query error) or a 501st active partition → `partitioning-failed`
-// error output; not fitting the Glue schema → `format-conversion-failed`.
+// scalar, query error, a `partitionKeyFromLambda` key the function did not
+// return) or a 501st active partition → `partitioning-failed` error
+// output; not fitting the Glue schema → `format-conversion-failed`.
+//
+// With a Lambda processor, de-aggregated records are transformed before
+// they are partitioned (lake_transform.go); records undelivered for 24
+// hours are dropped (lake_retention.go).
 
 import (
 	"bytes"
@@ -69,6 +74,7 @@ type lakeRec struct {
 	arrival int64
 	data    []byte
 	keys    map[string]string
+	lkeys   map[string]string // metadata.partitionKeys from the Lambda processor
 	// With format conversion: the row converted on arrival (so conversion
 	// overlaps ingest) by conv, or why it did not fit.
 	row    parquet.Row
@@ -97,6 +103,7 @@ type lakePipeline struct {
 	appendDelim bool
 	conv        *formatConversion
 	loc         *time.Location
+	lambda      *lambdaParams // the Lambda processor (lake_transform.go), if any
 
 	convVersion string // Glue table version the converter was built for
 	converter   *convert.Converter
@@ -143,6 +150,9 @@ func compileLake(cfg deliveryConfig) (*lakePipeline, error) {
 			}
 		}
 	}
+	if lp, ok := lambdaProcessorOf(c); ok {
+		p.lambda = &lp
+	}
 	if p.conv, err = conversionOf(c); err != nil {
 		return nil, err
 	}
@@ -154,6 +164,8 @@ type failedRec struct {
 	rec       lakeRec
 	errType   string
 	code, msg string
+	attempts  int    // processing-failed: invocations made (else 1)
+	lambdaArn string // processing-failed: the function
 }
 
 // splitRecord applies RecordDeAggregation.
@@ -243,6 +255,7 @@ type lakeState struct {
 	readPos  uint64
 	failed   []failedRec
 	pipeline *lakePipeline
+	pending  []pendingRec // read, awaiting the Lambda processor (lake_transform.go)
 }
 
 // lakeLoop runs until ctx ends, the stream is deleted (false) or its
@@ -312,11 +325,18 @@ func (s *Service) lakeLoop(ctx context.Context, st *stream, cfg deliveryConfig) 
 			// One JQ deadline per read batch (a context per record costs a
 			// timer each): a query that loops fails the rest of its batch.
 			jctx, cancel := context.WithTimeout(ctx, jqTimeout)
-			next, err := s.backend.Read(ctx, id, ls.readPos, storage.ReadLimits{MaxBytes: limit - ls.bytes}, func(r storage.StoredRecord) bool {
-				s.lakeAdd(jctx, ls, st, r)
+			next, err := s.backend.Read(ctx, id, ls.readPos, storage.ReadLimits{MaxBytes: p.readLimit(limit - ls.bytes)}, func(r storage.StoredRecord) bool {
+				if p.lambda != nil {
+					ls.collect(r) // transformed below, in batches
+				} else {
+					s.lakeAdd(jctx, ls, st, r)
+				}
 				return true
 			})
 			cancel()
+			if err == nil && len(ls.pending) > 0 {
+				err = s.lakeTransform(ctx, ls, st) // lake_transform.go
+			}
 			if err != nil {
 				if ctx.Err() != nil {
 					return false
@@ -329,6 +349,7 @@ func (s *Service) lakeLoop(ctx context.Context, st *stream, cfg deliveryConfig) 
 			}
 			ls.readPos = next
 		}
+		s.lakeExpire(ls, st, s.now()) // lake_retention.go
 		var deliverErr error
 		if len(ls.failed) > 0 {
 			if deliverErr = s.writeFailed(ctx, st, cfg, p, ls.failed); deliverErr == nil {
@@ -477,68 +498,80 @@ func (s *Service) lakeLoop(ctx context.Context, st *stream, cfg deliveryConfig) 
 // lakeAdd de-aggregates, partitions and buffers one log record.
 func (s *Service) lakeAdd(ctx context.Context, ls *lakeState, st *stream, r storage.StoredRecord) {
 	p := ls.pipeline
-	fail := func(f failedRec) {
-		if d, ok := ls.done[lakeErrorsKey]; !ok || f.rec.pos > d {
-			ls.failed = append(ls.failed, f)
-		}
-	}
 	subs, err := p.splitRecord(r.Data)
 	if err != nil {
-		fail(failedRec{rec: lakeRec{pos: r.Pos, arrival: r.ArrivalMs, data: append([]byte(nil), r.Data...)},
+		ls.fail(failedRec{rec: lakeRec{pos: r.Pos, arrival: r.ArrivalMs, data: append([]byte(nil), r.Data...)},
 			errType: errTypePartitioning, code: "DynamicPartitioning.DeAggregationFailed", msg: err.Error()})
 		return
 	}
-	t := time.UnixMilli(r.ArrivalMs).In(p.loc)
 	for i, sub := range subs {
-		rec := lakeRec{pos: r.Pos, sub: i, arrival: r.ArrivalMs, data: append([]byte(nil), sub...)}
-		if p.query != nil {
-			keys, err := p.partitionKeys(ctx, sub)
-			if err != nil {
-				fail(failedRec{rec: rec, errType: errTypePartitioning, code: "DynamicPartitioning.MetadataExtractionFailed", msg: err.Error()})
-				continue
-			}
-			rec.keys = keys
-		}
-		prefix := ""
-		if p.dp {
-			prefix = p.prefix.EvalPartition(t, rec.keys, nil)
-			if len(prefix) > s3dest.MaxEvaluatedPrefix {
-				fail(failedRec{rec: rec, errType: errTypePartitioning, code: "DynamicPartitioning.PrefixTooLong",
-					msg: fmt.Sprintf("The evaluated prefix is longer than %d characters.", s3dest.MaxEvaluatedPrefix)})
-				continue
-			}
-		}
-		if d, ok := ls.done[prefix]; ok && r.Pos <= d {
-			continue // written before a restart
-		}
-		pt := ls.parts[prefix]
-		if pt == nil {
-			if len(ls.parts) >= maxPartitions {
-				st.m.partitionCountExceeded.Add(1)
-				fail(failedRec{rec: rec, errType: errTypePartitioning, code: "DynamicPartitioning.PartitionCountExceeded",
-					msg: fmt.Sprintf("The number of active partitions exceeds the limit of %d.", maxPartitions)})
-				continue
-			}
-			pt = &partition{prefix: prefix, minPos: r.Pos, oldest: r.ArrivalMs}
-			ls.parts[prefix] = pt
-		}
-		size := len(rec.data)
-		if p.conv != nil && p.converter != nil && p.convErr == "" {
-			row, err := p.converter.Row(rec.data)
-			if err != nil {
-				var re *convert.RecordError
-				if !errors.As(err, &re) {
-					re = &convert.RecordError{Code: convert.CodeMalformedData, Message: err.Error()}
-				}
-				rec.rowErr = re
-			}
-			rec.row, rec.conv = row, p.converter
-			size += len(row) * int(unsafe.Sizeof(parquet.Value{}))
-		}
-		pt.recs = append(pt.recs, rec)
-		pt.bytes += size
-		ls.bytes += size
+		s.lakePlace(ctx, ls, st, lakeRec{pos: r.Pos, sub: i, arrival: r.ArrivalMs, data: append([]byte(nil), sub...)})
 	}
+}
+
+// fail queues f for the error output unless it was written before a restart.
+func (ls *lakeState) fail(f failedRec) {
+	if d, ok := ls.done[lakeErrorsKey]; !ok || f.rec.pos > d {
+		ls.failed = append(ls.failed, f)
+	}
+}
+
+// lakePlace extracts a (de-aggregated, transformed) record's partition
+// keys, evaluates its prefix and buffers it in that partition, converting
+// it to a row when format conversion is on.
+func (s *Service) lakePlace(ctx context.Context, ls *lakeState, st *stream, rec lakeRec) {
+	p := ls.pipeline
+	if p.query != nil {
+		keys, err := p.partitionKeys(ctx, rec.data)
+		if err != nil {
+			ls.fail(failedRec{rec: rec, errType: errTypePartitioning, code: "DynamicPartitioning.MetadataExtractionFailed", msg: err.Error()})
+			return
+		}
+		rec.keys = keys
+	}
+	prefix := ""
+	if p.dp {
+		if err := p.checkLambdaKeys(rec.lkeys); err != nil {
+			ls.fail(failedRec{rec: rec, errType: errTypePartitioning, code: "DynamicPartitioning.LambdaPartitionKeyMissing", msg: err.Error()})
+			return
+		}
+		prefix = p.prefix.EvalPartition(time.UnixMilli(rec.arrival).In(p.loc), rec.keys, rec.lkeys)
+		if len(prefix) > s3dest.MaxEvaluatedPrefix {
+			ls.fail(failedRec{rec: rec, errType: errTypePartitioning, code: "DynamicPartitioning.PrefixTooLong",
+				msg: fmt.Sprintf("The evaluated prefix is longer than %d characters.", s3dest.MaxEvaluatedPrefix)})
+			return
+		}
+	}
+	if d, ok := ls.done[prefix]; ok && rec.pos <= d {
+		return // written before a restart
+	}
+	pt := ls.parts[prefix]
+	if pt == nil {
+		if len(ls.parts) >= maxPartitions {
+			st.m.partitionCountExceeded.Add(1)
+			ls.fail(failedRec{rec: rec, errType: errTypePartitioning, code: "DynamicPartitioning.PartitionCountExceeded",
+				msg: fmt.Sprintf("The number of active partitions exceeds the limit of %d.", maxPartitions)})
+			return
+		}
+		pt = &partition{prefix: prefix, minPos: rec.pos, oldest: rec.arrival}
+		ls.parts[prefix] = pt
+	}
+	size := len(rec.data)
+	if p.conv != nil && p.converter != nil && p.convErr == "" {
+		row, err := p.converter.Row(rec.data)
+		if err != nil {
+			var re *convert.RecordError
+			if !errors.As(err, &re) {
+				re = &convert.RecordError{Code: convert.CodeMalformedData, Message: err.Error()}
+			}
+			rec.rowErr = re
+		}
+		rec.row, rec.conv = row, p.converter
+		size += len(row) * int(unsafe.Sizeof(parquet.Value{}))
+	}
+	pt.recs = append(pt.recs, rec)
+	pt.bytes += size
+	ls.bytes += size
 }
 
 // lakeCheckpoint saves the smallest undelivered position and trims the log
@@ -783,7 +816,7 @@ func (s *Service) writeFailed(ctx context.Context, st *stream, cfg deliveryConfi
 	nowMs := s.now().UnixMilli()
 	for _, f := range fails {
 		t := time.UnixMilli(f.rec.arrival).In(p.loc)
-		prefix := p.errPrefix.EvalKeys(t, f.errType, f.rec.keys, nil)
+		prefix := p.errPrefix.EvalKeys(t, f.errType, f.rec.keys, f.rec.lkeys)
 		k := f.errType + "\x00" + prefix
 		g := groups[k]
 		if g == nil {
@@ -808,6 +841,9 @@ func (s *Service) writeFailed(ctx context.Context, st *stream, cfg deliveryConfi
 				SequenceNumber: strconv.FormatUint(f.rec.pos, 10), SubSequenceNumber: f.rec.sub,
 				DataCatalogTable: dataCatalogTable{CatalogId: catalog, DatabaseName: deref(sc.DatabaseName), TableName: deref(sc.TableName),
 					Region: region, VersionId: p.convVersion, CatalogArn: "arn:aws:glue:" + region + ":" + catalog + ":catalog"}})
+		} else if f.errType == processingFailedType {
+			line, err = json.Marshal(failedRecord{errorRecord: errorRecord{AttemptsMade: f.attempts, ArrivalTimestamp: f.rec.arrival,
+				ErrorCode: f.code, ErrorMessage: f.msg, AttemptEndingTimestamp: nowMs, RawData: f.rec.data}, LambdaArn: f.lambdaArn})
 		} else {
 			line, err = json.Marshal(errorRecord{AttemptsMade: 1, ArrivalTimestamp: f.rec.arrival, ErrorCode: f.code,
 				ErrorMessage: f.msg, AttemptEndingTimestamp: nowMs, RawData: f.rec.data})

@@ -172,8 +172,15 @@ func checkLake(c *S3Config) error {
 		return awserr.InvalidArgument("%s", err.Error())
 	}
 	if ep := deref(c.ErrorOutputPrefix); ep != "" {
-		if _, err := s3dest.ParsePrefixWith(ep, s3dest.ParseOptions{Partitioning: dp}); err != nil {
+		e, err := s3dest.ParsePrefixWith(ep, s3dest.ParseOptions{Partitioning: dp})
+		if err != nil {
 			return awserr.InvalidArgument("%s", err.Error())
+		}
+		// AWS (s3-prefixes): "You cannot use partitionKeyFromLambda and
+		// partitionKeyFromQuery namespaces when creating ErrorOutputPrefix
+		// expressions."
+		if len(e.QueryKeys()) > 0 || len(e.LambdaKeys()) > 0 {
+			return awserr.InvalidArgument("ErrorOutputPrefix cannot use the partitionKeyFromQuery or partitionKeyFromLambda namespaces.")
 		}
 	}
 	var query *gojq.Query
@@ -190,10 +197,6 @@ func checkLake(c *S3Config) error {
 		case appendDelimiter:
 		case procLambda:
 			lambda = true
-			if lakeEnabled(c) {
-				// the partitioned loop (lake.go) does not run transformations
-				return awserr.InvalidArgument("Eddy does not yet combine the Lambda processor with dynamic partitioning or record format conversion.")
-			}
 			if err := checkLambdaProcessor(p); err != nil { // transform.go
 				return err
 			}
@@ -257,7 +260,7 @@ func checkLake(c *S3Config) error {
 			return awserr.InvalidArgument("Prefix uses !{partitionKeyFromQuery:%s} but no MetadataExtraction processor is configured.", prefix.QueryKeys()[0])
 		}
 		if len(prefix.LambdaKeys()) > 0 && !lambda {
-			return awserr.InvalidArgument("Prefix uses !{partitionKeyFromLambda:%s}: Eddy does not yet take partition keys from Lambda transformation.", prefix.LambdaKeys()[0])
+			return awserr.InvalidArgument("Prefix uses !{partitionKeyFromLambda:%s} but no Lambda processor is configured.", prefix.LambdaKeys()[0])
 		}
 		if keys, ok := queryObjectKeys(query); ok {
 			for _, k := range prefix.QueryKeys() {

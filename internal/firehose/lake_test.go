@@ -280,7 +280,13 @@ func TestLakeValidation(t *testing.T) {
 		{"lambda key", func(d *fhtypes.ExtendedS3DestinationConfiguration) {
 			d.Prefix = aws.String("k=!{partitionKeyFromLambda:k}/")
 		},
-			"Prefix uses !{partitionKeyFromLambda:k}: Eddy does not yet take partition keys from Lambda transformation."},
+			"Prefix uses !{partitionKeyFromLambda:k} but no Lambda processor is configured."},
+		{"query key in error prefix", func(d *fhtypes.ExtendedS3DestinationConfiguration) {
+			d.ErrorOutputPrefix = aws.String("e/!{firehose:error-output-type}/k=!{partitionKeyFromQuery:k}/")
+		}, "ErrorOutputPrefix cannot use the partitionKeyFromQuery or partitionKeyFromLambda namespaces."},
+		{"lambda key in error prefix", func(d *fhtypes.ExtendedS3DestinationConfiguration) {
+			d.ErrorOutputPrefix = aws.String("e/!{partitionKeyFromLambda:k}/!{firehose:error-output-type}/")
+		}, "ErrorOutputPrefix cannot use the partitionKeyFromQuery or partitionKeyFromLambda namespaces."},
 		{"bad jq", func(d *fhtypes.ExtendedS3DestinationConfiguration) {
 			d.ProcessingConfiguration = lakeProcessors(`{k: .k`)
 		}, "MetadataExtractionQuery {k: .k is not a valid JQ expression: …"},

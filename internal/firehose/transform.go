@@ -18,6 +18,10 @@ package firehose
 // lambda.Invoker. The source-record backup keeps the untransformed data.
 // BufferIntervalInSeconds is accepted; the delivery buffer's own hints
 // decide when a buffer is transformed. RoleArn is accepted and not used.
+// With dynamic partitioning or format conversion the partitioned loop
+// calls callTransform itself (lake_transform.go), before partitioning, and
+// takes `!{partitionKeyFromLambda:k}` from each record's
+// metadata.partitionKeys.
 
 import (
 	"context"
@@ -140,10 +144,17 @@ func sourceMetadata(shardID, partitionKey string, r ktypes.Record, sub int) []by
 
 type transformResponse struct {
 	Records []struct {
-		RecordID string `json:"recordId"`
-		Result   string `json:"result"`
-		Data     []byte `json:"data"`
+		RecordID string            `json:"recordId"`
+		Result   string            `json:"result"`
+		Data     []byte            `json:"data"`
+		Metadata transformMetadata `json:"metadata"`
 	} `json:"records"`
+}
+
+// transformMetadata is a returned record's metadata; partitionKeys feed
+// `!{partitionKeyFromLambda:k}` (lake_transform.go).
+type transformMetadata struct {
+	PartitionKeys map[string]json.RawMessage `json:"partitionKeys"`
 }
 
 type failedRecord struct {
@@ -181,6 +192,41 @@ func (s *Service) transform(ctx context.Context, st *stream, cfg deliveryConfig,
 }
 
 func (s *Service) transformBatch(ctx context.Context, st *stream, buf *buffer, from, to int, lp lambdaParams) (ok [][]byte, failed []failedRecord, err error) {
+	outs, attempts, code, msg, err := s.callTransform(ctx, st, buf, from, to, lp)
+	if err != nil {
+		return nil, nil, err
+	}
+	if code != "" {
+		for i := from; i < to; i++ {
+			failed = append(failed, s.failedRecord(buf, i, attempts, code, msg, lp.arn))
+		}
+		return nil, failed, nil
+	}
+	for _, o := range outs {
+		switch o.result {
+		case "Ok":
+			ok = append(ok, o.data)
+		case "ProcessingFailed":
+			failed = append(failed, s.failedRecord(buf, o.index, attempts, "Lambda.ProcessingFailedStatus", "ProcessingFailed status set for record", lp.arn))
+		}
+	}
+	return ok, failed, nil
+}
+
+// transformOut is the function's answer for one record of a batch.
+type transformOut struct {
+	index  int    // the record's index in the buffer
+	result string // Ok, Dropped or ProcessingFailed
+	data   []byte
+	// partitionKeys is metadata.partitionKeys (scalars as strings).
+	partitionKeys map[string]string
+}
+
+// callTransform invokes the function on buf.recs[from:to], retrying up to
+// lp.retries times, and returns its answer in response order. When every
+// attempt failed, code and msg say why (the whole batch failed) and outs is
+// nil. err is set only when ctx ends or the event cannot be encoded.
+func (s *Service) callTransform(ctx context.Context, st *stream, buf *buffer, from, to int, lp lambdaParams) (outs []transformOut, attempts int, code, msg string, err error) {
 	ev := transformEvent{InvocationID: s3dest.NewUUID(), DeliveryStreamArn: st.meta.arn(), Region: st.meta.Region}
 	if ks := st.meta.KinesisSource; ks != nil {
 		ev.SourceKinesisStreamArn = deref(ks.KinesisStreamARN)
@@ -197,14 +243,12 @@ func (s *Service) transformBatch(ctx context.Context, st *stream, buf *buffer, f
 	}
 	payload, err := json.Marshal(ev)
 	if err != nil {
-		return nil, nil, fmt.Errorf("transformation event: %w", err)
+		return nil, 0, "", "", fmt.Errorf("transformation event: %w", err)
 	}
-	code, msg := "", ""
-	attempts := 0
 	for attempts <= lp.retries {
 		attempts++
 		if ctx.Err() != nil {
-			return nil, nil, ctx.Err()
+			return nil, attempts, "", "", ctx.Err()
 		}
 		var res lambda.Result
 		var ierr error
@@ -227,8 +271,7 @@ func (s *Service) transformBatch(ctx context.Context, st *stream, buf *buffer, f
 			continue
 		}
 		seen := map[string]bool{}
-		ok, failed = nil, nil
-		code = ""
+		outs, code = nil, ""
 		for _, r := range resp.Records {
 			i, known := ids[r.RecordID]
 			switch {
@@ -236,11 +279,8 @@ func (s *Service) transformBatch(ctx context.Context, st *stream, buf *buffer, f
 				code, msg = "Lambda.InvalidRecordId", "The Lambda function returned a record id that was not in its input: "+r.RecordID
 			case seen[r.RecordID]:
 				code, msg = "Lambda.DuplicatedRecordId", "The Lambda function returned record id "+r.RecordID+" more than once."
-			case r.Result == "Ok":
-				ok = append(ok, r.Data)
-			case r.Result == "Dropped":
-			case r.Result == "ProcessingFailed":
-				failed = append(failed, s.failedRecord(buf, i, attempts, "Lambda.ProcessingFailedStatus", "ProcessingFailed status set for record", lp.arn))
+			case r.Result == "Ok" || r.Result == "Dropped" || r.Result == "ProcessingFailed":
+				outs = append(outs, transformOut{index: i, result: r.Result, data: r.Data, partitionKeys: r.Metadata.keys()})
 			default:
 				code, msg = "Lambda.InvalidResult", "The Lambda function returned result "+strconv.Quote(r.Result)+" for record "+r.RecordID
 			}
@@ -253,16 +293,12 @@ func (s *Service) transformBatch(ctx context.Context, st *stream, buf *buffer, f
 			code, msg = "Lambda.MissingRecordId", "The Lambda function did not return every record id of its input."
 		}
 		if code == "" {
-			return ok, failed, nil
+			return outs, attempts, "", "", nil
 		}
 	}
 	// every attempt failed: the whole batch is unsuccessfully processed
 	s.log.Warn("data transformation failed", "stream", st.meta.Name, "lambda", lp.arn, "records", to-from, "code", code, "err", msg)
-	ok, failed = nil, nil
-	for i := from; i < to; i++ {
-		failed = append(failed, s.failedRecord(buf, i, attempts, code, msg, lp.arn))
-	}
-	return nil, failed, nil
+	return nil, attempts, code, msg, nil
 }
 
 func (s *Service) failedRecord(buf *buffer, i, attempts int, code, msg, arn string) failedRecord {

@@ -276,3 +276,84 @@ func TestFirehoseLambdaTransformationStreamSource(t *testing.T) {
 		t.Fatalf("delivered %q", got)
 	}
 }
+
+// Dynamic partitioning with keys from the function: the records are
+// transformed by the built aws-lambda-go function (upper-cased), keyed by
+// the "customer" it returns in metadata.partitionKeys and by a JQ query on
+// the transformed JSON, and land under exactly those prefixes; dropped
+// records are nowhere, failed ones are under processing-failed, and a
+// record the function returns without the key is under
+// partitioning-failed.
+func TestFirehoseLambdaPartitionKeys(t *testing.T) {
+	url, root := startVersitygw(t, "bkt")
+	e := start(t, eddytest.WithConfig(func(c *config.Config) {
+		c.S3Endpoint, c.S3AccessKey, c.S3SecretKey, c.S3Region = url, "lkey", "lsecret", "us-east-1"
+	}))
+	ctx := context.Background()
+	cf := e.create(t, "keys", nil, 10)
+	fc := fh.NewFromConfig(eddytest.AWSConfig(e.srv.URL(), "", ""))
+	param := func(k, v string) fhtypes.ProcessorParameter {
+		return fhtypes.ProcessorParameter{ParameterName: fhtypes.ProcessorParameterName(k), ParameterValue: aws.String(v)}
+	}
+	_, err := fc.CreateDeliveryStream(ctx, &fh.CreateDeliveryStreamInput{DeliveryStreamName: aws.String("dp"),
+		ExtendedS3DestinationConfiguration: &fhtypes.ExtendedS3DestinationConfiguration{
+			BucketARN: aws.String("arn:aws:s3:::bkt"), RoleARN: aws.String("arn:aws:iam::000000000000:role/fh"),
+			Prefix:                           aws.String("lake/customer=!{partitionKeyFromLambda:customer}/device=!{partitionKeyFromQuery:device}/"),
+			ErrorOutputPrefix:                aws.String("err/!{firehose:error-output-type}/"),
+			BufferingHints:                   &fhtypes.BufferingHints{SizeInMBs: aws.Int32(64), IntervalInSeconds: aws.Int32(900)},
+			DynamicPartitioningConfiguration: &fhtypes.DynamicPartitioningConfiguration{Enabled: aws.Bool(true)},
+			ProcessingConfiguration: &fhtypes.ProcessingConfiguration{Enabled: aws.Bool(true), Processors: []fhtypes.Processor{
+				{Type: fhtypes.ProcessorTypeLambda, Parameters: []fhtypes.ProcessorParameter{param("LambdaArn", *cf.FunctionArn)}},
+				{Type: fhtypes.ProcessorTypeMetadataExtraction, Parameters: []fhtypes.ProcessorParameter{
+					param("MetadataExtractionQuery", "{device: .DEVICE}"), param("JsonParsingEngine", "JQ-1.6")}},
+				{Type: fhtypes.ProcessorTypeAppendDelimiterToRecord}}}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string][]string{}
+	var recs []fhtypes.Record
+	for i := 0; i < 12; i++ {
+		cust, dev := fmt.Sprintf("c%d", i%3), []string{"ios", "web"}[i%2]
+		data := fmt.Sprintf(`{"customer":"%s","device":"%s","n":%d}`, cust, dev, i)
+		recs = append(recs, fhtypes.Record{Data: []byte(data)})
+		dir := filepath.Join("customer="+cust, "device="+strings.ToUpper(dev))
+		want[dir] = append(want[dir], strings.ToUpper(data)+"\n")
+	}
+	recs = append(recs, fhtypes.Record{Data: []byte("drop-me")}, fhtypes.Record{Data: []byte("fail-me")}, fhtypes.Record{Data: []byte(`{"device":"ios"}`)})
+	if out, err := fc.PutRecordBatch(ctx, &fh.PutRecordBatchInput{DeliveryStreamName: aws.String("dp"), Records: recs}); err != nil || *out.FailedPutCount != 0 {
+		t.Fatalf("put: %v", err)
+	}
+	if err := e.srv.Firehose.Flush(ctx, "000000000000", "us-east-1", "dp"); err != nil {
+		t.Fatal(err)
+	}
+	for dir, lines := range want {
+		objs := objectsUnder(filepath.Join(root, "bkt", "lake", dir))
+		if len(objs) != 1 || objs[0] != strings.Join(lines, "") {
+			t.Fatalf("%s: %q, want %q", dir, objs, strings.Join(lines, ""))
+		}
+	}
+	var all int
+	filepath.Walk(filepath.Join(root, "bkt", "lake"), func(p string, info os.FileInfo, err error) error {
+		if err == nil && !info.IsDir() {
+			all++
+		}
+		return nil
+	})
+	if all != len(want) {
+		t.Fatalf("%d objects under lake/, want %d", all, len(want))
+	}
+	pf := strings.Join(objectsUnder(filepath.Join(root, "bkt", "err", "processing-failed")), "")
+	if !strings.Contains(pf, `"errorCode":"Lambda.ProcessingFailedStatus"`) || !strings.Contains(pf, `"rawData":"ZmFpbC1tZQ=="`) || strings.Count(pf, "\n") != 1 {
+		t.Fatalf("processing-failed %q", pf)
+	}
+	part := strings.Join(objectsUnder(filepath.Join(root, "bkt", "err", "partitioning-failed")), "")
+	if !strings.Contains(part, `"errorCode":"DynamicPartitioning.LambdaPartitionKeyMissing"`) || strings.Count(part, "\n") != 1 {
+		t.Fatalf("partitioning-failed %q", part)
+	}
+	for _, body := range objectsUnder(filepath.Join(root, "bkt")) {
+		if strings.Contains(body, "DROP-ME") || strings.Contains(body, "drop-me") {
+			t.Fatalf("a dropped record was delivered: %q", body)
+		}
+	}
+}

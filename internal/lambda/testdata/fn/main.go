@@ -9,7 +9,8 @@
 //     error.
 //   - a Firehose event ("records" with "recordId"): decoded with
 //     events.KinesisFirehoseEvent; data is upper-cased, "drop…" records are
-//     Dropped, "fail…" records ProcessingFailed.
+//     Dropped, "fail…" records ProcessingFailed; a JSON record's "customer"
+//     field is returned as metadata.partitionKeys.customer.
 package main
 
 import (
@@ -175,6 +176,13 @@ func firehoseHandler(raw json.RawMessage) (any, error) {
 			data = fmt.Appendf(bytes.TrimRight(data, "\n"), "|%s|%s|%t\n", md.ShardID, md.PartitionKey, md.SequenceNumber != "" && !md.ApproximateArrivalTimestamp.IsZero())
 		}
 		res := events.KinesisFirehoseResponseRecord{RecordID: r.RecordID, Result: events.KinesisFirehoseTransformedStateOk, Data: data}
+		var obj struct {
+			Customer *string `json:"customer"`
+		}
+		if json.Unmarshal(r.Data, &obj) == nil && obj.Customer != nil {
+			// JSON records with a "customer" field: it is the partition key
+			res.Metadata.PartitionKeys = map[string]string{"customer": *obj.Customer}
+		}
 		switch {
 		case bytes.HasPrefix(r.Data, []byte("drop")):
 			res = events.KinesisFirehoseResponseRecord{RecordID: r.RecordID, Result: events.KinesisFirehoseTransformedStateDropped}
