@@ -63,17 +63,17 @@ func TestHLS(t *testing.T) {
 	if resp.StatusCode != 403 {
 		t.Fatalf("bad token: %d", resp.StatusCode)
 	}
-	// no retention, MPEG_TS
+	// no retention, an unknown container
 	e.createStream("hls-none", 0)
 	r := e.post("/getHLSStreamingSessionURL", map[string]any{"StreamName": "hls-none"})
 	r.Body.Close()
 	if r.Header.Get("x-amzn-ErrorType") != "NoDataRetentionException" {
 		t.Fatalf("no retention: %s", r.Header.Get("x-amzn-ErrorType"))
 	}
-	r = e.post("/getHLSStreamingSessionURL", map[string]any{"StreamName": "hls-ffmpeg", "ContainerFormat": "MPEG_TS"})
+	r = e.post("/getHLSStreamingSessionURL", map[string]any{"StreamName": "hls-ffmpeg", "ContainerFormat": "MPEG_PS"})
 	r.Body.Close()
-	if r.Header.Get("x-amzn-ErrorType") != "UnsupportedOperationException" {
-		t.Fatalf("MPEG_TS: %s", r.Header.Get("x-amzn-ErrorType"))
+	if r.Header.Get("x-amzn-ErrorType") != "InvalidArgumentException" {
+		t.Fatalf("MPEG_PS: %s", r.Header.Get("x-amzn-ErrorType"))
 	}
 }
 

@@ -10,8 +10,13 @@ package video
 //     fragments arrive (ended when an EndTimestamp is given and passed);
 //   - ON_DEMAND: the fragments in the TimestampRange (required), with
 //     #EXT-X-ENDLIST; at most MaxMediaPlaylistFragmentResults (default 1000).
-// ContainerFormat FRAGMENTED_MP4 only (MPEG_TS is refused with a clear
-// message); Expires 300-43200 s (default 300) bounds the session. A stream
+// ContainerFormat FRAGMENTED_MP4 (default: init + moof/mdat media) or
+// MPEG_TS (transport-stream segments, getTSFragment.ts, repackaged by
+// internal/video/mpegts). DisplayFragmentTimestamp ALWAYS puts an
+// #EXT-X-PROGRAM-DATE-TIME before every segment: the fragment's server
+// timestamp, or its producer timestamp when the selector is
+// PRODUCER_TIMESTAMP (default NEVER). Expires 300-43200 s (default 300)
+// bounds the session. A stream
 // without retention is NoDataRetentionException; media other than H.264 or
 // H.265 (+ AAC) UnsupportedStreamMediaTypeException. Sessions live in
 // memory (a restart ends them).
@@ -24,6 +29,7 @@ import (
 
 	"github.com/eddy-streams/eddy/internal/awserr"
 	"github.com/eddy-streams/eddy/internal/video/fmp4"
+	"github.com/eddy-streams/eddy/internal/video/mpegts"
 )
 
 type hlsInput struct {
@@ -34,6 +40,7 @@ type hlsInput struct {
 	ContainerFormat                 string
 	DiscontinuityMode               string
 	DisplayFragmentTimestamp        string
+	DisplayFragmentNumber           string // DASH
 	Expires                         *int
 	MaxMediaPlaylistFragmentResults *int
 }
@@ -46,6 +53,9 @@ type session struct {
 	lo, hi   int64 // ms; hi < 0: open-ended
 	max      int
 	expires  time.Time
+	ts       bool // MPEG_TS segments
+	showTime bool // DisplayFragmentTimestamp ALWAYS
+	showNum  bool // DisplayFragmentNumber ALWAYS (DASH)
 }
 
 func newToken() string {
@@ -67,11 +77,14 @@ func opGetHLSStreamingSessionURL(s *Service, c *call) (any, error) {
 		return nil, errInvalidArg("1 validation error detected: Value '%s' at 'playbackMode' failed to satisfy constraint: Member must satisfy enum value set: [LIVE, LIVE_REPLAY, ON_DEMAND]", mode)
 	}
 	switch in.ContainerFormat {
-	case "", "FRAGMENTED_MP4":
-	case "MPEG_TS":
-		return nil, awserr.New(tUnsupported, http.StatusBadRequest, "ContainerFormat MPEG_TS is not supported by Eddy; use FRAGMENTED_MP4 (see docs/compat/video.md)")
+	case "", "FRAGMENTED_MP4", "MPEG_TS":
 	default:
 		return nil, errInvalidArg("1 validation error detected: Value '%s' at 'containerFormat' failed to satisfy constraint: Member must satisfy enum value set: [FRAGMENTED_MP4, MPEG_TS]", in.ContainerFormat)
+	}
+	for field, v := range map[string]string{"displayFragmentTimestamp": in.DisplayFragmentTimestamp, "displayFragmentNumber": in.DisplayFragmentNumber} {
+		if v != "" && v != "ALWAYS" && v != "NEVER" {
+			return nil, errInvalidArg("1 validation error detected: Value '%s' at '%s' failed to satisfy constraint: Member must satisfy enum value set: [ALWAYS, NEVER]", v, field)
+		}
 	}
 	expires := 300
 	if in.Expires != nil {
@@ -90,12 +103,15 @@ func opGetHLSStreamingSessionURL(s *Service, c *call) (any, error) {
 		}
 		max = *in.MaxMediaPlaylistFragmentResults
 	}
-	sess := &session{mode: mode, max: max, lo: -1 << 62, hi: -1}
-	if sel := in.HLSFragmentSelector; sel != nil && mode != "LIVE" {
+	sess := &session{mode: mode, max: max, lo: -1 << 62, hi: -1, byServer: true,
+		ts: in.ContainerFormat == "MPEG_TS", showTime: in.DisplayFragmentTimestamp == "ALWAYS", showNum: in.DisplayFragmentNumber == "ALWAYS"}
+	if sel := in.HLSFragmentSelector; sel != nil {
 		sess.byServer = sel.FragmentSelectorType != "PRODUCER_TIMESTAMP"
 		if sel.FragmentSelectorType != "" && sel.FragmentSelectorType != "SERVER_TIMESTAMP" && sel.FragmentSelectorType != "PRODUCER_TIMESTAMP" {
 			return nil, errInvalidArg("1 validation error detected: Value '%s' at 'hLSFragmentSelector.fragmentSelectorType' failed to satisfy constraint: Member must satisfy enum value set: [PRODUCER_TIMESTAMP, SERVER_TIMESTAMP]", sel.FragmentSelectorType)
 		}
+	}
+	if sel := in.HLSFragmentSelector; sel != nil && mode != "LIVE" {
 		if tr := sel.TimestampRange; tr != nil {
 			if tr.StartTimestamp != nil {
 				sess.lo = int64(*tr.StartTimestamp*1000 + 0.5)
@@ -128,6 +144,11 @@ func opGetHLSStreamingSessionURL(s *Service, c *call) (any, error) {
 		if err == nil {
 			if _, err := fmp4.Tracks(h); err != nil {
 				return nil, unsupportedMedia(err)
+			}
+			if sess.ts {
+				if err := mpegts.Tracks(h); err != nil {
+					return nil, unsupportedMedia(err)
+				}
 			}
 		}
 	}

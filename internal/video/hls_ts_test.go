@@ -1,0 +1,78 @@
+package video_test
+
+import (
+	"bytes"
+	"io"
+	"math"
+	"net/http"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestHLSMPEGTS: MPEG_TS sessions over ffmpeg and GStreamer media. The
+// playlist lists getTSFragment.ts segments (no init segment) with
+// #EXT-X-PROGRAM-DATE-TIME when DisplayFragmentTimestamp is ALWAYS; ffmpeg
+// copies the HLS stream end to end without a warning, ffprobe finds H.264
+// and AAC and the source's duration, and ffmpeg decodes every frame.
+func TestHLSMPEGTS(t *testing.T) {
+	ffm, gst := testMedia(t)
+	e := start(t, "")
+	for name, file := range map[string]string{"ffmpeg": ffm, "gst": gst} {
+		stream := "ts-" + name
+		e.createStream(stream, 1)
+		f, _ := os.Open(file)
+		nums := checkAcks(t, e.putMedia(stream, f, time.UnixMilli(1_700_000_000_000)))
+		f.Close()
+		var out struct{ HLSStreamingSessionURL string }
+		e.postJSON("/getHLSStreamingSessionURL", map[string]any{"StreamName": stream, "PlaybackMode": "ON_DEMAND",
+			"ContainerFormat": "MPEG_TS", "DisplayFragmentTimestamp": "ALWAYS",
+			"HLSFragmentSelector": map[string]any{"FragmentSelectorType": "PRODUCER_TIMESTAMP",
+				"TimestampRange": map[string]any{"StartTimestamp": 1_699_999_999.0, "EndTimestamp": 1_700_000_100.0}}}, &out)
+		media := strings.Replace(out.HLSStreamingSessionURL, "getHLSMasterPlaylist", "getHLSMediaPlaylist", 1)
+		resp, err := http.Get(media)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		pl := string(b)
+		if strings.Count(pl, "getTSFragment.ts?FragmentNumber=") != len(nums) || strings.Contains(pl, "EXT-X-MAP") ||
+			strings.Count(pl, "#EXT-X-PROGRAM-DATE-TIME:") != len(nums) ||
+			!strings.Contains(pl, "#EXT-X-PROGRAM-DATE-TIME:2023-11-14T22:13:20.000Z\n") {
+			t.Fatalf("%s playlist (%d fragments):\n%s", name, len(nums), pl)
+		}
+		// a segment is whole 188-byte packets served as video/MP2T
+		seg := pl[strings.Index(pl, "getTSFragment.ts"):]
+		seg = seg[:strings.Index(seg, "\n")]
+		resp, err = http.Get(e.url + "/hls/v1/" + seg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.Header.Get("Content-Type") != "video/MP2T" || len(body) == 0 || len(body)%188 != 0 || body[0] != 0x47 {
+			t.Fatalf("%s segment: %s, %d bytes", name, resp.Header.Get("Content-Type"), len(body))
+		}
+		cmd := exec.Command("ffmpeg", "-v", "warning", "-i", out.HLSStreamingSessionURL, "-c", "copy", "-f", "null", "-")
+		if b, err := cmd.CombinedOutput(); err != nil || len(bytes.TrimSpace(b)) > 0 {
+			t.Fatalf("%s: ffmpeg -c copy over HLS MPEG-TS: %v\n%s", name, err, b)
+		}
+		probe, err := exec.Command("ffprobe", "-v", "error", "-show_entries", "stream=codec_name", "-of", "csv=p=0", out.HLSStreamingSessionURL).Output()
+		if err != nil || !strings.Contains(string(probe), "h264") || !strings.Contains(string(probe), "aac") {
+			t.Fatalf("%s: ffprobe streams %q %v", name, probe, err)
+		}
+		want, got := ffprobeDuration(t, file), ffprobeDuration(t, out.HLSStreamingSessionURL)
+		if math.Abs(want-got) > 0.1 {
+			t.Fatalf("%s: HLS MPEG-TS lasts %.3f s, the source %.3f s", name, got, want)
+		}
+		frames, err := exec.Command("ffprobe", "-v", "error", "-count_frames", "-select_streams", "v:0", "-show_entries", "stream=nb_read_frames", "-of", "csv=p=0", out.HLSStreamingSessionURL).Output()
+		srcFrames, err2 := exec.Command("ffprobe", "-v", "error", "-count_frames", "-select_streams", "v:0", "-show_entries", "stream=nb_read_frames", "-of", "csv=p=0", file).Output()
+		// (over HLS ffprobe lists the stream under its program too)
+		if got := strings.Fields(string(frames)); err != nil || err2 != nil || len(got) == 0 || got[0] != strings.TrimSpace(string(srcFrames)) {
+			t.Fatalf("%s: decoded %q frames over HLS MPEG-TS, %q in the source (%v %v)", name, frames, srcFrames, err, err2)
+		}
+	}
+}
