@@ -18,8 +18,8 @@ import (
 
 	"github.com/eddy-streams/eddy/internal/awserr"
 	"github.com/eddy-streams/eddy/internal/video/fmp4"
-	"github.com/eddy-streams/eddy/internal/video/mpegts"
 	"github.com/eddy-streams/eddy/internal/video/fragstore"
+	"github.com/eddy-streams/eddy/internal/video/mpegts"
 )
 
 type fragmentSelector struct {
