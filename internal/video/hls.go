@@ -86,6 +86,23 @@ func (sess *session) fragments(fs *fragstore.Store) []fragstore.Meta {
 	return out
 }
 
+// discontinuity reports whether the session's DiscontinuityMode puts a
+// marker between fragment prev and the next one, which starts at at (ms,
+// by the session's selector).
+func (sess *session) discontinuity(prev fragstore.Meta, at int64) bool {
+	switch sess.disc {
+	case "ALWAYS":
+		return true
+	case "ON_DISCONTINUITY":
+		end := prev.Producer + prev.Duration
+		if sess.byServer {
+			end = prev.Server + prev.Duration
+		}
+		return at-end > 50 || end-at > 50
+	}
+	return false
+}
+
 func (s *Service) serveHLS(w http.ResponseWriter, r *http.Request) (string, error) {
 	q := r.URL.Query()
 	tok := q.Get("SessionToken")
@@ -149,6 +166,13 @@ func (s *Service) serveHLS(w http.ResponseWriter, r *http.Request) (string, erro
 		b.WriteString("#EXT-X-INDEPENDENT-SEGMENTS\n")
 		hid := uint32(0)
 		for i, m := range frags {
+			at := m.Producer
+			if sess.byServer {
+				at = m.Server
+			}
+			if i > 0 && m.HeaderID == hid && sess.discontinuity(frags[i-1], at) {
+				b.WriteString("#EXT-X-DISCONTINUITY\n")
+			}
 			if i == 0 || m.HeaderID != hid {
 				if i > 0 {
 					b.WriteString("#EXT-X-DISCONTINUITY\n")
@@ -159,10 +183,6 @@ func (s *Service) serveHLS(w http.ResponseWriter, r *http.Request) (string, erro
 				}
 			}
 			if sess.showTime {
-				at := m.Producer
-				if sess.byServer {
-					at = m.Server
-				}
 				fmt.Fprintf(&b, "#EXT-X-PROGRAM-DATE-TIME:%s\n", time.UnixMilli(at).UTC().Format("2006-01-02T15:04:05.000Z"))
 			}
 			res := "getMP4MediaFragment.mp4"

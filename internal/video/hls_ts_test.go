@@ -76,3 +76,58 @@ func TestHLSMPEGTS(t *testing.T) {
 		}
 	}
 }
+
+// TestHLSDiscontinuityMode: two recordings 20 s apart on the producer
+// timeline. ON_DISCONTINUITY marks only the gap between them, NEVER (the
+// default with PRODUCER_TIMESTAMP) nothing, ALWAYS (the default with
+// SERVER_TIMESTAMP) every boundary.
+func TestHLSDiscontinuityMode(t *testing.T) {
+	ffm, _ := testMedia(t)
+	e := start(t, "")
+	e.createStream("disc", 1)
+	var n int
+	for _, at := range []int64{1_700_000_000_000, 1_700_000_020_000} {
+		f, _ := os.Open(ffm)
+		n += len(checkAcks(t, e.putMedia("disc", f, time.UnixMilli(at))))
+		f.Close()
+	}
+	count := func(sel, mode string) int {
+		t.Helper()
+		in := map[string]any{"StreamName": "disc", "PlaybackMode": "ON_DEMAND",
+			"HLSFragmentSelector": map[string]any{"FragmentSelectorType": sel,
+				"TimestampRange": map[string]any{"StartTimestamp": 1_600_000_000.0, "EndTimestamp": 1_900_000_000.0}}}
+		if mode != "" {
+			in["DiscontinuityMode"] = mode
+		}
+		var out struct{ HLSStreamingSessionURL string }
+		e.postJSON("/getHLSStreamingSessionURL", in, &out)
+		resp, err := http.Get(strings.Replace(out.HLSStreamingSessionURL, "getHLSMasterPlaylist", "getHLSMediaPlaylist", 1))
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if c := strings.Count(string(b), "#EXTINF:"); c != n {
+			t.Fatalf("%s %s: %d of %d fragments listed", sel, mode, c, n)
+		}
+		return strings.Count(string(b), "#EXT-X-DISCONTINUITY\n")
+	}
+	for _, c := range []struct {
+		sel, mode string
+		want      int
+	}{
+		{"PRODUCER_TIMESTAMP", "", 0},
+		{"PRODUCER_TIMESTAMP", "NEVER", 0},
+		{"PRODUCER_TIMESTAMP", "ON_DISCONTINUITY", 1},
+		{"PRODUCER_TIMESTAMP", "ALWAYS", n - 1},
+		{"SERVER_TIMESTAMP", "", n - 1},
+	} {
+		if got := count(c.sel, c.mode); got != c.want {
+			t.Errorf("%s %q: %d discontinuities, want %d", c.sel, c.mode, got, c.want)
+		}
+	}
+	r := e.post("/getHLSStreamingSessionURL", map[string]any{"StreamName": "disc", "DiscontinuityMode": "SOMETIMES"})
+	if code, typ := errType(r); code != 400 || typ != "InvalidArgumentException" {
+		t.Fatalf("bad mode: %d %s", code, typ)
+	}
+}

@@ -15,7 +15,13 @@ package video
 // internal/video/mpegts). DisplayFragmentTimestamp ALWAYS puts an
 // #EXT-X-PROGRAM-DATE-TIME before every segment: the fragment's server
 // timestamp, or its producer timestamp when the selector is
-// PRODUCER_TIMESTAMP (default NEVER). Expires 300-43200 s (default 300)
+// PRODUCER_TIMESTAMP (default NEVER). DiscontinuityMode: ALWAYS puts
+// #EXT-X-DISCONTINUITY between every two fragments, ON_DISCONTINUITY where
+// one fragment's end and the next one's start (by the selector's
+// timestamps) differ by more than 50 ms, NEVER nowhere except where the
+// codec private data changes (a new init segment); the default is ALWAYS
+// with SERVER_TIMESTAMP (the default selector), NEVER with
+// PRODUCER_TIMESTAMP. Expires 300-43200 s (default 300)
 // bounds the session. A stream
 // without retention is NoDataRetentionException; media other than H.264 or
 // H.265 (+ AAC) UnsupportedStreamMediaTypeException. Sessions live in
@@ -56,6 +62,7 @@ type session struct {
 	ts       bool // MPEG_TS segments
 	showTime bool // DisplayFragmentTimestamp ALWAYS
 	showNum  bool // DisplayFragmentNumber ALWAYS (DASH)
+	disc     string // DiscontinuityMode: ALWAYS, NEVER or ON_DISCONTINUITY
 }
 
 func newToken() string {
@@ -80,6 +87,11 @@ func opGetHLSStreamingSessionURL(s *Service, c *call) (any, error) {
 	case "", "FRAGMENTED_MP4", "MPEG_TS":
 	default:
 		return nil, errInvalidArg("1 validation error detected: Value '%s' at 'containerFormat' failed to satisfy constraint: Member must satisfy enum value set: [FRAGMENTED_MP4, MPEG_TS]", in.ContainerFormat)
+	}
+	switch in.DiscontinuityMode {
+	case "", "ALWAYS", "NEVER", "ON_DISCONTINUITY":
+	default:
+		return nil, errInvalidArg("1 validation error detected: Value '%s' at 'discontinuityMode' failed to satisfy constraint: Member must satisfy enum value set: [ALWAYS, NEVER, ON_DISCONTINUITY]", in.DiscontinuityMode)
 	}
 	for field, v := range map[string]string{"displayFragmentTimestamp": in.DisplayFragmentTimestamp, "displayFragmentNumber": in.DisplayFragmentNumber} {
 		if v != "" && v != "ALWAYS" && v != "NEVER" {
@@ -109,6 +121,13 @@ func opGetHLSStreamingSessionURL(s *Service, c *call) (any, error) {
 		sess.byServer = sel.FragmentSelectorType != "PRODUCER_TIMESTAMP"
 		if sel.FragmentSelectorType != "" && sel.FragmentSelectorType != "SERVER_TIMESTAMP" && sel.FragmentSelectorType != "PRODUCER_TIMESTAMP" {
 			return nil, errInvalidArg("1 validation error detected: Value '%s' at 'hLSFragmentSelector.fragmentSelectorType' failed to satisfy constraint: Member must satisfy enum value set: [PRODUCER_TIMESTAMP, SERVER_TIMESTAMP]", sel.FragmentSelectorType)
+		}
+	}
+	sess.disc = in.DiscontinuityMode
+	if sess.disc == "" {
+		sess.disc = "NEVER"
+		if sess.byServer {
+			sess.disc = "ALWAYS"
 		}
 	}
 	if sel := in.HLSFragmentSelector; sel != nil && mode != "LIVE" {
