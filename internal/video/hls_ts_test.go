@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -129,5 +130,58 @@ func TestHLSDiscontinuityMode(t *testing.T) {
 	r := e.post("/getHLSStreamingSessionURL", map[string]any{"StreamName": "disc", "DiscontinuityMode": "SOMETIMES"})
 	if code, typ := errType(r); code != 400 || typ != "InvalidArgumentException" {
 		t.Fatalf("bad mode: %d %s", code, typ)
+	}
+}
+
+// TestHLSH265BFrames: H.265 with B-frames (3, closed GOPs of 1 s; ffmpeg's
+// default clusters of up to 5 s, each starting at a keyframe) and AAC over
+// MPEG-TS: ffmpeg copies the stream without a warning,
+// ffprobe sees HEVC, and every frame decodes.
+func TestHLSH265BFrames(t *testing.T) {
+	testMedia(t) // the tools are there
+	file := filepath.Join(t.TempDir(), "hevc.mkv")
+	ff := exec.Command("ffmpeg", "-hide_banner", "-loglevel", "error", "-y",
+		"-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25", "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000",
+		"-t", "8", "-c:v", "libx265", "-preset", "ultrafast", "-x265-params", "keyint=25:min-keyint=25:scenecut=0:open-gop=0:bframes=3:log-level=error",
+		"-pix_fmt", "yuv420p", "-c:a", "aac", "-b:a", "64k", "-f", "matroska", file)
+	if out, err := ff.CombinedOutput(); err != nil {
+		t.Fatalf("ffmpeg libx265: %v\n%s", err, out)
+	}
+	e := start(t, "")
+	e.createStream("hevc", 1)
+	f, _ := os.Open(file)
+	if n := len(checkAcks(t, e.putMedia("hevc", f, time.UnixMilli(1_700_000_000_000)))); n < 2 {
+		t.Fatalf("%d fragments: want several segments", n)
+	}
+	f.Close()
+	var out struct{ HLSStreamingSessionURL string }
+	e.postJSON("/getHLSStreamingSessionURL", map[string]any{"StreamName": "hevc", "PlaybackMode": "ON_DEMAND", "ContainerFormat": "MPEG_TS",
+		"HLSFragmentSelector": map[string]any{"FragmentSelectorType": "PRODUCER_TIMESTAMP",
+			"TimestampRange": map[string]any{"StartTimestamp": 1_699_999_999.0, "EndTimestamp": 1_700_000_100.0}}}, &out)
+	if b, err := exec.Command("ffmpeg", "-v", "warning", "-i", out.HLSStreamingSessionURL, "-c", "copy", "-f", "null", "-").CombinedOutput(); err != nil || len(bytes.TrimSpace(b)) > 0 {
+		t.Fatalf("ffmpeg -c copy over HLS MPEG-TS (H.265): %v\n%s", err, b)
+	}
+	count := func(src string) (string, string) {
+		b, err := exec.Command("ffprobe", "-v", "error", "-count_frames", "-select_streams", "v:0", "-show_entries", "stream=codec_name,nb_read_frames", "-of", "csv=p=0", src).Output()
+		if err != nil {
+			t.Fatalf("ffprobe %s: %v", src, err)
+		}
+		f := strings.FieldsFunc(string(b), func(r rune) bool { return r == ',' || r == '\n' })
+		if len(f) < 2 {
+			t.Fatalf("ffprobe %s: %q", src, b)
+		}
+		return f[0], f[1]
+	}
+	codec, frames := count(out.HLSStreamingSessionURL)
+	_, srcFrames := count(file)
+	if codec != "hevc" || frames != srcFrames {
+		t.Fatalf("HLS MPEG-TS: %s with %s frames, the source %s frames", codec, frames, srcFrames)
+	}
+	// the same media over fragmented MP4
+	e.postJSON("/getHLSStreamingSessionURL", map[string]any{"StreamName": "hevc", "PlaybackMode": "ON_DEMAND",
+		"HLSFragmentSelector": map[string]any{"FragmentSelectorType": "PRODUCER_TIMESTAMP",
+			"TimestampRange": map[string]any{"StartTimestamp": 1_699_999_999.0, "EndTimestamp": 1_700_000_100.0}}}, &out)
+	if codec, frames = count(out.HLSStreamingSessionURL); codec != "hevc" || frames != srcFrames {
+		t.Fatalf("HLS fMP4: %s with %s frames, the source %s frames", codec, frames, srcFrames)
 	}
 }
