@@ -133,7 +133,9 @@ func (rr *rateReader) Read(p []byte) (int, error) {
 			}
 			break
 		}
-		wait := time.Duration(float64(1-room) / float64(rr.perSec) * float64(time.Second))
+		// wait for a useful chunk (up to 20 ms worth), not for one byte
+		need := min(int64(len(p)), max(rr.perSec/50, 1))
+		wait := time.Duration(float64(need-room) / float64(rr.perSec) * float64(time.Second))
 		if err := rr.sleep(rr.ctx, wait); err != nil {
 			return 0, err
 		}

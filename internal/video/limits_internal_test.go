@@ -9,23 +9,28 @@ import (
 )
 
 // TestRateReader: 30 MB read at 12.5 MB/s with a one-second burst waits
-// (30 − 12.5) / 12.5 = 1.4 s in all, and every byte arrives unchanged.
+// (30 − 12.5) / 12.5 = 1.4 s in all (plus at most one 20 ms chunk), in
+// chunks rather than byte by byte, and every byte arrives unchanged.
 func TestRateReader(t *testing.T) {
 	now := time.Unix(1_800_000_000, 0)
 	var slept time.Duration
+	waits := 0
 	src := make([]byte, 30_000_000)
 	for i := range src {
 		src[i] = byte(i * 7)
 	}
 	rr := &rateReader{ctx: context.Background(), r: bytes.NewReader(src), perSec: putMediaBytesPerS,
 		now:   func() time.Time { return now },
-		sleep: func(_ context.Context, d time.Duration) error { now = now.Add(d); slept += d; return nil }}
+		sleep: func(_ context.Context, d time.Duration) error { now = now.Add(d); slept += d; waits++; return nil }}
 	got, err := io.ReadAll(rr)
 	if err != nil || !bytes.Equal(got, src) {
 		t.Fatalf("read %d bytes, %v", len(got), err)
 	}
-	if want := 1400 * time.Millisecond; slept < want-time.Millisecond || slept > want+10*time.Millisecond {
+	if want := 1400 * time.Millisecond; slept < want-time.Millisecond || slept > want+25*time.Millisecond {
 		t.Fatalf("waited %v, want %v", slept, want)
+	}
+	if waits > 100 { // 17.5 MB in 250 kB chunks is 70 waits
+		t.Fatalf("%d waits: the reader trickles", waits)
 	}
 }
 

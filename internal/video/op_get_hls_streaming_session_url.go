@@ -59,9 +59,9 @@ type session struct {
 	lo, hi   int64 // ms; hi < 0: open-ended
 	max      int
 	expires  time.Time
-	ts       bool // MPEG_TS segments
-	showTime bool // DisplayFragmentTimestamp ALWAYS
-	showNum  bool // DisplayFragmentNumber ALWAYS (DASH)
+	ts       bool   // MPEG_TS segments
+	showTime bool   // DisplayFragmentTimestamp ALWAYS
+	showNum  bool   // DisplayFragmentNumber ALWAYS (DASH)
 	disc     string // DiscontinuityMode: ALWAYS, NEVER or ON_DISCONTINUITY
 }
 
