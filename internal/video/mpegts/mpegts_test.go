@@ -290,11 +290,17 @@ func TestSegmentRefusesBadMedia(t *testing.T) {
 func FuzzSegment(f *testing.F) {
 	f.Add(avcc(), cluster(0, block(1, 0, true, nals([]byte{0x65, 1, 2})...), block(2, 0, true, 1, 2)))
 	f.Add([]byte{1, 2, 3}, []byte{0x1F, 0x43, 0xB6, 0x75})
+	f.Add(append(make([]byte, 22), 3, 0x20, 0, 1, 0, 2, 0x40, 1), cluster(0, block(1, 0, true, nals([]byte{0x26, 1})...)))
 	f.Fuzz(func(t *testing.T, priv, cl []byte) {
+		codec := "V_MPEG4/ISO/AVC"
+		if len(priv) > 22 { // long enough for an hvcC record: try HEVC too
+			codec = "V_MPEGH/ISO/HEVC"
+			priv = append([]byte{1}, priv[1:]...) // a copy: inputs stay untouched
+		}
 		var te []byte
 		te = mkv.AppendUint(te, mkv.IDTrackNumber, 1)
 		te = mkv.AppendUint(te, mkv.IDTrackType, 1)
-		te = mkv.AppendString(te, mkv.IDCodecID, "V_MPEG4/ISO/AVC")
+		te = mkv.AppendString(te, mkv.IDCodecID, codec)
 		te = mkv.AppendElement(te, mkv.IDCodecPrivate, priv)
 		var ta []byte
 		ta = mkv.AppendUint(ta, mkv.IDTrackNumber, 2)
