@@ -150,7 +150,7 @@ func TestGetMediaLimitsAndErrorTags(t *testing.T) {
 	e := start(t, "", func(o *video.Options) { o.GetMediaIdle = time.Hour })
 	arn := e.createStream("gm", 1)
 	f, _ := os.Open(ffm)
-	nums := checkAcks(t, e.putMedia("gm", f, time.UnixMilli(1_700_000_000_000)))
+	checkAcks(t, e.putMedia("gm", f, time.UnixMilli(1_700_000_000_000)))
 	f.Close()
 	if code, typ := errType(e.post("/getMedia", map[string]any{"StreamName": "gm", "StreamARN": arn,
 		"StartSelector": map[string]any{"StartSelectorType": "NOW"}})); code != 400 || typ != "InvalidArgumentException" {
@@ -175,7 +175,7 @@ func TestGetMediaLimitsAndErrorTags(t *testing.T) {
 	e2 := start(t, "")
 	e2.createStream("gone", 1)
 	f, _ = os.Open(ffm)
-	nums = checkAcks(t, e2.putMedia("gone", f, time.UnixMilli(1_700_000_000_000)))
+	nums := checkAcks(t, e2.putMedia("gone", f, time.UnixMilli(1_700_000_000_000)))
 	f.Close()
 	segs, _ := filepath.Glob(filepath.Join(e2.dir, "streams", "*", "*.seg"))
 	if len(segs) == 0 {
