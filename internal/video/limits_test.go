@@ -1,6 +1,7 @@
 package video_test
 
 import (
+	"bytes"
 	"context"
 	"io"
 	"net/http"
@@ -192,5 +193,54 @@ func TestGetMediaLimitsAndErrorTags(t *testing.T) {
 	}
 	if id := tagValues(body, "AWS_KINESISVIDEO_ERROR_ID"); len(id) != 1 || id[0] != "5000" || len(tagValues(body, "AWS_KINESISVIDEO_ERROR_CODE")) != 1 {
 		t.Fatalf("error tags %v in %q", id, body)
+	}
+}
+
+// TestPutMediaConnectionDuration: a fragment that begins 45 minutes after
+// the session began gets ERROR 4003 and ends the session; the fragments
+// before it stay persisted.
+func TestPutMediaConnectionDuration(t *testing.T) {
+	ffm, _ := testMedia(t)
+	file, _ := os.ReadFile(ffm)
+	parts := splitClusters(file)
+	clk := &fakeClock{now: time.Unix(1_800_000_000, 0)}
+	e := start(t, "", func(o *video.Options) { o.Now = clk.Now; o.Sleep = clk.Sleep })
+	e.createStream("long", 1)
+	pr, pw := io.Pipe()
+	acks := e.putMediaLive("long", pr, time.UnixMilli(1_700_000_000_000))
+	// three fragments (ffmpeg's clusters are sized: each completes with its
+	// last byte), then 45 minutes pass
+	go pw.Write(bytes.Join(parts[:3], nil))
+	persisted := 0
+	for persisted < 3 {
+		a := <-acks
+		if a.EventType == "PERSISTED" {
+			persisted++
+		}
+		if a.EventType == "ERROR" {
+			t.Fatalf("early error %+v", a)
+		}
+	}
+	clk.Advance(45 * time.Minute)
+	go func() {
+		pw.Write(bytes.Join(parts[3:], nil))
+		pw.Close()
+	}()
+	var last ackEvent
+	n := 0
+	for a := range acks {
+		last = a
+		if a.EventType == "PERSISTED" {
+			n++
+		}
+	}
+	// the fourth fragment began after 45 minutes
+	if n != 0 || last.EventType != "ERROR" || last.ErrorId != 4003 || last.ErrorCode != "MAX_CONNECTION_DURATION_REACHED" {
+		t.Fatalf("after 45 minutes: %d more persisted, last ack %+v", n, last)
+	}
+	var fl fragList
+	e.postJSON("/listFragments", map[string]any{"StreamName": "long"}, &fl)
+	if len(fl.Fragments) != 3 {
+		t.Fatalf("%d fragments listed, want 3", len(fl.Fragments))
 	}
 }

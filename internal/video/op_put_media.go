@@ -27,6 +27,10 @@ package video
 // fragments persisted before stay. ERROR acks carry ErrorCode, the name AWS
 // gives the ErrorId (MAX_FRAGMENT_DURATION_REACHED, …).
 //
+// A fragment that begins 45 minutes or more after the session began gets
+// ERROR 4003 (MAX_CONNECTION_DURATION_REACHED) and ends the session, as AWS
+// closes a PutMedia connection after 45 minutes.
+//
 // Both x-amzn-stream-name and x-amzn-stream-arn is InvalidArgumentException.
 // Per-stream quotas (limits.go): a second concurrent session is
 // ConnectionLimitExceededException, a sixth call within a second
@@ -50,6 +54,9 @@ import (
 const (
 	maxFragmentBytes    = 50 << 20
 	maxFragmentDuration = 10 * time.Second
+	// maxConnection is how long AWS keeps a PutMedia connection (the
+	// producer SDKs reconnect before it, when they rotate the token)
+	maxConnection = 45 * time.Minute
 )
 
 // ack is one acknowledgement event.
@@ -139,6 +146,13 @@ func opPutMedia(s *Service, c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Close the body before returning (after the slot is released: the
+	// close drains up to 256 kB of what the producer still sends). When a
+	// session ends early and net/http's own close after the handler finds
+	// the body's end, its background read races the next request read and
+	// panics ("invalid concurrent Body.Read call"); closing here lets the
+	// server cancel that read properly.
+	defer r.Body.Close()
 	defer release()
 	rc := http.NewResponseController(c.w)
 	rc.EnableFullDuplex() // HTTP/1.1: answer while the body still streams
@@ -188,6 +202,7 @@ func opPutMedia(s *Service, c *call) (any, error) {
 	}
 	persist := st.RetentionHrs > 0
 	last := int64(-1 << 62) // this session's last accepted producer ms
+	began := s.o.Now()
 	for {
 		cl, err := sp.Next()
 		if err != nil {
@@ -210,6 +225,12 @@ func opPutMedia(s *Service, c *call) (any, error) {
 			return nil, nil
 		}
 		tc := cl.Timecode
+		if arrival.Sub(began) >= maxConnection {
+			// a fragment begun after 45 minutes: 4003 ends the session
+			// (the producer sends it again on a new connection)
+			a.send(ack{EventType: "ERROR", FragmentTimecode: &tc, ErrorId: 4003})
+			return nil, nil
+		}
 		scale := int64(cl.Header.TimecodeScale)
 		prodNs := tc * scale
 		var producer time.Time
