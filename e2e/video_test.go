@@ -168,6 +168,15 @@ func TestVideoAWSCLI(t *testing.T) {
 	if b, err := exec.Command("ffmpeg", "-v", "error", "-i", hls.HLSStreamingSessionURL, "-c", "copy", "-f", "null", "-").CombinedOutput(); err != nil || len(bytes.TrimSpace(b)) > 0 {
 		t.Fatalf("ffmpeg over HLS: %v %s", err, b)
 	}
+	// and over MPEG-TS segments, with wall-clock times in the playlist
+	out = run(t, "", "aws", ep, "kinesis-video-archived-media", "get-hls-streaming-session-url", "--stream-name", "cam",
+		"--playback-mode", "ON_DEMAND", "--hls-fragment-selector", rng, "--container-format", "MPEG_TS", "--display-fragment-timestamp", "ALWAYS")
+	if json.Unmarshal([]byte(out), &hls); !strings.HasPrefix(hls.HLSStreamingSessionURL, s.URL+"/hls/v1/") {
+		t.Fatalf("get-hls-streaming-session-url MPEG_TS: %s", out)
+	}
+	if b, err := exec.Command("ffmpeg", "-v", "warning", "-i", hls.HLSStreamingSessionURL, "-c", "copy", "-f", "null", "-").CombinedOutput(); err != nil || len(bytes.TrimSpace(b)) > 0 {
+		t.Fatalf("ffmpeg over HLS MPEG-TS: %v %s", err, b)
+	}
 	clip := filepath.Join(dir, "clip.mp4")
 	run(t, "", "aws", ep, "kinesis-video-archived-media", "get-clip", "--stream-name", "cam", "--clip-fragment-selector", rng, clip)
 	if d := probeVideoSeconds(t, clip); d < 3.8 || d > 4.2 {

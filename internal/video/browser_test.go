@@ -14,7 +14,8 @@ import (
 )
 
 // TestPlayerPageInChromium: headless Chromium loads the player page while
-// a producer streams live; the page reports playback, the screenshot shows
+// a producer streams live; the page reports playback (over fMP4 and over
+// MPEG-TS segments), the screenshot shows
 // the test pattern (not a black or empty frame) and the console logs no
 // error.
 func TestPlayerPageInChromium(t *testing.T) {
@@ -79,11 +80,32 @@ func TestPlayerPageInChromium(t *testing.T) {
 	if !playing.Match(dom) {
 		t.Fatalf("page did not play:\n%s\n%s", dom, stderr.String())
 	}
-	for _, l := range strings.Split(stderr.String(), "\n") {
-		if strings.Contains(l, "CONSOLE") && (strings.Contains(strings.ToLower(l), "error") || strings.Contains(l, "Uncaught")) {
-			t.Fatalf("console error: %s", l)
+	consoleOK := func(stderr string) {
+		t.Helper()
+		for _, l := range strings.Split(stderr, "\n") {
+			if strings.Contains(l, "CONSOLE") && (strings.Contains(strings.ToLower(l), "error") || strings.Contains(l, "Uncaught")) {
+				t.Fatalf("console error: %s", l)
+			}
 		}
 	}
+	consoleOK(stderr.String())
+	// the same stream over MPEG-TS segments: hls.js demuxes the transport
+	// stream (its own TS demuxer) and plays it
+	for attempt := 0; attempt < 2; attempt++ {
+		stderr.Reset()
+		cmd := exec.Command(chrome, append(args, "--dump-dom", url+"&container=MPEG_TS")...)
+		cmd.Stderr = &stderr
+		if dom, err = cmd.Output(); err != nil {
+			t.Fatalf("chromium: %v\n%s", err, stderr.String())
+		}
+		if playing.Match(dom) {
+			break
+		}
+	}
+	if !playing.Match(dom) {
+		t.Fatalf("page did not play MPEG-TS:\n%s\n%s", dom, stderr.String())
+	}
+	consoleOK(stderr.String())
 	cmd := exec.Command(chrome, append(args, "--screenshot="+shot, url)...)
 	if b, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("screenshot: %v\n%s", err, b)

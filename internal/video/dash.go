@@ -7,6 +7,11 @@ package video
 //	/dash/v1/getMP4MediaFragment.mp4?SessionToken=…&TrackNumber=…&ProducerTimestamp=<ms>
 //	  (the SegmentTemplate's $Time$; FragmentNumber=… also works)
 //
+// DisplayFragmentNumber ALWAYS adds kvs:fn="<fragment number>" to every S
+// element, DisplayFragmentTimestamp ALWAYS kvs:ts="<epoch ms>" (the server
+// timestamp, or the producer timestamp with a PRODUCER_TIMESTAMP selector);
+// the kvs prefix is bound to kvsNamespace.
+//
 // Media segments are placed on the producer-timestamp timeline (ms since
 // the epoch), so the manifest's SegmentTimeline t values are the fragments'
 // producer timestamps.
@@ -20,6 +25,10 @@ import (
 
 	"github.com/eddy-streams/eddy/internal/video/fmp4"
 )
+
+// kvsNamespace binds the kvs: attribute prefix (Eddy's URI: AWS documents
+// the attribute names, not the namespace).
+const kvsNamespace = "urn:eddy:kinesisvideo:dash"
 
 func (s *Service) serveDASH(w http.ResponseWriter, r *http.Request) (string, error) {
 	q := r.URL.Query()
@@ -83,7 +92,18 @@ func (s *Service) serveDASH(w http.ResponseWriter, r *http.Request) (string, err
           <SegmentTimeline>
 `, mime, t.MKV.Number, t.Codec, bw, extra, pto, frags[i].Seq, tok, frags[i].Seq, t.MKV.Number, tok, t.MKV.Number)
 				for _, m := range frags[i:j] {
-					fmt.Fprintf(&reps, "            <S t=\"%d\" d=\"%d\"/>\n", m.Producer, max(m.Duration, 1))
+					fmt.Fprintf(&reps, "            <S t=\"%d\" d=\"%d\"", m.Producer, max(m.Duration, 1))
+					if sess.showNum {
+						fmt.Fprintf(&reps, " kvs:fn=\"%s\"", fragNumber(m.Seq))
+					}
+					if sess.showTime {
+						at := m.Producer
+						if sess.byServer {
+							at = m.Server
+						}
+						fmt.Fprintf(&reps, " kvs:ts=\"%d\"", at)
+					}
+					reps.WriteString("/>\n")
 				}
 				reps.WriteString("          </SegmentTimeline>\n        </SegmentTemplate>\n      </Representation>\n    </AdaptationSet>\n")
 			}
@@ -95,11 +115,15 @@ func (s *Service) serveDASH(w http.ResponseWriter, r *http.Request) (string, err
 		}
 		var b strings.Builder
 		b.WriteString(`<?xml version="1.0" encoding="UTF-8"?>` + "\n")
+		ns := `xmlns="urn:mpeg:dash:schema:mpd:2011"`
+		if sess.showNum || sess.showTime {
+			ns += ` xmlns:kvs="` + kvsNamespace + `"`
+		}
 		if sess.mode == "ON_DEMAND" {
-			fmt.Fprintf(&b, `<MPD xmlns="urn:mpeg:dash:schema:mpd:2011" profiles="urn:mpeg:dash:profile:isoff-live:2011" type="static" minBufferTime="PT2S" mediaPresentationDuration="PT%.3fS">`+"\n", float64(total)/1000)
+			fmt.Fprintf(&b, `<MPD %s profiles="urn:mpeg:dash:profile:isoff-live:2011" type="static" minBufferTime="PT2S" mediaPresentationDuration="PT%.3fS">`+"\n", ns, float64(total)/1000)
 		} else {
-			fmt.Fprintf(&b, `<MPD xmlns="urn:mpeg:dash:schema:mpd:2011" profiles="urn:mpeg:dash:profile:isoff-live:2011" type="dynamic" minBufferTime="PT2S" availabilityStartTime="1970-01-01T00:00:00Z" publishTime="%s" minimumUpdatePeriod="PT1S" timeShiftBufferDepth="PT%dS">`+"\n",
-				s.o.Now().UTC().Format(time.RFC3339), max(total/1000+10, 30))
+			fmt.Fprintf(&b, `<MPD %s profiles="urn:mpeg:dash:profile:isoff-live:2011" type="dynamic" minBufferTime="PT2S" availabilityStartTime="1970-01-01T00:00:00Z" publishTime="%s" minimumUpdatePeriod="PT1S" timeShiftBufferDepth="PT%dS">`+"\n",
+				ns, s.o.Now().UTC().Format(time.RFC3339), max(total/1000+10, 30))
 		}
 		b.WriteString(reps.String())
 		b.WriteString("</MPD>\n")

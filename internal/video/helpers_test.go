@@ -116,6 +116,7 @@ type ackEvent struct {
 	FragmentTimecode *int64
 	FragmentNumber   string
 	ErrorId          int
+	ErrorCode        string
 }
 
 // putMedia streams body to PutMedia as the producer SDKs do: chunked,

@@ -7,6 +7,7 @@ package video
 //	/hls/v1/getHLSMediaPlaylist.m3u8?SessionToken=…
 //	/hls/v1/getMP4InitFragment.mp4?SessionToken=…&SequenceNumber=<header>
 //	/hls/v1/getMP4MediaFragment.mp4?SessionToken=…&FragmentNumber=…
+//	/hls/v1/getTSFragment.ts?SessionToken=…&FragmentNumber=…  (MPEG_TS sessions)
 //
 // One rendition carries every H.264/H.265 and AAC track (one moof with a
 // traf per track). A change of codec private data starts a new init
@@ -20,10 +21,12 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/eddy-streams/eddy/internal/awserr"
 	"github.com/eddy-streams/eddy/internal/video/fmp4"
 	"github.com/eddy-streams/eddy/internal/video/fragstore"
+	"github.com/eddy-streams/eddy/internal/video/mpegts"
 )
 
 // Public reports the requests authorized by their own token (HLS) or
@@ -83,6 +86,23 @@ func (sess *session) fragments(fs *fragstore.Store) []fragstore.Meta {
 	return out
 }
 
+// discontinuity reports whether the session's DiscontinuityMode puts a
+// marker between fragment prev and the next one, which starts at at (ms,
+// by the session's selector).
+func (sess *session) discontinuity(prev fragstore.Meta, at int64) bool {
+	switch sess.disc {
+	case "ALWAYS":
+		return true
+	case "ON_DISCONTINUITY":
+		end := prev.Producer + prev.Duration
+		if sess.byServer {
+			end = prev.Server + prev.Duration
+		}
+		return at-end > 50 || end-at > 50
+	}
+	return false
+}
+
 func (s *Service) serveHLS(w http.ResponseWriter, r *http.Request) (string, error) {
 	q := r.URL.Query()
 	tok := q.Get("SessionToken")
@@ -130,7 +150,11 @@ func (s *Service) serveHLS(w http.ResponseWriter, r *http.Request) (string, erro
 			target = max(target, int64(math.Ceil(float64(m.Duration)/1000)))
 		}
 		var b strings.Builder
-		fmt.Fprintf(&b, "#EXTM3U\n#EXT-X-VERSION:7\n#EXT-X-TARGETDURATION:%d\n", target)
+		version := 7
+		if sess.ts {
+			version = 3
+		}
+		fmt.Fprintf(&b, "#EXTM3U\n#EXT-X-VERSION:%d\n#EXT-X-TARGETDURATION:%d\n", version, target)
 		seq := uint64(0)
 		if len(frags) > 0 {
 			seq = frags[0].Seq
@@ -142,14 +166,30 @@ func (s *Service) serveHLS(w http.ResponseWriter, r *http.Request) (string, erro
 		b.WriteString("#EXT-X-INDEPENDENT-SEGMENTS\n")
 		hid := uint32(0)
 		for i, m := range frags {
+			at := m.Producer
+			if sess.byServer {
+				at = m.Server
+			}
+			if i > 0 && m.HeaderID == hid && sess.discontinuity(frags[i-1], at) {
+				b.WriteString("#EXT-X-DISCONTINUITY\n")
+			}
 			if i == 0 || m.HeaderID != hid {
 				if i > 0 {
 					b.WriteString("#EXT-X-DISCONTINUITY\n")
 				}
 				hid = m.HeaderID
-				fmt.Fprintf(&b, "#EXT-X-MAP:URI=\"getMP4InitFragment.mp4?SessionToken=%s&SequenceNumber=%d\"\n", tok, m.Seq)
+				if !sess.ts {
+					fmt.Fprintf(&b, "#EXT-X-MAP:URI=\"getMP4InitFragment.mp4?SessionToken=%s&SequenceNumber=%d\"\n", tok, m.Seq)
+				}
 			}
-			fmt.Fprintf(&b, "#EXTINF:%.3f,\ngetMP4MediaFragment.mp4?FragmentNumber=%s&SessionToken=%s\n", float64(m.Duration)/1000, fragNumber(m.Seq), tok)
+			if sess.showTime {
+				fmt.Fprintf(&b, "#EXT-X-PROGRAM-DATE-TIME:%s\n", time.UnixMilli(at).UTC().Format("2006-01-02T15:04:05.000Z"))
+			}
+			res := "getMP4MediaFragment.mp4"
+			if sess.ts {
+				res = "getTSFragment.ts"
+			}
+			fmt.Fprintf(&b, "#EXTINF:%.3f,\n%s?FragmentNumber=%s&SessionToken=%s\n", float64(m.Duration)/1000, res, fragNumber(m.Seq), tok)
 		}
 		if sess.mode == "ON_DEMAND" || sess.hi >= 0 && len(frags) > 0 && s.o.Now().UnixMilli() > sess.hi {
 			b.WriteString("#EXT-X-ENDLIST\n")
@@ -157,6 +197,26 @@ func (s *Service) serveHLS(w http.ResponseWriter, r *http.Request) (string, erro
 		h.Set("Content-Type", "application/vnd.apple.mpegurl")
 		h.Set("Cache-Control", "no-cache")
 		w.Write([]byte(b.String()))
+	case "getTSFragment.ts":
+		seq, ok := parseFragNumber(q.Get("FragmentNumber"))
+		if !ok {
+			return name, errInvalidArg("The fragment number is not valid.")
+		}
+		m, ok := fs.Find(seq)
+		if !ok {
+			return name, errNotFound("The fragment is not in the stream.")
+		}
+		hd, cl, err := fs.Read(m)
+		if err != nil {
+			return name, err
+		}
+		body, err := mpegts.Segment(hd, cl, m.Producer)
+		if err != nil {
+			return name, unsupportedMedia(err)
+		}
+		h.Set("Content-Type", "video/MP2T")
+		h.Set("Content-Length", strconv.Itoa(len(body)))
+		w.Write(body)
 	case "getMP4InitFragment.mp4", "getMP4MediaFragment.mp4":
 		var seq uint64
 		var ok bool

@@ -63,17 +63,17 @@ func TestHLS(t *testing.T) {
 	if resp.StatusCode != 403 {
 		t.Fatalf("bad token: %d", resp.StatusCode)
 	}
-	// no retention, MPEG_TS
+	// no retention, an unknown container
 	e.createStream("hls-none", 0)
 	r := e.post("/getHLSStreamingSessionURL", map[string]any{"StreamName": "hls-none"})
 	r.Body.Close()
 	if r.Header.Get("x-amzn-ErrorType") != "NoDataRetentionException" {
 		t.Fatalf("no retention: %s", r.Header.Get("x-amzn-ErrorType"))
 	}
-	r = e.post("/getHLSStreamingSessionURL", map[string]any{"StreamName": "hls-ffmpeg", "ContainerFormat": "MPEG_TS"})
+	r = e.post("/getHLSStreamingSessionURL", map[string]any{"StreamName": "hls-ffmpeg", "ContainerFormat": "MPEG_PS"})
 	r.Body.Close()
-	if r.Header.Get("x-amzn-ErrorType") != "UnsupportedOperationException" {
-		t.Fatalf("MPEG_TS: %s", r.Header.Get("x-amzn-ErrorType"))
+	if r.Header.Get("x-amzn-ErrorType") != "InvalidArgumentException" {
+		t.Fatalf("MPEG_PS: %s", r.Header.Get("x-amzn-ErrorType"))
 	}
 }
 
@@ -129,6 +129,7 @@ func TestDASH(t *testing.T) {
 	f.Close()
 	var out struct{ DASHStreamingSessionURL string }
 	e.postJSON("/getDASHStreamingSessionURL", map[string]any{"StreamName": "dash", "PlaybackMode": "ON_DEMAND",
+		"DisplayFragmentNumber": "ALWAYS", "DisplayFragmentTimestamp": "ALWAYS",
 		"DASHFragmentSelector": map[string]any{"FragmentSelectorType": "PRODUCER_TIMESTAMP",
 			"TimestampRange": map[string]any{"StartTimestamp": 1_699_999_999.0, "EndTimestamp": 1_700_000_100.0}}}, &out)
 	if !strings.Contains(out.DASHStreamingSessionURL, "/dash/v1/getDASHManifest.mpd?SessionToken=") {
@@ -143,6 +144,17 @@ func TestDASH(t *testing.T) {
 	if strings.Count(string(mpd), "<S t=") != 2*len(nums) || !strings.Contains(string(mpd), `type="static"`) {
 		t.Fatalf("manifest:\n%s", mpd)
 	}
+	// DisplayFragmentNumber / DisplayFragmentTimestamp: kvs:fn and kvs:ts
+	// (the producer timestamps, as the selector says) on every S element
+	for _, n := range nums {
+		if strings.Count(string(mpd), `kvs:fn="`+n+`"`) != 2 {
+			t.Fatalf("fragment %s not shown twice (video, audio):\n%s", n, mpd)
+		}
+	}
+	if strings.Count(string(mpd), `kvs:ts="`) != 2*len(nums) || !strings.Contains(string(mpd), `<S t="1700000000000" d="1000" kvs:fn="`+nums[0]+`" kvs:ts="1700000000000"/>`) ||
+		!strings.Contains(string(mpd), `xmlns:kvs=`) {
+		t.Fatalf("kvs:ts attributes:\n%s", mpd)
+	}
 	cmd := exec.Command("ffmpeg", "-v", "error", "-i", out.DASHStreamingSessionURL, "-f", "null", "-")
 	if b, err := cmd.CombinedOutput(); err != nil || len(bytes.TrimSpace(b)) > 0 {
 		t.Fatalf("ffmpeg over DASH: %v\n%s\n%s", err, b, mpd)
@@ -152,7 +164,7 @@ func TestDASH(t *testing.T) {
 	resp, _ = http.Get(out.DASHStreamingSessionURL)
 	mpd, _ = io.ReadAll(resp.Body)
 	resp.Body.Close()
-	if !strings.Contains(string(mpd), `type="dynamic"`) || strings.Count(string(mpd), "<S t=") != 10 {
+	if !strings.Contains(string(mpd), `type="dynamic"`) || strings.Count(string(mpd), "<S t=") != 10 || strings.Contains(string(mpd), "kvs:") {
 		t.Fatalf("live manifest:\n%s", mpd)
 	}
 }

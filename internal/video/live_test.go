@@ -7,6 +7,8 @@ import (
 	"os"
 	"testing"
 	"time"
+
+	"github.com/eddy-streams/eddy/internal/video"
 )
 
 // slowReader hands out the file one cluster at a time, releasing the next
@@ -35,7 +37,10 @@ func (g *gatedReader) Read(p []byte) (int, error) {
 func TestGetMediaLiveTail(t *testing.T) {
 	ffm, _ := testMedia(t)
 	file, _ := os.ReadFile(ffm)
-	e := start(t, "")
+	// the parts arrive faster than real time: PutMedia's 5 fragments a
+	// second holds the sixth back up to a second, longer than the tests'
+	// usual idle end of GetMedia
+	e := start(t, "", func(o *video.Options) { o.GetMediaIdle = 5 * time.Second })
 	e.createStream("live", 1)
 	// parts: header+cluster0, cluster1, … (split at cluster IDs)
 	var parts [][]byte

@@ -39,3 +39,19 @@ func appendFragment(b []byte, h *mkv.Header, cluster []byte, m fragstore.Meta, n
 	}
 	return b
 }
+
+// getMediaErrors are the error codes GetMedia reports in its error tags
+// (AWS's GetMedia documentation; the code strings are Eddy's names).
+var getMediaErrors = map[int]string{
+	3002: "STREAM_WRITE_ERROR",
+	4000: "FRAGMENT_NOT_FOUND",
+	5000: "INTERNAL_ERROR",
+}
+
+// errorTags is the Tags element that ends a GetMedia response on an error.
+func errorTags(id int) []byte {
+	return mkv.AppendTags(nil,
+		mkv.Tag{Name: "AWS_KINESISVIDEO_ERROR_CODE", Value: getMediaErrors[id]},
+		mkv.Tag{Name: "AWS_KINESISVIDEO_ERROR_ID", Value: strconv.Itoa(id)},
+	)
+}

@@ -19,6 +19,7 @@ import (
 	"github.com/eddy-streams/eddy/internal/awserr"
 	"github.com/eddy-streams/eddy/internal/video/fmp4"
 	"github.com/eddy-streams/eddy/internal/video/fragstore"
+	"github.com/eddy-streams/eddy/internal/video/mpegts"
 )
 
 type fragmentSelector struct {
@@ -118,7 +119,7 @@ func opGetClip(s *Service, c *call) (any, error) {
 }
 
 func unsupportedMedia(err error) error {
-	if errors.Is(err, fmp4.ErrUnsupported) {
+	if errors.Is(err, fmp4.ErrUnsupported) || errors.Is(err, mpegts.ErrUnsupported) {
 		return awserr.New(tUnsupportedStream, http.StatusBadRequest, "%s", err.Error())
 	}
 	return err

@@ -10,8 +10,8 @@ package video
 // in milliseconds of the
 // fragments' producer timestamps; LIVE and LIVE_REPLAY are dynamic
 // (availabilityStartTime the epoch, refreshed every second), ON_DEMAND
-// static. DisplayFragmentNumber/DisplayFragmentTimestamp are accepted and
-// not shown.
+// static. DisplayFragmentNumber / DisplayFragmentTimestamp ALWAYS add the
+// kvs:fn / kvs:ts attributes to every S element (dash.go).
 
 import (
 	"encoding/json"
@@ -32,7 +32,6 @@ func opGetDASHStreamingSessionURL(s *Service, c *call) (any, error) {
 	}
 	delete(in, "DASHFragmentSelector")
 	delete(in, "MaxManifestFragmentResults")
-	delete(in, "DisplayFragmentNumber")
 	b, _ := json.Marshal(in)
 	req := *c.req
 	req.Body = b

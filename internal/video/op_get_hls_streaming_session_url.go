@@ -10,8 +10,19 @@ package video
 //     fragments arrive (ended when an EndTimestamp is given and passed);
 //   - ON_DEMAND: the fragments in the TimestampRange (required), with
 //     #EXT-X-ENDLIST; at most MaxMediaPlaylistFragmentResults (default 1000).
-// ContainerFormat FRAGMENTED_MP4 only (MPEG_TS is refused with a clear
-// message); Expires 300-43200 s (default 300) bounds the session. A stream
+// ContainerFormat FRAGMENTED_MP4 (default: init + moof/mdat media) or
+// MPEG_TS (transport-stream segments, getTSFragment.ts, repackaged by
+// internal/video/mpegts). DisplayFragmentTimestamp ALWAYS puts an
+// #EXT-X-PROGRAM-DATE-TIME before every segment: the fragment's server
+// timestamp, or its producer timestamp when the selector is
+// PRODUCER_TIMESTAMP (default NEVER). DiscontinuityMode: ALWAYS puts
+// #EXT-X-DISCONTINUITY between every two fragments, ON_DISCONTINUITY where
+// one fragment's end and the next one's start (by the selector's
+// timestamps) differ by more than 50 ms, NEVER nowhere except where the
+// codec private data changes (a new init segment); the default is ALWAYS
+// with SERVER_TIMESTAMP (the default selector), NEVER with
+// PRODUCER_TIMESTAMP. Expires 300-43200 s (default 300)
+// bounds the session. A stream
 // without retention is NoDataRetentionException; media other than H.264 or
 // H.265 (+ AAC) UnsupportedStreamMediaTypeException. Sessions live in
 // memory (a restart ends them).
@@ -24,6 +35,7 @@ import (
 
 	"github.com/eddy-streams/eddy/internal/awserr"
 	"github.com/eddy-streams/eddy/internal/video/fmp4"
+	"github.com/eddy-streams/eddy/internal/video/mpegts"
 )
 
 type hlsInput struct {
@@ -34,6 +46,7 @@ type hlsInput struct {
 	ContainerFormat                 string
 	DiscontinuityMode               string
 	DisplayFragmentTimestamp        string
+	DisplayFragmentNumber           string // DASH
 	Expires                         *int
 	MaxMediaPlaylistFragmentResults *int
 }
@@ -46,6 +59,10 @@ type session struct {
 	lo, hi   int64 // ms; hi < 0: open-ended
 	max      int
 	expires  time.Time
+	ts       bool   // MPEG_TS segments
+	showTime bool   // DisplayFragmentTimestamp ALWAYS
+	showNum  bool   // DisplayFragmentNumber ALWAYS (DASH)
+	disc     string // DiscontinuityMode: ALWAYS, NEVER or ON_DISCONTINUITY
 }
 
 func newToken() string {
@@ -67,11 +84,19 @@ func opGetHLSStreamingSessionURL(s *Service, c *call) (any, error) {
 		return nil, errInvalidArg("1 validation error detected: Value '%s' at 'playbackMode' failed to satisfy constraint: Member must satisfy enum value set: [LIVE, LIVE_REPLAY, ON_DEMAND]", mode)
 	}
 	switch in.ContainerFormat {
-	case "", "FRAGMENTED_MP4":
-	case "MPEG_TS":
-		return nil, awserr.New(tUnsupported, http.StatusBadRequest, "ContainerFormat MPEG_TS is not supported by Eddy; use FRAGMENTED_MP4 (see docs/compat/video.md)")
+	case "", "FRAGMENTED_MP4", "MPEG_TS":
 	default:
 		return nil, errInvalidArg("1 validation error detected: Value '%s' at 'containerFormat' failed to satisfy constraint: Member must satisfy enum value set: [FRAGMENTED_MP4, MPEG_TS]", in.ContainerFormat)
+	}
+	switch in.DiscontinuityMode {
+	case "", "ALWAYS", "NEVER", "ON_DISCONTINUITY":
+	default:
+		return nil, errInvalidArg("1 validation error detected: Value '%s' at 'discontinuityMode' failed to satisfy constraint: Member must satisfy enum value set: [ALWAYS, NEVER, ON_DISCONTINUITY]", in.DiscontinuityMode)
+	}
+	for field, v := range map[string]string{"displayFragmentTimestamp": in.DisplayFragmentTimestamp, "displayFragmentNumber": in.DisplayFragmentNumber} {
+		if v != "" && v != "ALWAYS" && v != "NEVER" {
+			return nil, errInvalidArg("1 validation error detected: Value '%s' at '%s' failed to satisfy constraint: Member must satisfy enum value set: [ALWAYS, NEVER]", v, field)
+		}
 	}
 	expires := 300
 	if in.Expires != nil {
@@ -90,12 +115,22 @@ func opGetHLSStreamingSessionURL(s *Service, c *call) (any, error) {
 		}
 		max = *in.MaxMediaPlaylistFragmentResults
 	}
-	sess := &session{mode: mode, max: max, lo: -1 << 62, hi: -1}
-	if sel := in.HLSFragmentSelector; sel != nil && mode != "LIVE" {
+	sess := &session{mode: mode, max: max, lo: -1 << 62, hi: -1, byServer: true,
+		ts: in.ContainerFormat == "MPEG_TS", showTime: in.DisplayFragmentTimestamp == "ALWAYS", showNum: in.DisplayFragmentNumber == "ALWAYS"}
+	if sel := in.HLSFragmentSelector; sel != nil {
 		sess.byServer = sel.FragmentSelectorType != "PRODUCER_TIMESTAMP"
 		if sel.FragmentSelectorType != "" && sel.FragmentSelectorType != "SERVER_TIMESTAMP" && sel.FragmentSelectorType != "PRODUCER_TIMESTAMP" {
 			return nil, errInvalidArg("1 validation error detected: Value '%s' at 'hLSFragmentSelector.fragmentSelectorType' failed to satisfy constraint: Member must satisfy enum value set: [PRODUCER_TIMESTAMP, SERVER_TIMESTAMP]", sel.FragmentSelectorType)
 		}
+	}
+	sess.disc = in.DiscontinuityMode
+	if sess.disc == "" {
+		sess.disc = "NEVER"
+		if sess.byServer {
+			sess.disc = "ALWAYS"
+		}
+	}
+	if sel := in.HLSFragmentSelector; sel != nil && mode != "LIVE" {
 		if tr := sel.TimestampRange; tr != nil {
 			if tr.StartTimestamp != nil {
 				sess.lo = int64(*tr.StartTimestamp*1000 + 0.5)
@@ -128,6 +163,11 @@ func opGetHLSStreamingSessionURL(s *Service, c *call) (any, error) {
 		if err == nil {
 			if _, err := fmp4.Tracks(h); err != nil {
 				return nil, unsupportedMedia(err)
+			}
+			if sess.ts {
+				if err := mpegts.Tracks(h); err != nil {
+					return nil, unsupportedMedia(err)
+				}
 			}
 		}
 	}

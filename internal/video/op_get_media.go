@@ -14,7 +14,13 @@ package video
 //     the last AWS_KINESISVIDEO_CONTINUATION_TOKEN tag read).
 // Content-Type is the stream's MediaType (video/webm when unset). A missing
 // selector field is InvalidArgumentException; an unknown fragment number
-// ResourceNotFoundException.
+// ResourceNotFoundException; StreamName and StreamARN together
+// InvalidArgumentException. Per stream: 5 calls a second
+// (ClientLimitExceededException), 3 concurrent connections
+// (ConnectionLimitExceededException). An error after the 200 ends the
+// response with a Tags element {AWS_KINESISVIDEO_ERROR_CODE,
+// AWS_KINESISVIDEO_ERROR_ID} (media.go): 4000 when retention removed the
+// next fragment while it was being sent, 5000 when it cannot be read.
 
 import (
 	"net/http"
@@ -44,6 +50,9 @@ func opGetMedia(s *Service, c *call) (any, error) {
 	}
 	if in.StartSelector == nil {
 		return nil, errInvalidArg("1 validation error detected: Value null at 'startSelector' failed to satisfy constraint: Member must not be null")
+	}
+	if in.StreamName != "" && in.StreamARN != "" {
+		return nil, errInvalidArg("Specify either StreamName or StreamARN, not both.")
 	}
 	st, fs, err := s.lookup(c.req, in.StreamName, in.StreamARN)
 	if err != nil {
@@ -123,6 +132,11 @@ func opGetMedia(s *Service, c *call) (any, error) {
 	default:
 		return nil, errInvalidArg("1 validation error detected: Value '%s' at 'startSelector.startSelectorType' failed to satisfy constraint: Member must satisfy enum value set: [FRAGMENT_NUMBER, SERVER_TIMESTAMP, PRODUCER_TIMESTAMP, NOW, EARLIEST, CONTINUATION_TOKEN]", sel.StartSelectorType)
 	}
+	release, err := s.admit("GetMedia", st.ARN, getMediaTPS, getMediaConns)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
 	ct := st.MediaType
 	if ct == "" {
 		ct = "video/webm"
@@ -146,7 +160,16 @@ func opGetMedia(s *Service, c *call) (any, error) {
 				if fs.Closed() {
 					return nil, nil
 				}
-				continue // trimmed meanwhile
+				// the error tags end the response (4000: retention
+				// took the fragment meanwhile; 5000: it cannot be read)
+				e := errorTags(5000)
+				if _, ok := fs.Find(m.Seq); !ok {
+					e = errorTags(4000)
+				} else {
+					s.log.Error("video: GetMedia read", "stream", st.Name, "err", err)
+				}
+				w.Write(e)
+				return nil, nil
 			}
 			buf = appendFragment(buf[:0], h, cl, m, s.o.Now().UnixMilli())
 			if _, err := w.Write(buf); err != nil {

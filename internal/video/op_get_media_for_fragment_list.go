@@ -4,6 +4,7 @@ package video
 // order given) as Matroska with the per-fragment tags (media.go), without
 // GetMedia's lag and continuation tags. A number that names no retained
 // fragment is ResourceNotFoundException, checked before any byte is sent.
+// At most 5 concurrent calls per stream (ConnectionLimitExceededException).
 
 import (
 	"net/http"
@@ -27,6 +28,11 @@ func opGetMediaForFragmentList(s *Service, c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	release, err := s.admit("GetMediaForFragmentList", st.ARN, 0, fragListConns)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
 	metas := make([]fragstore.Meta, 0, len(in.Fragments))
 	for _, n := range in.Fragments {
 		seq, ok := parseFragNumber(n)

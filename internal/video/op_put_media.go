@@ -24,7 +24,19 @@ package video
 // session: its fragments are taken again, so the stream holds both copies,
 // as AWS's does. A stream that cannot be parsed (truncated, malformed EBML) gets
 // 4006 (4010 for a block naming an unknown track) and the response ends;
-// fragments persisted before stay.
+// fragments persisted before stay. ERROR acks carry ErrorCode, the name AWS
+// gives the ErrorId (MAX_FRAGMENT_DURATION_REACHED, …).
+//
+// A fragment that begins 45 minutes or more after the session began gets
+// ERROR 4003 (MAX_CONNECTION_DURATION_REACHED) and ends the session, as AWS
+// closes a PutMedia connection after 45 minutes.
+//
+// Both x-amzn-stream-name and x-amzn-stream-arn is InvalidArgumentException.
+// Per-stream quotas (limits.go): a second concurrent session is
+// ConnectionLimitExceededException, a sixth call within a second
+// ClientLimitExceededException (HTTP 400, before the 200); the body is read
+// at most at 12.5 MB/s and at most 5 fragments a second are taken (faster
+// producers are slowed, as AWS slows them, never refused).
 
 import (
 	"encoding/json"
@@ -42,6 +54,9 @@ import (
 const (
 	maxFragmentBytes    = 50 << 20
 	maxFragmentDuration = 10 * time.Second
+	// maxConnection is how long AWS keeps a PutMedia connection (the
+	// producer SDKs reconnect before it, when they rotate the token)
+	maxConnection = 45 * time.Minute
 )
 
 // ack is one acknowledgement event.
@@ -50,6 +65,16 @@ type ack struct {
 	FragmentTimecode *int64 `json:",omitempty"`
 	FragmentNumber   string `json:",omitempty"`
 	ErrorId          int    `json:",omitempty"`
+	ErrorCode        string `json:",omitempty"`
+}
+
+// errorCodes name the ErrorIds as AWS's acknowledgements do.
+var errorCodes = map[int]string{
+	4000: "STREAM_READ_ERROR", 4001: "MAX_FRAGMENT_SIZE_REACHED", 4002: "MAX_FRAGMENT_DURATION_REACHED",
+	4003: "MAX_CONNECTION_DURATION_REACHED", 4004: "FRAGMENT_TIMECODE_LESSER_THAN_PREVIOUS",
+	4005: "MORE_THAN_ALLOWED_TRACKS_FOUND", 4006: "INVALID_MKV_DATA", 4007: "INVALID_PRODUCER_TIMESTAMP",
+	4008: "STREAM_NOT_ACTIVE", 4009: "FRAGMENT_METADATA_LIMIT_REACHED", 4010: "TRACK_NUMBER_MISMATCH",
+	4011: "FRAMES_MISSING_FOR_TRACK", 4012: "MORE_THAN_ALLOWED_TRACKS_FOUND", 5000: "INTERNAL_ERROR", 5001: "ARCHIVAL_ERROR",
 }
 
 // acker writes acknowledgements; IDLE comes from another goroutine.
@@ -61,6 +86,9 @@ type acker struct {
 }
 
 func (a *acker) send(e ack) error {
+	if e.ErrorId != 0 {
+		e.ErrorCode = errorCodes[e.ErrorId]
+	}
 	b, _ := json.Marshal(e)
 	b = append(b, '\n')
 	a.mu.Lock()
@@ -92,7 +120,11 @@ func (c *countingReader) Read(p []byte) (int, error) {
 
 func opPutMedia(s *Service, c *call) (any, error) {
 	r := c.r
-	st, fs, err := s.lookup(c.req, r.Header.Get("x-amzn-stream-name"), r.Header.Get("x-amzn-stream-arn"))
+	name, arn := r.Header.Get("x-amzn-stream-name"), r.Header.Get("x-amzn-stream-arn")
+	if name != "" && arn != "" {
+		return nil, errInvalidArg("Specify either x-amzn-stream-name or x-amzn-stream-arn, not both.")
+	}
+	st, fs, err := s.lookup(c.req, name, arn)
 	if err != nil {
 		return nil, err
 	}
@@ -110,6 +142,18 @@ func opPutMedia(s *Service, c *call) (any, error) {
 	} else if tct == "RELATIVE" {
 		return nil, errInvalidArg("x-amzn-producer-start-timestamp is required.")
 	}
+	release, err := s.admit("PutMedia", st.ARN, putMediaTPS, putMediaConns)
+	if err != nil {
+		return nil, err
+	}
+	// Close the body before returning (after the slot is released: the
+	// close drains up to 256 kB of what the producer still sends). When a
+	// session ends early and net/http's own close after the handler finds
+	// the body's end, its background read races the next request read and
+	// panics ("invalid concurrent Body.Read call"); closing here lets the
+	// server cancel that read properly.
+	defer r.Body.Close()
+	defer release()
 	rc := http.NewResponseController(c.w)
 	rc.EnableFullDuplex() // HTTP/1.1: answer while the body still streams
 	c.w.Header().Set("Content-Type", "application/json")
@@ -117,7 +161,9 @@ func opPutMedia(s *Service, c *call) (any, error) {
 	rc.Flush()
 	a := &acker{w: c.w, rc: rc}
 
-	body := &countingReader{r: r.Body}
+	ctx := r.Context()
+	body := &countingReader{r: &rateReader{ctx: ctx, r: r.Body, perSec: putMediaBytesPerS, now: s.o.Now, sleep: s.o.Sleep}}
+	gate := &fragmentGate{perSec: putMediaFragsPerS, now: s.o.Now, sleep: s.o.Sleep}
 	// the IDLE ticker writes acks too: it must be gone before the handler
 	// returns (a write after that is a use of a finished ResponseWriter)
 	done := make(chan struct{})
@@ -156,6 +202,7 @@ func opPutMedia(s *Service, c *call) (any, error) {
 	}
 	persist := st.RetentionHrs > 0
 	last := int64(-1 << 62) // this session's last accepted producer ms
+	began := s.o.Now()
 	for {
 		cl, err := sp.Next()
 		if err != nil {
@@ -178,6 +225,12 @@ func opPutMedia(s *Service, c *call) (any, error) {
 			return nil, nil
 		}
 		tc := cl.Timecode
+		if arrival.Sub(began) >= maxConnection {
+			// a fragment begun after 45 minutes: 4003 ends the session
+			// (the producer sends it again on a new connection)
+			a.send(ack{EventType: "ERROR", FragmentTimecode: &tc, ErrorId: 4003})
+			return nil, nil
+		}
 		scale := int64(cl.Header.TimecodeScale)
 		prodNs := tc * scale
 		var producer time.Time
@@ -192,6 +245,9 @@ func opPutMedia(s *Service, c *call) (any, error) {
 				return nil, nil
 			}
 			continue
+		}
+		if gate.wait(ctx) != nil {
+			return nil, nil // the producer went away while throttled
 		}
 		if a.send(ack{EventType: "RECEIVED", FragmentTimecode: &tc}) != nil {
 			return nil, nil

@@ -3,7 +3,8 @@ package video
 // The player page: GET /video/ lists the streams of the default account
 // and region; GET /video/play?stream=NAME plays one in the browser with
 // hls.js over a LIVE (or, with &start=<epoch seconds>, LIVE_REPLAY) HLS
-// session that the page's server side opens. hls.js is served from an
+// session that the page's server side opens; &container=MPEG_TS asks for
+// transport-stream segments instead of fragmented MP4. hls.js is served from an
 // npm-installed copy (scripts/setup.d/60-video.sh runs `npm install -g
 // hls.js`): $EDDY_HLSJS, else <npm root -g>/hls.js/dist/hls.min.js, else
 // ./node_modules/hls.js/dist/hls.min.js; without one the page says so.
@@ -72,6 +73,9 @@ func (s *Service) servePlayer(w http.ResponseWriter, r *http.Request) {
 		body := fmt.Sprintf(`{"StreamName":%q,"PlaybackMode":"LIVE","Expires":43200}`, name)
 		if st := r.URL.Query().Get("start"); st != "" {
 			body = fmt.Sprintf(`{"StreamName":%q,"PlaybackMode":"LIVE_REPLAY","Expires":43200,"HLSFragmentSelector":{"FragmentSelectorType":"SERVER_TIMESTAMP","TimestampRange":{"StartTimestamp":%s}}}`, name, st)
+		}
+		if r.URL.Query().Get("container") == "MPEG_TS" {
+			body = strings.Replace(body, `"Expires":43200`, `"Expires":43200,"ContainerFormat":"MPEG_TS"`, 1)
 		}
 		req := &awsproto.Request{Ctx: r.Context(), Body: []byte(body), Account: s.o.DefaultAccount, Region: s.o.DefaultRegion}
 		out, err := opGetHLSStreamingSessionURL(s, &call{req: req, r: r, w: w})

@@ -12,6 +12,7 @@
 package video
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/json"
 	"fmt"
@@ -43,6 +44,9 @@ type Options struct {
 	// IdleAck is how often PutMedia sends IDLE while no data arrives
 	// (default 3 s).
 	IdleAck time.Duration
+	// Sleep waits for the PutMedia rate limits (limits.go); default a
+	// timer. Tests pass one that advances their clock.
+	Sleep func(ctx context.Context, d time.Duration) error
 }
 
 // Service is the Kinesis Video Streams API.
@@ -55,8 +59,10 @@ type Service struct {
 	stores  map[string]*fragstore.Store
 	// sessions are HLS streaming sessions by token
 	sessions map[string]*session
-	stop     chan struct{}
-	wg       sync.WaitGroup
+	// admissions count media-API calls and connections per stream
+	admissions map[string]*admission
+	stop       chan struct{}
+	wg         sync.WaitGroup
 }
 
 // stream is one stream's metadata as persisted in streams.json.
@@ -94,6 +100,9 @@ func New(o Options) (*Service, error) {
 	}
 	if o.IdleAck == 0 {
 		o.IdleAck = 3 * time.Second
+	}
+	if o.Sleep == nil {
+		o.Sleep = sleepCtx
 	}
 	s := &Service{o: o, log: o.Logger, streams: map[string]*stream{}, stores: map[string]*fragstore.Store{}, stop: make(chan struct{})}
 	if err := os.MkdirAll(filepath.Join(o.Dir, "streams"), 0o755); err != nil {

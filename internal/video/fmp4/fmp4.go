@@ -231,63 +231,18 @@ func SegmentAt(tracks []Track, scale uint64, cluster []byte, seq uint32, atMs in
 	for i := range tracks {
 		byTrack[tracks[i].MKV.Number] = new([]sample)
 	}
-	var tc int64
-	var bad error
-	ok := mkv.Children(cluster[12:], func(id uint32, p []byte) bool {
-		switch id {
-		case mkv.IDTimecode:
-			tc = int64(mkv.Uint(p))
-		case mkv.IDSimpleBlock, mkv.IDBlockGroup:
-			bp, key := p, false
-			if id == mkv.IDBlockGroup {
-				bp, key = nil, true
-				mkv.Children(p, func(cid uint32, cp []byte) bool {
-					switch cid {
-					case mkv.IDBlock:
-						bp = cp
-					case mkv.IDRefBlock:
-						key = false
-					}
-					return true
-				})
-			}
-			tn, rel, flags, ok := mkv.BlockHeader(bp)
-			if !ok {
-				bad = fmt.Errorf("%w: malformed block", ErrUnsupported)
-				return false
-			}
-			if id == mkv.IDSimpleBlock {
-				key = flags&0x80 != 0
-			}
-			if flags&0x06 != 0 {
-				bad = fmt.Errorf("%w: laced blocks", ErrUnsupported)
-				return false
-			}
-			list := byTrack[tn]
-			if list == nil {
-				return true
-			}
-			n := 1
-			for m := byte(0x80); bp[0]&m == 0; m >>= 1 {
-				n++
-			}
-			*list = append(*list, sample{pts: (tc + rel) * int64(scale) / 1e6, data: bp[n+3:], key: key})
-		}
-		return true
-	})
-	if bad != nil {
-		return nil, bad
+	tcMs, frames, err := mkv.Frames(cluster, scale)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrUnsupported, err)
 	}
+	shift := int64(0)
 	if atMs >= 0 {
-		shift := atMs - tc*int64(scale)/1e6
-		for _, l := range byTrack {
-			for i := range *l {
-				(*l)[i].pts += shift
-			}
-		}
+		shift = atMs - tcMs
 	}
-	if !ok {
-		return nil, fmt.Errorf("%w: malformed cluster", ErrUnsupported)
+	for _, f := range frames {
+		if list := byTrack[f.Track]; list != nil {
+			*list = append(*list, sample{pts: f.PTS + shift, data: f.Data, key: f.Key})
+		}
 	}
 	type run struct {
 		traf   []byte
@@ -304,7 +259,7 @@ func SegmentAt(tracks []Track, scale uint64, cluster []byte, seq uint32, atMs in
 			}
 			// a track alone (DASH) with no frames in this cluster: an
 			// empty run at the cluster's time
-			at := tc * int64(scale) / 1e6
+			at := tcMs
 			if atMs >= 0 {
 				at = atMs
 			}
