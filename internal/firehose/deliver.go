@@ -64,6 +64,7 @@ type deliveryConfig struct {
 	delivered     uint64
 	other         *otherDest // a destination beyond S3 (dest_other.go)
 	arn, id       string
+	osEndpoint    string // the eddy:opensearch-endpoint tag (dest_opensearch.go)
 }
 
 func (s *Service) snapshot(st *stream) (deliveryConfig, bool) {
@@ -82,8 +83,11 @@ func (s *Service) snapshot(st *stream) (deliveryConfig, bool) {
 		st.m.dest.kind.Store(&kind)
 	}
 	for _, t := range st.meta.Tags {
-		if deref(t.Key) == EndpointTag {
+		switch deref(t.Key) {
+		case EndpointTag:
 			c.endpoint = deref(t.Value)
+		case OpenSearchEndpointTag:
+			c.osEndpoint = deref(t.Value)
 		}
 	}
 	return c, true

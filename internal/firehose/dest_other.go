@@ -65,6 +65,9 @@ type destSpec struct {
 	needsRole   bool           // RoleARN is a required member
 	check       func(s *Service, c map[string]json.RawMessage, dest *S3Config) error
 	build       func(s *Service, c json.RawMessage) (fhdest.Destination, error)
+	// buildFor, when set, is used instead of build: it also sees the
+	// stream (its ARN, the eddy:opensearch-endpoint tag).
+	buildFor func(s *Service, cfg deliveryConfig) (fhdest.Destination, error)
 }
 
 var destSpecs = map[string]*destSpec{}
@@ -358,7 +361,8 @@ func (s *Service) destination(st *stream, cfg deliveryConfig) (fhdest.Destinatio
 		default:
 		}
 	}
-	if c, ok := s.dests.m[st]; ok && c.version == cfg.version {
+	version := cfg.version + "\x00" + cfg.osEndpoint // a retag rebuilds too
+	if c, ok := s.dests.m[st]; ok && c.version == version {
 		return c.d, nil
 	}
 	if c, ok := s.dests.m[st]; ok {
@@ -369,11 +373,17 @@ func (s *Service) destination(st *stream, cfg deliveryConfig) (fhdest.Destinatio
 	if spec == nil {
 		return nil, fmt.Errorf("unknown destination kind %q", cfg.other.Kind)
 	}
-	d, err := spec.build(s, cfg.other.Config)
+	var d fhdest.Destination
+	var err error
+	if spec.buildFor != nil {
+		d, err = spec.buildFor(s, cfg)
+	} else {
+		d, err = spec.build(s, cfg.other.Config)
+	}
 	if err != nil {
 		return nil, err
 	}
-	s.dests.m[st] = cachedDest{version: cfg.version, d: d}
+	s.dests.m[st] = cachedDest{version: version, d: d}
 	return d, nil
 }
 
