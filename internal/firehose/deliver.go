@@ -30,6 +30,7 @@ type buffer struct {
 	// out is recs after the Lambda processor (transform.go), once
 	// transformDone
 	out           [][]byte
+	outIdx        []int // the index in recs of each record of out
 	transformDone bool
 	// meta is each record's stored partition key: for stream sources, its
 	// kinesisRecordMetadata (kinesis.go)
@@ -51,7 +52,7 @@ func (b *buffer) dropExpired(cutoffMs int64) int {
 			b.meta = b.meta[n:]
 		}
 		b.start += uint64(n)
-		b.primaryDone, b.backupDone, b.transformDone, b.out = false, false, false, nil
+		b.primaryDone, b.backupDone, b.transformDone, b.out, b.outIdx = false, false, false, nil, nil
 	}
 	return n
 }

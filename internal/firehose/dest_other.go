@@ -146,6 +146,9 @@ func (s *Service) parseOther(spec *destSpec, raw json.RawMessage, path string) (
 			return nil, nil, err
 		}
 	}
+	if err := checkOtherProcessing(spec, members); err != nil { // dest_transform.go
+		return nil, nil, err
+	}
 	cfg, _ := json.Marshal(members)
 	return &otherDest{Kind: spec.kind, Config: cfg}, s3c, nil
 }
@@ -472,12 +475,25 @@ func (s *Service) deliverOther(ctx context.Context, st *stream, cfg deliveryConf
 	}
 	batch := &fhdest.Batch{StreamARN: cfg.arn, StreamName: cfg.name, StreamID: cfg.id,
 		RequestID: requestID(cfg.id, buf.start, len(buf.recs))}
-	all := make([]fhdest.Record, len(buf.recs))
-	for i := range buf.recs {
-		all[i] = fhdest.Record{Data: buf.recs[i], ArrivalMs: buf.arrivals[i], Pos: buf.start + uint64(i)}
+	recs, idx := buf.recs, []int(nil)
+	if lp, ok := otherLambda(cfg.other); ok { // dest_transform.go
+		if !buf.transformDone {
+			if err := s.transform(ctx, st, cfg, buf, lp); err != nil {
+				return err
+			}
+		}
+		recs, idx = buf.out, buf.outIdx
 	}
-	if spec.kind == "Redshift" {
-		obj, err := s.writeIntermediate(ctx, st, cfg, buf)
+	all := make([]fhdest.Record, len(recs))
+	for j := range recs {
+		i := j
+		if idx != nil {
+			i = idx[j]
+		}
+		all[j] = fhdest.Record{Data: recs[j], ArrivalMs: buf.arrivals[i], Pos: buf.start + uint64(i)}
+	}
+	if spec.kind == "Redshift" && len(all) > 0 {
+		obj, err := s.writeIntermediate(ctx, st, cfg, buf, recs)
 		if err != nil {
 			return err
 		}

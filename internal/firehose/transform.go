@@ -155,6 +155,7 @@ type failedRecord struct {
 // buf.out and writing failed records under the processing-failed prefix.
 func (s *Service) transform(ctx context.Context, st *stream, cfg deliveryConfig, buf *buffer, lp lambdaParams) error {
 	var out [][]byte
+	var outIdx []int
 	var failed []failedRecord
 	for i := 0; i < len(buf.recs); {
 		j, size := i, 0
@@ -162,11 +163,12 @@ func (s *Service) transform(ctx context.Context, st *stream, cfg deliveryConfig,
 			size += len(buf.recs[j])
 			j++
 		}
-		ok, bad, err := s.transformBatch(ctx, st, buf, i, j, lp)
+		ok, okIdx, bad, err := s.transformBatch(ctx, st, buf, i, j, lp)
 		if err != nil {
 			return err
 		}
 		out = append(out, ok...)
+		outIdx = append(outIdx, okIdx...)
 		failed = append(failed, bad...)
 		i = j
 	}
@@ -176,11 +178,11 @@ func (s *Service) transform(ctx context.Context, st *stream, cfg deliveryConfig,
 		}
 		st.m.errorOutputRecords.Add(int64(len(failed)))
 	}
-	buf.out, buf.transformDone = out, true
+	buf.out, buf.outIdx, buf.transformDone = out, outIdx, true
 	return nil
 }
 
-func (s *Service) transformBatch(ctx context.Context, st *stream, buf *buffer, from, to int, lp lambdaParams) (ok [][]byte, failed []failedRecord, err error) {
+func (s *Service) transformBatch(ctx context.Context, st *stream, buf *buffer, from, to int, lp lambdaParams) (ok [][]byte, okIdx []int, failed []failedRecord, err error) {
 	ev := transformEvent{InvocationID: s3dest.NewUUID(), DeliveryStreamArn: st.meta.arn(), Region: st.meta.Region}
 	if ks := st.meta.KinesisSource; ks != nil {
 		ev.SourceKinesisStreamArn = deref(ks.KinesisStreamARN)
@@ -197,14 +199,14 @@ func (s *Service) transformBatch(ctx context.Context, st *stream, buf *buffer, f
 	}
 	payload, err := json.Marshal(ev)
 	if err != nil {
-		return nil, nil, fmt.Errorf("transformation event: %w", err)
+		return nil, nil, nil, fmt.Errorf("transformation event: %w", err)
 	}
 	code, msg := "", ""
 	attempts := 0
 	for attempts <= lp.retries {
 		attempts++
 		if ctx.Err() != nil {
-			return nil, nil, ctx.Err()
+			return nil, nil, nil, ctx.Err()
 		}
 		var res lambda.Result
 		var ierr error
@@ -227,7 +229,7 @@ func (s *Service) transformBatch(ctx context.Context, st *stream, buf *buffer, f
 			continue
 		}
 		seen := map[string]bool{}
-		ok, failed = nil, nil
+		ok, okIdx, failed = nil, nil, nil
 		code = ""
 		for _, r := range resp.Records {
 			i, known := ids[r.RecordID]
@@ -238,6 +240,7 @@ func (s *Service) transformBatch(ctx context.Context, st *stream, buf *buffer, f
 				code, msg = "Lambda.DuplicatedRecordId", "The Lambda function returned record id "+r.RecordID+" more than once."
 			case r.Result == "Ok":
 				ok = append(ok, r.Data)
+				okIdx = append(okIdx, i)
 			case r.Result == "Dropped":
 			case r.Result == "ProcessingFailed":
 				failed = append(failed, s.failedRecord(buf, i, attempts, "Lambda.ProcessingFailedStatus", "ProcessingFailed status set for record", lp.arn))
@@ -253,16 +256,16 @@ func (s *Service) transformBatch(ctx context.Context, st *stream, buf *buffer, f
 			code, msg = "Lambda.MissingRecordId", "The Lambda function did not return every record id of its input."
 		}
 		if code == "" {
-			return ok, failed, nil
+			return ok, okIdx, failed, nil
 		}
 	}
 	// every attempt failed: the whole batch is unsuccessfully processed
 	s.log.Warn("data transformation failed", "stream", st.meta.Name, "lambda", lp.arn, "records", to-from, "code", code, "err", msg)
-	ok, failed = nil, nil
+	failed = nil
 	for i := from; i < to; i++ {
 		failed = append(failed, s.failedRecord(buf, i, attempts, code, msg, lp.arn))
 	}
-	return nil, failed, nil
+	return nil, nil, failed, nil
 }
 
 func (s *Service) failedRecord(buf *buffer, i, attempts int, code, msg, arn string) failedRecord {
