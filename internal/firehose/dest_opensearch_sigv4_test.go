@@ -140,6 +140,30 @@ func TestOpenSearchSigV4(t *testing.T) {
 	if docs, _ := wrong.snapshot(); len(docs) != 0 {
 		t.Fatalf("a refused request indexed %d documents", len(docs))
 	}
+
+	// UpdateDestination to a DomainARN reads the stream's tags: refused
+	// until the stream is tagged, then delivered to the tagged endpoint.
+	update := func() error {
+		d := describe(t, srv, "denied")
+		_, err := c.UpdateDestination(ctx, &fh.UpdateDestinationInput{DeliveryStreamName: aws.String("denied"),
+			CurrentDeliveryStreamVersionId: d.VersionId, DestinationId: d.Destinations[0].DestinationId,
+			AmazonopensearchserviceDestinationUpdate: &fhtypes.AmazonopensearchserviceDestinationUpdate{DomainARN: aws.String(domain), ClusterEndpoint: nil}})
+		return err
+	}
+	if err := update(); err == nil || !strings.Contains(err.Error(), firehose.OpenSearchEndpointTag) {
+		t.Fatalf("update to a DomainARN without the tag: %v", err)
+	}
+	if _, err := c.TagDeliveryStream(ctx, &fh.TagDeliveryStreamInput{DeliveryStreamName: aws.String("denied"), Tags: tag}); err != nil {
+		t.Fatal(err)
+	}
+	if err := update(); err != nil {
+		t.Fatalf("update to a DomainARN with the tag: %v", err)
+	}
+	putBatch(t, c, "denied", [][]byte{[]byte(`{"c":1}`)})
+	srv.flush("denied")
+	if docs, _ := recv.snapshot(); len(docs) != 5 {
+		t.Fatalf("%d documents after the update, want 4", len(docs)-1)
+	}
 }
 
 // TestOpenSearchServerlessSigV4: a collection's requests are signed for

@@ -307,6 +307,12 @@ func (s *Service) updateOther(m *streamMeta, spec *destSpec, raw json.RawMessage
 		u["S3BackupConfiguration"] = bu
 		delete(u, "S3BackupUpdate")
 	}
+	// DomainARN and ClusterEndpoint name the same thing: giving one drops the other.
+	for _, pair := range [][2]string{{"DomainARN", "ClusterEndpoint"}, {"ClusterEndpoint", "DomainARN"}} {
+		if v, ok := u[pair[0]]; ok && v != nil {
+			delete(cur, pair[1])
+		}
+	}
 	mergeJSON(cur, u)
 	if newMode, ok := cur["S3BackupMode"].(string); ok && oldMode == spec.backupModes[1] && newMode != oldMode {
 		return nil, nil, awserr.InvalidArgument("S3BackupMode cannot be changed from %s to %s.", oldMode, newMode)
