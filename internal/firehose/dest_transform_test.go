@@ -194,6 +194,12 @@ func TestTransformHTTPEndpoint(t *testing.T) {
 	if n := metricValue(t, srv.fh, "eddy_firehose_delivery_to_http_endpoint_records_total", "tx"); n != "10" {
 		t.Fatalf("DeliveryToHttpEndpoint.Records = %s, want the 10 Ok records", n)
 	}
+	if n := metricValue(t, srv.fh, "eddy_firehose_delivery_to_s3_error_output_records_total", "tx"); n != "10" {
+		t.Fatalf("error output records = %s, want the 10 processing failures", n)
+	}
+	if n := metricValue(t, srv.fh, "eddy_firehose_backup_to_s3_records_total", "tx"); n != "30" {
+		t.Fatalf("BackupToS3.Records = %s, want the 30 source records", n)
+	}
 
 	create("broken", "broken", "NumberOfRetries", "2")
 	putBatch(t, c, "broken", [][]byte{[]byte("a"), []byte("b")})
