@@ -10,6 +10,8 @@ package firehose
 // uploads) serves these destinations unchanged.
 //
 // Delivery of one buffer (deliverOther, called from deliver):
+//  0. (Lambda processor) transform the buffer once (dest_transform.go);
+//     the steps below see the transformed records;
 //  1. (Redshift) write the intermediate S3 object and its manifest;
 //  2. send the records; retry the records the attempt reports as failed
 //     and not permanent, with backoff (1 s doubling, ±15 % jitter, capped at
