@@ -17,7 +17,7 @@ package firehose
 //     <Prefix>processing-failed/ without one, with AWS's processing-failed
 //     fields (attemptsMade, arrivalTimestamp, errorCode, errorMessage,
 //     attemptEndingTimestamp, rawData, lambdaArn). The default
-//     BufferSizeInMBs is 1, or 0.256 for Splunk (AWS's default there).
+//     BufferSizeInMBs is 1, or 256 KB for Splunk (AWS's default there).
 //     Records that then fail delivery carry the transformed data as rawData;
 //     the AllData/AllDocuments/AllEvents and Redshift Enabled backups keep
 //     the source records. For Splunk's Event endpoint each transformed record
@@ -34,9 +34,9 @@ import (
 	"github.com/eddy-streams/eddy/internal/awserr"
 )
 
-// splunkLambdaBuffer is the Lambda processor's default BufferSizeInMBs for
-// a Splunk destination, 0.256, in bytes (MiB as for the parameter).
-const splunkLambdaBuffer = 256 * (1 << 20) / 1000
+// splunkLambdaBuffer is the Lambda processor's default buffer for a Splunk
+// destination: "256 KB" (the API model's ProcessorParameter documentation).
+const splunkLambdaBuffer = 256 << 10
 
 // otherProcessing decodes the ProcessingConfiguration member of members.
 func otherProcessing(members map[string]json.RawMessage) (*ProcessingConfiguration, error) {

@@ -285,7 +285,7 @@ func TestTransformOpenSearch(t *testing.T) {
 // TestTransformSplunkEvent: on the Event endpoint the function makes HEC
 // events of raw lines; a record it returns that is not a HEC event goes to
 // splunk-failed as Splunk.InvalidDataFormat without spoiling the batch; the
-// Lambda buffer defaults to 0.256 MB for Splunk.
+// Lambda buffer defaults to 256 KB for Splunk.
 func TestTransformSplunkEvent(t *testing.T) {
 	fns := newGoFunctions()
 	fns.add(fnARN+"hec", transformer(func(b []byte) []byte {
@@ -337,10 +337,10 @@ func TestTransformSplunkEvent(t *testing.T) {
 	}
 	calls, _, sizes := fns.stats(fnARN + "hec")
 	if calls < 2 {
-		t.Fatalf("%d invocations for 480 KB with Splunk's 0.256 MB Lambda buffer", calls)
+		t.Fatalf("%d invocations for 480 KB with Splunk's 256 KB Lambda buffer", calls)
 	}
 	for _, s := range sizes {
-		if s > 256*(1<<20)/1000 {
+		if s > 256<<10 {
 			t.Fatalf("an invocation carried %d bytes", s)
 		}
 	}
