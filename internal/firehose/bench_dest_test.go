@@ -20,6 +20,8 @@ import (
 // records from one client and the Flush that returns once all of them are
 // delivered. Every destination buffers 5 MB (Splunk's maximum), so each
 // delivers while the puts go on; MB/s is end-to-end delivered bytes per second.
+// opensearch-sigv4 signs each _bulk request (SigV4, service es) and its
+// receiver verifies every signature; opensearch uses basic auth.
 //
 //	go test -run XXX -bench Destinations -benchtime 40x ./internal/firehose/
 func BenchmarkDestinations(b *testing.B) {
@@ -28,6 +30,7 @@ func BenchmarkDestinations(b *testing.B) {
 	pg.exec(`CREATE TABLE bench (id int, msg text)`)
 	recv := newHTTPReceiver(b)
 	bulk := newBulkServer(b)
+	signedBulk := newSigV4BulkServer(b, "es", s3Key, s3Secret) // checks every signature
 	hec := newHECServer(b)
 	srv := startServer(b, nil, v.URL, fastDestRetry)
 	c := srv.Firehose()
@@ -87,6 +90,13 @@ func BenchmarkDestinations(b *testing.B) {
 		run(b, next("os"), func(n string) error {
 			return create(&fh.CreateDeliveryStreamInput{DeliveryStreamName: aws.String(n), AmazonopensearchserviceDestinationConfiguration: &fhtypes.AmazonopensearchserviceDestinationConfiguration{
 				ClusterEndpoint: aws.String(strings.Replace(bulk.srv.URL, "http://", "http://fh:pw@", 1)), IndexName: aws.String(n), RoleARN: s3c.RoleARN,
+				BufferingHints: &fhtypes.AmazonopensearchserviceBufferingHints{SizeInMBs: aws.Int32(5), IntervalInSeconds: aws.Int32(900)}, S3Configuration: s3c}})
+		})
+	})
+	b.Run("opensearch-sigv4", func(b *testing.B) {
+		run(b, next("ossig"), func(n string) error {
+			return create(&fh.CreateDeliveryStreamInput{DeliveryStreamName: aws.String(n), AmazonopensearchserviceDestinationConfiguration: &fhtypes.AmazonopensearchserviceDestinationConfiguration{
+				ClusterEndpoint: aws.String(signedBulk.srv.URL), IndexName: aws.String(n), RoleARN: s3c.RoleARN,
 				BufferingHints: &fhtypes.AmazonopensearchserviceBufferingHints{SizeInMBs: aws.Int32(5), IntervalInSeconds: aws.Int32(900)}, S3Configuration: s3c}})
 		})
 	})

@@ -30,6 +30,7 @@ type buffer struct {
 	// out is recs after the Lambda processor (transform.go), once
 	// transformDone
 	out           [][]byte
+	outIdx        []int // the index in recs of each record of out
 	transformDone bool
 	// meta is each record's stored partition key: for stream sources, its
 	// kinesisRecordMetadata (kinesis.go)
@@ -51,7 +52,7 @@ func (b *buffer) dropExpired(cutoffMs int64) int {
 			b.meta = b.meta[n:]
 		}
 		b.start += uint64(n)
-		b.primaryDone, b.backupDone, b.transformDone, b.out = false, false, false, nil
+		b.primaryDone, b.backupDone, b.transformDone, b.out, b.outIdx = false, false, false, nil, nil
 	}
 	return n
 }
@@ -64,6 +65,7 @@ type deliveryConfig struct {
 	delivered     uint64
 	other         *otherDest // a destination beyond S3 (dest_other.go)
 	arn, id       string
+	osEndpoint    string // the eddy:opensearch-endpoint tag (dest_opensearch.go)
 }
 
 func (s *Service) snapshot(st *stream) (deliveryConfig, bool) {
@@ -82,8 +84,11 @@ func (s *Service) snapshot(st *stream) (deliveryConfig, bool) {
 		st.m.dest.kind.Store(&kind)
 	}
 	for _, t := range st.meta.Tags {
-		if deref(t.Key) == EndpointTag {
+		switch deref(t.Key) {
+		case EndpointTag:
 			c.endpoint = deref(t.Value)
+		case OpenSearchEndpointTag:
+			c.osEndpoint = deref(t.Value)
 		}
 	}
 	return c, true

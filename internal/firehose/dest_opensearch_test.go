@@ -20,6 +20,8 @@ import (
 	fhtypes "github.com/aws/aws-sdk-go-v2/service/firehose/types"
 	"github.com/opensearch-project/opensearch-go/v4"
 	"github.com/opensearch-project/opensearch-go/v4/opensearchapi"
+
+	"github.com/eddy-streams/eddy/internal/sigv4"
 )
 
 // bulkServer is a test receiver implementing OpenSearch's `_bulk` (index
@@ -38,6 +40,16 @@ type bulkServer struct {
 	reject  map[string]int    // documents containing the key get 429 this many times
 	auto    int
 	actions int
+
+	// With sigv4 set, requests must carry a SigV4 signature for service
+	// sigv4Service made with one of sigv4.Keys (checked by Eddy's own
+	// verifier, internal/sigv4, independent of the SDK's signer), and are
+	// refused with 403 otherwise, as an IAM-protected domain does; the
+	// credentials of accepted requests are kept in signed.
+	sigv4        *sigv4.Verifier
+	sigv4Service string
+	signed       []sigv4.Credential
+	refused      int
 }
 
 func newBulkServer(t testing.TB) *bulkServer {
@@ -48,7 +60,22 @@ func newBulkServer(t testing.TB) *bulkServer {
 }
 
 func (b *bulkServer) serve(w http.ResponseWriter, r *http.Request) {
-	if u, p, ok := r.BasicAuth(); !ok || u != "fh" || p != "pw" {
+	if b.sigv4 != nil {
+		body, _ := io.ReadAll(r.Body)
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		cred, err := b.sigv4.VerifyService(r, body, b.sigv4Service)
+		b.mu.Lock()
+		if err != nil {
+			b.refused++
+			b.mu.Unlock()
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(403)
+			fmt.Fprintf(w, `{"message":%q}`, err.Error())
+			return
+		}
+		b.signed = append(b.signed, cred)
+		b.mu.Unlock()
+	} else if u, p, ok := r.BasicAuth(); !ok || u != "fh" || p != "pw" {
 		w.WriteHeader(401)
 		io.WriteString(w, `{"error":{"type":"security_exception","reason":"missing authentication credentials"},"status":401}`)
 		return

@@ -58,7 +58,11 @@ func (s *Service) createOther(in *createInput) (*otherDest, *S3Config, error) {
 	if deref(in.DeliveryStreamType) != "" && deref(in.DeliveryStreamType) != typeDirectPut && deref(in.DeliveryStreamType) != typeKinesis {
 		return nil, nil, awserr.InvalidArgument("Eddy does not support the %s delivery stream type yet.", deref(in.DeliveryStreamType))
 	}
-	return s.parseOther(spec, raw, lowerFirst(spec.kind)+"DestinationConfiguration")
+	other, dest, err := s.parseOther(spec, raw, lowerFirst(spec.kind)+"DestinationConfiguration")
+	if err == nil {
+		err = checkDomainTag(other, in.Tags) // dest_opensearch.go
+	}
+	return other, dest, err
 }
 
 // updateOtherDestination is UpdateDestination with a destination beyond S3.
@@ -86,6 +90,9 @@ func (s *Service) updateOtherDestination(req *awsproto.Request, in *updateInput)
 		return nil, awserr.InvalidArgument("Destination Id %s not found for Firehose %s.", *in.DestinationId, m.Name)
 	}
 	other, dest, err := s.updateOther(m, spec, raw)
+	if err == nil {
+		err = checkDomainTag(other, m.Tags) // dest_opensearch.go
+	}
 	if err != nil {
 		s.mu.Unlock()
 		return nil, err

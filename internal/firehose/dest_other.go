@@ -10,6 +10,8 @@ package firehose
 // uploads) serves these destinations unchanged.
 //
 // Delivery of one buffer (deliverOther, called from deliver):
+//  0. (Lambda processor) transform the buffer once (dest_transform.go);
+//     the steps below see the transformed records;
 //  1. (Redshift) write the intermediate S3 object and its manifest;
 //  2. send the records; retry the records the attempt reports as failed
 //     and not permanent, with backoff (1 s doubling, ±15 % jitter, capped at
@@ -65,6 +67,9 @@ type destSpec struct {
 	needsRole   bool           // RoleARN is a required member
 	check       func(s *Service, c map[string]json.RawMessage, dest *S3Config) error
 	build       func(s *Service, c json.RawMessage) (fhdest.Destination, error)
+	// buildFor, when set, is used instead of build: it also sees the
+	// stream (its ARN, the eddy:opensearch-endpoint tag).
+	buildFor func(s *Service, cfg deliveryConfig) (fhdest.Destination, error)
 }
 
 var destSpecs = map[string]*destSpec{}
@@ -142,6 +147,9 @@ func (s *Service) parseOther(spec *destSpec, raw json.RawMessage, path string) (
 		if err := spec.check(s, members, s3c); err != nil {
 			return nil, nil, err
 		}
+	}
+	if err := checkOtherProcessing(spec, members); err != nil { // dest_transform.go
+		return nil, nil, err
 	}
 	cfg, _ := json.Marshal(members)
 	return &otherDest{Kind: spec.kind, Config: cfg}, s3c, nil
@@ -301,6 +309,12 @@ func (s *Service) updateOther(m *streamMeta, spec *destSpec, raw json.RawMessage
 		u["S3BackupConfiguration"] = bu
 		delete(u, "S3BackupUpdate")
 	}
+	// DomainARN and ClusterEndpoint name the same thing: giving one drops the other.
+	for _, pair := range [][2]string{{"DomainARN", "ClusterEndpoint"}, {"ClusterEndpoint", "DomainARN"}} {
+		if v, ok := u[pair[0]]; ok && v != nil {
+			delete(cur, pair[1])
+		}
+	}
 	mergeJSON(cur, u)
 	if newMode, ok := cur["S3BackupMode"].(string); ok && oldMode == spec.backupModes[1] && newMode != oldMode {
 		return nil, nil, awserr.InvalidArgument("S3BackupMode cannot be changed from %s to %s.", oldMode, newMode)
@@ -358,7 +372,8 @@ func (s *Service) destination(st *stream, cfg deliveryConfig) (fhdest.Destinatio
 		default:
 		}
 	}
-	if c, ok := s.dests.m[st]; ok && c.version == cfg.version {
+	version := cfg.version + "\x00" + cfg.osEndpoint // a retag rebuilds too
+	if c, ok := s.dests.m[st]; ok && c.version == version {
 		return c.d, nil
 	}
 	if c, ok := s.dests.m[st]; ok {
@@ -369,11 +384,17 @@ func (s *Service) destination(st *stream, cfg deliveryConfig) (fhdest.Destinatio
 	if spec == nil {
 		return nil, fmt.Errorf("unknown destination kind %q", cfg.other.Kind)
 	}
-	d, err := spec.build(s, cfg.other.Config)
+	var d fhdest.Destination
+	var err error
+	if spec.buildFor != nil {
+		d, err = spec.buildFor(s, cfg)
+	} else {
+		d, err = spec.build(s, cfg.other.Config)
+	}
 	if err != nil {
 		return nil, err
 	}
-	s.dests.m[st] = cachedDest{version: cfg.version, d: d}
+	s.dests.m[st] = cachedDest{version: version, d: d}
 	return d, nil
 }
 
@@ -462,12 +483,25 @@ func (s *Service) deliverOther(ctx context.Context, st *stream, cfg deliveryConf
 	}
 	batch := &fhdest.Batch{StreamARN: cfg.arn, StreamName: cfg.name, StreamID: cfg.id,
 		RequestID: requestID(cfg.id, buf.start, len(buf.recs))}
-	all := make([]fhdest.Record, len(buf.recs))
-	for i := range buf.recs {
-		all[i] = fhdest.Record{Data: buf.recs[i], ArrivalMs: buf.arrivals[i], Pos: buf.start + uint64(i)}
+	recs, idx := buf.recs, []int(nil)
+	if lp, ok := otherLambda(cfg.other); ok { // dest_transform.go
+		if !buf.transformDone {
+			if err := s.transform(ctx, st, cfg, buf, lp); err != nil {
+				return err
+			}
+		}
+		recs, idx = buf.out, buf.outIdx
 	}
-	if spec.kind == "Redshift" {
-		obj, err := s.writeIntermediate(ctx, st, cfg, buf)
+	all := make([]fhdest.Record, len(recs))
+	for j := range recs {
+		i := j
+		if idx != nil {
+			i = idx[j]
+		}
+		all[j] = fhdest.Record{Data: recs[j], ArrivalMs: buf.arrivals[i], Pos: buf.start + uint64(i)}
+	}
+	if spec.kind == "Redshift" && len(all) > 0 {
+		obj, err := s.writeIntermediate(ctx, st, cfg, buf, recs)
 		if err != nil {
 			return err
 		}

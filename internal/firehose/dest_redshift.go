@@ -14,10 +14,11 @@ import (
 // delivery (the S3Configuration's naming and compression) and a manifest
 // listing it under <Prefix>manifests/, as Firehose does before its COPY.
 // It returns the object's s3:// URL.
-func (s *Service) writeIntermediate(ctx context.Context, st *stream, cfg deliveryConfig, buf *buffer) (string, error) {
+// recs are the buffer's records after the Lambda processor (buf.recs without one).
+func (s *Service) writeIntermediate(ctx context.Context, st *stream, cfg deliveryConfig, buf *buffer, recs [][]byte) (string, error) {
 	bucket, _ := s3dest.BucketFromARN(deref(cfg.dest.BucketARN))
 	up := s.uploader(cfg.endpoint)
-	body := concat(buf.recs, false)
+	body := concat(recs, false)
 	key, data, err := encodeObject(cfg.dest, cfg.name, cfg.version, buf.arrivals[0], body)
 	if err != nil {
 		return "", err

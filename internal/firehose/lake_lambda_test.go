@@ -2,7 +2,6 @@ package firehose_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -10,62 +9,16 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
-	awslambda "github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	fhtypes "github.com/aws/aws-sdk-go-v2/service/firehose/types"
 
 	"github.com/eddy-streams/eddy/internal/firehose"
-	eddylambda "github.com/eddy-streams/eddy/internal/lambda"
 	"github.com/eddy-streams/eddy/internal/storage/memstore"
 )
-
-// goFunctions runs aws-lambda-go handlers in process as Eddy's Lambda
-// service would (lambda.Invoker): the payload goes through aws-lambda-go's
-// own decoding and encoding; a handler error is a function error.
-type goFunctions struct {
-	mu    sync.Mutex
-	fns   map[string]awslambda.Handler
-	calls map[string][]int // function → records per invocation
-}
-
-func newGoFunctions() *goFunctions {
-	return &goFunctions{fns: map[string]awslambda.Handler{}, calls: map[string][]int{}}
-}
-
-func (g *goFunctions) add(name string, handler any) string {
-	arn := "arn:aws:lambda:us-east-1:000000000000:function:" + name
-	g.fns[arn] = awslambda.NewHandler(handler)
-	return arn
-}
-
-func (g *goFunctions) Invoke(ctx context.Context, account, region, fn string, payload []byte) (eddylambda.Result, error) {
-	var probe struct{ Records []json.RawMessage }
-	json.Unmarshal(payload, &probe)
-	g.mu.Lock()
-	h := g.fns[fn]
-	g.calls[fn] = append(g.calls[fn], len(probe.Records))
-	g.mu.Unlock()
-	if h == nil {
-		return eddylambda.Result{}, fmt.Errorf("Function not found: %s", fn)
-	}
-	out, err := h.Invoke(ctx, payload)
-	if err != nil {
-		b, _ := json.Marshal(map[string]string{"errorMessage": err.Error(), "errorType": "errorString"})
-		return eddylambda.Result{Payload: b, FunctionError: "Unhandled"}, nil
-	}
-	return eddylambda.Result{Payload: out}, nil
-}
-
-func (g *goFunctions) callsOf(arn string) []int {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	return append([]int(nil), g.calls[arn]...)
-}
 
 func lambdaProcessor(arn string, params ...string) fhtypes.Processor {
 	p := fhtypes.Processor{Type: fhtypes.ProcessorTypeLambda, Parameters: []fhtypes.ProcessorParameter{{ParameterName: "LambdaArn", ParameterValue: aws.String(arn)}}}
@@ -148,7 +101,7 @@ func TestLakeLambdaPartitionsToParquet(t *testing.T) {
 	v := startVersity(t, "lake")
 	cat := newCatalog(t, "web", "clicks", [][2]string{{"customer_id", "string"}, {"device", "string"}, {"ts", "timestamp"}, {"amount", "decimal(10,2)"}, {"pages", "array<string>"}})
 	fns := newGoFunctions()
-	arn := fns.add("csv", csvToClick)
+	arn := fns.named("csv", csvToClick)
 	srv := startServer(t, nil, v.URL, func(o *firehose.Options) { o.Catalog, o.Lambda = cat, fns })
 	c := srv.Firehose()
 	proc := lakeProcessors(`{device: .device}`, lambdaProcessor(arn, "NumberOfRetries", "1", "BufferSizeInMBs", "0.2"))
@@ -279,10 +232,10 @@ func TestLakeLambdaPartitionsToParquet(t *testing.T) {
 func TestLakeLambdaInvocationFailures(t *testing.T) {
 	v := startVersity(t, "lake")
 	fns := newGoFunctions()
-	boom := fns.add("boom", func(ev events.KinesisFirehoseEvent) (events.KinesisFirehoseResponse, error) {
+	boom := fns.named("boom", func(ev events.KinesisFirehoseEvent) (events.KinesisFirehoseResponse, error) {
 		return events.KinesisFirehoseResponse{}, errors.New("boom")
 	})
-	short := fns.add("short", func(ev events.KinesisFirehoseEvent) (events.KinesisFirehoseResponse, error) {
+	short := fns.named("short", func(ev events.KinesisFirehoseEvent) (events.KinesisFirehoseResponse, error) {
 		var out events.KinesisFirehoseResponse
 		for _, r := range ev.Records[1:] {
 			out.Records = append(out.Records, events.KinesisFirehoseResponseRecord{RecordID: r.RecordID, Result: "Ok", Data: r.Data,
@@ -413,7 +366,7 @@ func TestLakeLambdaConversionOnly(t *testing.T) {
 	v := startVersity(t, "lake")
 	cat := newCatalog(t, "web", "clicks", [][2]string{{"customer_id", "string"}, {"device", "string"}, {"ts", "timestamp"}, {"amount", "decimal(10,2)"}, {"pages", "array<string>"}})
 	fns := newGoFunctions()
-	arn := fns.add("csv", csvToClick)
+	arn := fns.named("csv", csvToClick)
 	clock := &fakeClock{t: time.Date(2026, 3, 1, 7, 30, 0, 0, time.UTC)}
 	srv := startServer(t, memstore.New(clock.Now), v.URL, func(o *firehose.Options) { o.Catalog, o.Lambda, o.Now = cat, fns, clock.Now })
 	c := srv.Firehose()

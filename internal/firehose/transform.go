@@ -166,6 +166,7 @@ type failedRecord struct {
 // buf.out and writing failed records under the processing-failed prefix.
 func (s *Service) transform(ctx context.Context, st *stream, cfg deliveryConfig, buf *buffer, lp lambdaParams) error {
 	var out [][]byte
+	var outIdx []int
 	var failed []failedRecord
 	for i := 0; i < len(buf.recs); {
 		j, size := i, 0
@@ -173,11 +174,12 @@ func (s *Service) transform(ctx context.Context, st *stream, cfg deliveryConfig,
 			size += len(buf.recs[j])
 			j++
 		}
-		ok, bad, err := s.transformBatch(ctx, st, buf, i, j, lp)
+		ok, okIdx, bad, err := s.transformBatch(ctx, st, buf, i, j, lp)
 		if err != nil {
 			return err
 		}
 		out = append(out, ok...)
+		outIdx = append(outIdx, okIdx...)
 		failed = append(failed, bad...)
 		i = j
 	}
@@ -187,30 +189,31 @@ func (s *Service) transform(ctx context.Context, st *stream, cfg deliveryConfig,
 		}
 		st.m.errorOutputRecords.Add(int64(len(failed)))
 	}
-	buf.out, buf.transformDone = out, true
+	buf.out, buf.outIdx, buf.transformDone = out, outIdx, true
 	return nil
 }
 
-func (s *Service) transformBatch(ctx context.Context, st *stream, buf *buffer, from, to int, lp lambdaParams) (ok [][]byte, failed []failedRecord, err error) {
+func (s *Service) transformBatch(ctx context.Context, st *stream, buf *buffer, from, to int, lp lambdaParams) (ok [][]byte, okIdx []int, failed []failedRecord, err error) {
 	outs, attempts, code, msg, err := s.callTransform(ctx, st, buf, from, to, lp)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	if code != "" {
 		for i := from; i < to; i++ {
 			failed = append(failed, s.failedRecord(buf, i, attempts, code, msg, lp.arn))
 		}
-		return nil, failed, nil
+		return nil, nil, failed, nil
 	}
 	for _, o := range outs {
 		switch o.result {
 		case "Ok":
 			ok = append(ok, o.data)
+			okIdx = append(okIdx, o.index)
 		case "ProcessingFailed":
 			failed = append(failed, s.failedRecord(buf, o.index, attempts, "Lambda.ProcessingFailedStatus", "ProcessingFailed status set for record", lp.arn))
 		}
 	}
-	return ok, failed, nil
+	return ok, okIdx, failed, nil
 }
 
 // transformOut is the function's answer for one record of a batch.

@@ -4,7 +4,9 @@
 // record, the index name rotated by the record's arrival time (UTC), and
 // per-item results: items that fail with 429 or 5xx are reported as
 // retryable (the delivery loop resends only those), other item errors are
-// permanent (they go to S3 under the failed-documents prefix).
+// permanent (they go to S3 under the failed-documents prefix). Requests
+// carry basic auth (user:password@ in the endpoint) or a SigV4 signature
+// (sign.go).
 package opensearch
 
 import (
@@ -47,6 +49,9 @@ type Config struct {
 	Rotation  string
 	NoDocID   bool // DocumentIdOptions NO_DOCUMENT_ID (and Serverless)
 	Timeout   time.Duration
+	// Sign, when set and the endpoint has no user:password@, signs every
+	// request with SigV4.
+	Sign *Signing
 }
 
 // Dest is an OpenSearch/Elasticsearch destination.
@@ -55,6 +60,7 @@ type Dest struct {
 	bulkURL    string
 	user, pass string
 	client     *http.Client
+	signer     *signer // nil: not signed
 }
 
 // New builds a destination.
@@ -68,6 +74,12 @@ func New(cfg Config) (*Dest, error) {
 		d.user = u.User.Username()
 		d.pass, _ = u.User.Password()
 		u.User = nil
+	}
+	if cfg.Sign != nil && d.user == "" && d.pass == "" {
+		if cfg.Sign.Credentials == nil || cfg.Sign.Service == "" || cfg.Sign.Region == "" {
+			return nil, fmt.Errorf("SigV4 signing needs credentials, a service name and a region")
+		}
+		d.signer = newSigner(*cfg.Sign)
 	}
 	u.Path = strings.TrimSuffix(u.Path, "/") + "/_bulk"
 	d.bulkURL = u.String()
@@ -166,13 +178,18 @@ func (d *Dest) Deliver(ctx context.Context, b *fhdest.Batch) []fhdest.Failure {
 	}
 	ctx, cancel := context.WithTimeout(ctx, d.cfg.Timeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, d.bulkURL, &body)
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, d.bulkURL, bytes.NewReader(body.Bytes()))
 	if err != nil {
 		return all(CodeConnection, err.Error())
 	}
 	req.Header.Set("Content-Type", "application/x-ndjson")
+	var unsigned error // why a request that should be signed is not
 	if d.user != "" || d.pass != "" {
 		req.SetBasicAuth(d.user, d.pass)
+	} else if d.signer != nil {
+		if unsigned, err = d.signer.sign(ctx, req, body.Bytes()); err != nil {
+			return all(CodeConnection, err.Error())
+		}
 	}
 	resp, err := d.client.Do(req)
 	if err != nil {
@@ -184,7 +201,11 @@ func (d *Dest) Deliver(ctx context.Context, b *fhdest.Batch) []fhdest.Failure {
 		return all(CodeConnection, err.Error())
 	}
 	if resp.StatusCode != http.StatusOK {
-		return all(strconv.Itoa(resp.StatusCode), truncate(raw))
+		msg := truncate(raw)
+		if resp.StatusCode == http.StatusForbidden && unsigned != nil {
+			msg += " (the request went unsigned: no AWS credentials were found: " + unsigned.Error() + ")"
+		}
+		return all(strconv.Itoa(resp.StatusCode), msg)
 	}
 	var br bulkResponse
 	if err := json.Unmarshal(raw, &br); err != nil || len(br.Items) != len(sent) {

@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/smithy-go/logging"
 )
 
@@ -115,4 +116,20 @@ func (u use) explain(err error) error {
 			"AWS_PROFILE or the shared credentials file (~/.aws/credentials, AWS_SHARED_CREDENTIALS_FILE)", u.key, u.source)
 	}
 	return fmt.Errorf("%w: %s: %w", ErrForbidden, hint, err)
+}
+
+// Credentials returns the provider whose credentials sign requests for ep:
+// ep's key pair (--s3-access-key) or the AWS SDK's default chain. Firehose
+// signs its requests to OpenSearch domains and collections with the same
+// credentials as its S3 requests (the stream's role, on AWS).
+func Credentials(ep Endpoint) aws.CredentialsProvider {
+	region := ep.Region
+	if region == "" {
+		region = "us-east-1"
+	}
+	s := newSigner(ep, region)
+	if s.static {
+		return credentials.NewStaticCredentialsProvider(ep.AccessKey, ep.SecretKey, "")
+	}
+	return s.chain
 }

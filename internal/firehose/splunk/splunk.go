@@ -130,22 +130,39 @@ func (d *Dest) post(ctx context.Context, path string, body []byte) (int, hecRepl
 	return resp.StatusCode, r, raw, nil
 }
 
-// Deliver implements fhdest.Destination: one POST, then ack polling.
+// Deliver implements fhdest.Destination: one POST, then ack polling. On
+// the Event endpoint a record that is not a HEC event (a JSON object with an
+// "event" member, as a Lambda transformation for Splunk makes them) is not
+// sent: it fails alone and for good with Splunk.InvalidDataFormat, where
+// sending it would make HEC refuse the whole batch.
 func (d *Dest) Deliver(ctx context.Context, b *fhdest.Batch) []fhdest.Failure {
 	var body []byte
-	for _, r := range b.Records {
+	var failed []fhdest.Failure
+	sent := make([]int, 0, len(b.Records))
+	eventID := func(i int) map[string]any {
+		return map[string]any{"EventId": b.StreamID + "." + strconv.FormatUint(b.Records[i].Pos, 10)}
+	}
+	for i, r := range b.Records {
+		if d.cfg.Event && !IsEvent(r.Data) {
+			failed = append(failed, fhdest.Failure{Index: i, Code: CodeInvalidFormat, Permanent: true, Fields: eventID(i),
+				Message: "The record is not a Splunk HEC event: the Event endpoint takes JSON objects with an event member."})
+			continue
+		}
 		body = append(body, r.Data...)
+		sent = append(sent, i)
+	}
+	if len(sent) == 0 {
+		return failed
 	}
 	path := "/services/collector/raw?channel=" + d.channel
 	if d.cfg.Event {
 		path = "/services/collector/event?channel=" + d.channel
 	}
 	fail := func(code, msg string) []fhdest.Failure {
-		out := fhdest.AllFailed(b, code, msg, false)
-		for i := range out {
-			out[i].Fields = map[string]any{"EventId": b.StreamID + "." + strconv.FormatUint(b.Records[i].Pos, 10)}
+		for _, i := range sent {
+			failed = append(failed, fhdest.Failure{Index: i, Code: code, Message: msg, Fields: eventID(i)})
 		}
-		return out
+		return failed
 	}
 	status, r, raw, err := d.post(ctx, path, body)
 	if err != nil {
@@ -170,7 +187,7 @@ func (d *Dest) Deliver(ctx context.Context, b *fhdest.Batch) []fhdest.Failure {
 				Acks map[string]bool `json:"acks"`
 			}
 			if json.Unmarshal(raw, &acks) == nil && acks.Acks[ack] {
-				return nil
+				return failed
 			}
 		}
 		if d.cfg.Now().Sub(start) >= d.cfg.AckTimeout {
@@ -184,4 +201,15 @@ func (d *Dest) Deliver(ctx context.Context, b *fhdest.Batch) []fhdest.Failure {
 		case <-t.C:
 		}
 	}
+}
+
+// IsEvent says whether data is one HEC event: a JSON object (surrounding
+// white space allowed) with an "event" member.
+func IsEvent(data []byte) bool {
+	var ev map[string]json.RawMessage
+	if err := json.Unmarshal(data, &ev); err != nil {
+		return false
+	}
+	e, ok := ev["event"]
+	return ok && len(e) > 0 && string(e) != "null" && string(e) != `""`
 }
