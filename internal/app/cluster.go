@@ -6,11 +6,13 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strconv"
 	"time"
 
 	"github.com/nats-io/nats.go"
 
 	"github.com/eddy-streams/eddy/internal/config"
+	"github.com/eddy-streams/eddy/internal/lease"
 	"github.com/eddy-streams/eddy/internal/storage"
 	"github.com/eddy-streams/eddy/internal/storage/natsstore"
 )
@@ -90,4 +92,25 @@ func logMetaLeader(st *natsstore.Store, isLeader func() bool, log *slog.Logger, 
 			log.Info("cluster: JetStream meta leader changed", "node", node, "leader", now)
 		}
 	}
+}
+
+// leaser is how services run their background work: on natsstore under
+// leases in the replicated KV bucket (one node at a time, moving when the
+// holder dies, docs/cluster.md); on one node, always here.
+func (s *Server) leaser() lease.Leaser {
+	st, ok := s.Backend.(*natsstore.Store)
+	if !ok {
+		return lease.Local{}
+	}
+	ttl := s.Config.Cluster.LeaseTTL
+	if ttl <= 0 {
+		ttl = lease.DefaultTTL
+	}
+	node := s.Config.Cluster.NodeName
+	if node == "" {
+		node = "node-" + strconv.FormatInt(time.Now().UnixNano(), 36)
+	}
+	return &lease.Shared{TTL: ttl, Logger: s.log.With("node", node), New: func(name string) lease.Claim {
+		return st.NewLease(name, node, ttl, nil)
+	}}
 }

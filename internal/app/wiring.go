@@ -98,6 +98,8 @@ func startExtraServices(s *Server, cfg config.Config, o Options, selfURL string)
 		KinesisClient: firehose.InProcessKinesis(s.Kinesis),
 		// Lambda processors invoke functions in process
 		Lambda: lam,
+		// delivery runs on the node holding each stream's lease
+		Leases: s.leaser(),
 	}
 	fh, err := firehose.New(fo)
 	if err != nil {
