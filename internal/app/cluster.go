@@ -108,9 +108,22 @@ func (s *Server) leaser() lease.Leaser {
 	}
 	node := s.Config.Cluster.NodeName
 	if node == "" {
-		node = "node-" + strconv.FormatInt(time.Now().UnixNano(), 36)
+		h, _ := os.Hostname()
+		node = h + "-" + strconv.Itoa(os.Getpid())
 	}
 	return &lease.Shared{TTL: ttl, Logger: s.log.With("node", node), New: func(name string) lease.Claim {
 		return st.NewLease(name, node, ttl, nil)
 	}}
+}
+
+// fenced is the backend for a service that keeps leased loops' checkpoints
+// with SaveMeta under prefix: in cluster mode those namespaces are fenced
+// by lease epoch (lease.FencedMeta); on one node, the backend itself.
+func (s *Server) fenced(prefix string) (storage.Backend, *lease.FencedMeta) {
+	st, ok := s.Backend.(*natsstore.Store)
+	if !ok {
+		return s.Backend, nil
+	}
+	fm := &lease.FencedMeta{Backend: s.Backend, Store: st, Prefixes: []string{prefix}}
+	return fm, fm
 }

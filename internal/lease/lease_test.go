@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/eddy-streams/eddy/internal/lease"
+	"github.com/eddy-streams/eddy/internal/storage/memstore"
 )
 
 func TestLocalRunsAtOnce(t *testing.T) {
@@ -204,5 +205,48 @@ func TestFenceStaleHolderCannotWrite(t *testing.T) {
 	_, data, _ = lease.ClaimCheckpoint(st, "ck", 3)
 	if string(data) != `{"pos":15}` {
 		t.Fatalf("checkpoint %q, want the new holder's", data)
+	}
+}
+
+// TestFencedMeta: namespaces under the prefix go through fences (a save
+// without a claim only before any holder claimed; a former holder's save
+// refused after a takeover; loads unwrap the checkpoint); others pass to
+// the backend.
+func TestFencedMeta(t *testing.T) {
+	be := memstore.New(nil)
+	st := &memStore{blob: map[string][]byte{}, rev: map[string]uint64{}}
+	fm := &lease.FencedMeta{Backend: be, Store: st, Prefixes: []string{"esm-"}}
+	if err := fm.SaveMeta("esm-1", []byte(`{"pos":1}`)); err != nil {
+		t.Fatalf("initial save before any holder: %v", err)
+	}
+	if b, err := fm.LoadMeta("esm-1"); err != nil || string(b) != `{"pos":1}` {
+		t.Fatalf("load: %q %v", b, err)
+	}
+	data, err := fm.Claim("esm-1", 3)
+	if err != nil || string(data) != `{"pos":1}` {
+		t.Fatalf("claim: %q %v", data, err)
+	}
+	if err := fm.SaveMeta("esm-1", []byte(`{"pos":2}`)); err != nil {
+		t.Fatalf("holder's save: %v", err)
+	}
+	other := &lease.FencedMeta{Backend: be, Store: st, Prefixes: []string{"esm-"}} // another node
+	if _, err := other.Claim("esm-1", 4); err != nil {
+		t.Fatal(err)
+	}
+	if err := fm.SaveMeta("esm-1", []byte(`{"pos":9}`)); !errors.Is(err, lease.ErrFenced) {
+		t.Fatalf("former holder's save: %v, want ErrFenced", err)
+	}
+	fm.Drop("esm-1")
+	if err := fm.SaveMeta("esm-1", []byte(`{"pos":9}`)); !errors.Is(err, lease.ErrFenced) {
+		t.Fatalf("save without a claim after a holder: %v, want ErrFenced", err)
+	}
+	if b, _ := fm.LoadMeta("esm-1"); string(b) != `{"pos":2}` {
+		t.Fatalf("checkpoint %q, want the last holder's", b)
+	}
+	if err := fm.SaveMeta("lambda", []byte("x")); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := be.LoadMeta("lambda"); string(b) != "x" {
+		t.Fatalf("other namespaces go to the backend unchanged: %q", b)
 	}
 }
