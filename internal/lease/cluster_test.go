@@ -4,83 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats-server/v2/server"
-
 	"github.com/eddy-streams/eddy/internal/lease"
-	"github.com/eddy-streams/eddy/internal/storage/natsstore"
+	"github.com/eddy-streams/eddy/internal/storage/natsstore/natstest"
 )
-
-func freePorts(t *testing.T, n int) []string {
-	t.Helper()
-	var out []string
-	var ls []net.Listener
-	for range n {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		ls = append(ls, l)
-		out = append(out, l.Addr().String())
-	}
-	for _, l := range ls {
-		l.Close()
-	}
-	return out
-}
-
-// startCluster starts three embedded nats-servers routed together on
-// loopback and returns one R3 store per node.
-func startCluster(t *testing.T) ([]*natsstore.Store, []*server.Server) {
-	t.Helper()
-	addrs := freePorts(t, 3)
-	servers := make([]*server.Server, 3)
-	errs := make(chan error, 3)
-	for i := range 3 {
-		go func() {
-			var peers []string
-			for j, a := range addrs {
-				if j != i {
-					peers = append(peers, a)
-				}
-			}
-			s, err := natsstore.StartServer(natsstore.ServerConfig{Name: fmt.Sprint("n", i), StoreDir: t.TempDir(), Cluster: addrs[i], Peers: peers})
-			servers[i] = s
-			errs <- err
-		}()
-	}
-	for range 3 {
-		if err := <-errs; err != nil {
-			t.Fatal(err)
-		}
-	}
-	stores := make([]*natsstore.Store, 3)
-	for i, s := range servers {
-		nc, err := natsstore.ConnectInProcess(s, fmt.Sprint("c", i))
-		if err != nil {
-			t.Fatal(err)
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-		st, err := natsstore.Open(ctx, nc, natsstore.Options{Replicas: 3, Server: s, OwnConn: true, Timeout: 2 * time.Second})
-		cancel()
-		if err != nil {
-			t.Fatal(err)
-		}
-		stores[i] = st
-	}
-	t.Cleanup(func() {
-		for i := range 3 {
-			stores[i].Close()
-			servers[i].Shutdown()
-		}
-	})
-	return stores, servers
-}
 
 // TestSharedOneHolderAcrossNodes runs the same leased loop on three nodes of
 // an in-process R3 cluster: exactly one runs it; when that node's NATS
@@ -90,7 +21,7 @@ func TestSharedOneHolderAcrossNodes(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a 3-node NATS cluster and waits for a lease to expire")
 	}
-	stores, servers := startCluster(t)
+	stores, servers := natstest.StartCluster(t, 3)
 	const ttl = 1500 * time.Millisecond
 	var (
 		active, maxActive atomic.Int32
