@@ -98,7 +98,10 @@ func TestMappingLeaseAcrossNodes(t *testing.T) {
 	logs := []*logBuf{{}, {}}
 	node := func(i int) *app.Server {
 		return eddytest.Start(t, eddytest.WithBackend(stores[i]),
-			eddytest.WithConfig(func(c *config.Config) { c.Cluster.NodeName = fmt.Sprint("n", i); c.Cluster.LeaseTTL = 1500 * time.Millisecond }),
+			eddytest.WithConfig(func(c *config.Config) {
+				c.Cluster.NodeName = fmt.Sprint("n", i)
+				c.Cluster.LeaseTTL = 1500 * time.Millisecond
+			}),
 			func(_ *config.Config, o *app.Options) { o.Logger = slog.New(slog.NewTextHandler(logs[i], nil)) })
 	}
 	a := node(0)
