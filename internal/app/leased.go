@@ -39,12 +39,25 @@ func (l *leasedLauncher) Launch(spec analytics.RunSpec) (analytics.Run, error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	r := &leasedRun{cancel: cancel, done: make(chan struct{})}
 	ns := "analytics-ckpt-" + spec.AppID
+	// a node that ran the application after this call holds a newer
+	// checkpoint: a takeover resumes from it, not from spec.Position
+	e0, err := lease.CheckpointEpoch(l.fm.Store, ns)
+	if err != nil {
+		cancel()
+		return nil, err
+	}
 	go func() {
 		defer close(r.done)
 		l.leases.Run(ctx, "analytics."+spec.AppID, func(ctx context.Context, epoch uint64) {
 			for {
-				if _, err := l.fm.Claim(ns, epoch); err == nil {
-					break
+				prev, err := lease.CheckpointEpoch(l.fm.Store, ns)
+				if err == nil {
+					if _, err = l.fm.Claim(ns, epoch); err == nil {
+						if prev > e0 {
+							spec.Position = "LAST_STOPPED_POINT"
+						}
+						break
+					}
 				}
 				select {
 				case <-ctx.Done():

@@ -251,3 +251,17 @@ func (f *Fence) Save(data []byte) error {
 
 // Epoch is the lease epoch this fence writes under.
 func (f *Fence) Epoch() uint64 { return f.epoch }
+
+// CheckpointEpoch is the lease epoch a checkpoint was last claimed under (0:
+// never claimed).
+func CheckpointEpoch(st Store, ns string) (uint64, error) {
+	blob, _, err := st.LoadMetaRev(ns)
+	if err != nil || blob == nil {
+		return 0, err
+	}
+	var env envelope
+	if err := json.Unmarshal(blob, &env); err != nil {
+		return 0, fmt.Errorf("checkpoint %s: decode: %w", ns, err)
+	}
+	return env.Epoch, nil
+}
