@@ -152,8 +152,12 @@ func (s *Service) applySharedLocked(blob []byte, rev uint64) error {
 		key := streamKey(m.Account, m.Region, m.Name)
 		seen[key] = true
 		if st := s.streams[key]; st != nil && st.meta.ID == m.ID {
-			m.Delivered, m.LakeDone, m.Shards = st.meta.Delivered, st.meta.LakeDone, st.meta.Shards
-			st.meta = *m
+			// only what the API changes: the loops read the identity
+			// (id, name, type) without the lock; their progress is theirs
+			c := &st.meta
+			c.Status, c.Version, c.UpdatedMs = m.Status, m.Version, m.UpdatedMs
+			c.Dest, c.Extended, c.Other, c.DirectPut = m.Dest, m.Extended, m.Other, m.DirectPut
+			c.EncKeyType, c.EncKeyARN, c.EncStatus, c.Tags = m.EncKeyType, m.EncKeyARN, m.EncStatus, m.Tags
 			st.wake()
 			continue
 		} else if st != nil {
