@@ -32,7 +32,7 @@ func TestClusterFirehoseFailover(t *testing.T) {
 	if testing.Short() {
 		t.Skip("3-node cluster with a kill -9 and a lease expiry")
 	}
-	t.Setenv("EDDY_LEASE_TTL", "2s") // read by every node (flags read EDDY_*)
+	t.Setenv("EDDY_LEASE_TTL", "3s") // read by every node (flags read EDDY_*)
 
 	var (
 		mu               sync.Mutex
