@@ -37,7 +37,7 @@ func TestClusterFirehoseFailover(t *testing.T) {
 	var (
 		mu               sync.Mutex
 		got              = map[string]int{}
-		deliveries       []time.Time
+		firstSeen        = map[string]time.Time{}
 		inFlight, maxFly atomic.Int32
 	)
 	recv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -58,8 +58,10 @@ func TestClusterFirehoseFailover(t *testing.T) {
 		for _, rec := range in.Records {
 			b, _ := base64.StdEncoding.DecodeString(rec.Data)
 			got[string(b)]++
+			if _, ok := firstSeen[string(b)]; !ok {
+				firstSeen[string(b)] = time.Now()
+			}
 		}
-		deliveries = append(deliveries, time.Now())
 		mu.Unlock()
 		w.Header().Set("Content-Type", "application/json")
 		fmt.Fprintf(w, `{"requestId":%q,"timestamp":%d}`, in.RequestID, time.Now().UnixMilli())
@@ -114,6 +116,7 @@ func TestClusterFirehoseFailover(t *testing.T) {
 	var (
 		ackMu   sync.Mutex
 		acked   []string
+		ackedAt = map[string]time.Time{}
 		stop    atomic.Bool
 		wg      sync.WaitGroup
 		counter atomic.Int64
@@ -140,9 +143,11 @@ func TestClusterFirehoseFailover(t *testing.T) {
 					continue
 				}
 				ackMu.Lock()
+				now := time.Now()
 				for j, r := range out.RequestResponses {
 					if r.ErrorCode == nil {
 						acked = append(acked, ids[j])
+						ackedAt[ids[j]] = now
 					}
 				}
 				ackMu.Unlock()
@@ -191,13 +196,18 @@ func TestClusterFirehoseFailover(t *testing.T) {
 	for _, c := range got {
 		dups += c - 1
 	}
-	var resumed time.Duration // kill to the first delivery after it
-	for _, d := range deliveries {
-		if d.After(killed) {
-			resumed = d.Sub(killed)
-			break
+	// kill to the first arrival of a record acknowledged after the kill:
+	// only the new holder can have delivered it
+	var resumed time.Duration
+	ackMu.Lock()
+	for id, at := range ackedAt {
+		if at.After(killed) {
+			if d := firstSeen[id].Sub(killed); resumed == 0 || d < resumed {
+				resumed = d
+			}
 		}
 	}
+	ackMu.Unlock()
 	mu.Unlock()
 	if m := maxFly.Load(); m != 1 {
 		t.Fatalf("the endpoint saw %d deliveries at once, want 1 (one delivering node)", m)
@@ -205,5 +215,14 @@ func TestClusterFirehoseFailover(t *testing.T) {
 	if len(want) < 300 {
 		t.Fatalf("only %d records acknowledged", len(want))
 	}
-	t.Logf("%d acknowledged records all delivered; %d duplicates; %s took over: first delivery %v after the kill", len(want), dups, nodes[taker].name, resumed.Round(time.Millisecond))
+	var tookOver time.Duration // kill to the new holder's "lease acquired" log line
+	for _, line := range strings.Split(nodes[taker].log.String(), "\n") {
+		if strings.Contains(line, `msg="lease acquired: starting"`) && strings.Contains(line, " lease=firehose.") && strings.HasPrefix(line, "time=") {
+			if at, err := time.Parse(time.RFC3339Nano, strings.Fields(line)[0][len("time="):]); err == nil {
+				tookOver = at.Sub(killed)
+			}
+		}
+	}
+	t.Logf("%d acknowledged records all delivered; %d duplicates; %s took the lease %v after the kill; the first record acknowledged after the kill arrived %v after it",
+		len(want), dups, nodes[taker].name, tookOver.Round(time.Millisecond), resumed.Round(time.Millisecond))
 }
