@@ -19,6 +19,10 @@
 //     are retried with backoff while records are younger than 24 hours.
 //   - Metadata for all streams of all accounts is one JSON blob saved with
 //     Backend.SaveMeta("firehose") after every change, including checkpoints.
+//   - The loops of a stream run under a lease (Options.Leases): on one node
+//     always; in cluster mode only on the node holding it, with the blob
+//     shared by compare-and-set and the checkpoints in fenced keys of their
+//     own (cluster.go).
 //
 // Persisted metadata (namespace "firehose", JSON, written atomically by the
 // backend):
