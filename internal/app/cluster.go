@@ -6,11 +6,13 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strconv"
 	"time"
 
 	"github.com/nats-io/nats.go"
 
 	"github.com/eddy-streams/eddy/internal/config"
+	"github.com/eddy-streams/eddy/internal/lease"
 	"github.com/eddy-streams/eddy/internal/storage"
 	"github.com/eddy-streams/eddy/internal/storage/natsstore"
 )
@@ -90,4 +92,38 @@ func logMetaLeader(st *natsstore.Store, isLeader func() bool, log *slog.Logger, 
 			log.Info("cluster: JetStream meta leader changed", "node", node, "leader", now)
 		}
 	}
+}
+
+// leaser is how services run their background work: on natsstore under
+// leases in the replicated KV bucket (one node at a time, moving when the
+// holder dies, docs/cluster.md); on one node, always here.
+func (s *Server) leaser() lease.Leaser {
+	st, ok := s.Backend.(*natsstore.Store)
+	if !ok {
+		return lease.Local{}
+	}
+	ttl := s.Config.Cluster.LeaseTTL
+	if ttl <= 0 {
+		ttl = lease.DefaultTTL
+	}
+	node := s.Config.Cluster.NodeName
+	if node == "" {
+		h, _ := os.Hostname()
+		node = h + "-" + strconv.Itoa(os.Getpid())
+	}
+	return &lease.Shared{TTL: ttl, Logger: s.log.With("node", node), New: func(name string) lease.Claim {
+		return st.NewLease(name, node, ttl, nil)
+	}}
+}
+
+// fenced is the backend for a service that keeps leased loops' checkpoints
+// with SaveMeta under prefix: in cluster mode those namespaces are fenced
+// by lease epoch (lease.FencedMeta); on one node, the backend itself.
+func (s *Server) fenced(prefix string) (storage.Backend, *lease.FencedMeta) {
+	st, ok := s.Backend.(*natsstore.Store)
+	if !ok {
+		return s.Backend, nil
+	}
+	fm := &lease.FencedMeta{Backend: s.Backend, Store: st, Prefixes: []string{prefix}}
+	return fm, fm
 }

@@ -54,8 +54,11 @@ func sigv4Authenticator(cfg config.Config) (gateway.Authenticator, error) {
 func startExtraServices(s *Server, cfg config.Config, o Options, selfURL string) ([]awsproto.Service, []prometheus.Collector, error) {
 	// Lambda: functions run as local processes; mappings read streams in
 	// process; it is routed by path (REST-JSON)
+	// mappings run on the node holding their lease, their checkpoints
+	// fenced by it (cluster mode)
+	lamBackend, _ := s.fenced("lambda-esm-")
 	lam, err := lambda.New(lambda.Options{
-		Backend: s.Backend, Kinesis: s.Kinesis, Dir: filepath.Join(cfg.DataDir, "lambda"), Now: o.Now,
+		Backend: lamBackend, Kinesis: s.Kinesis, Leases: s.leaser(), Dir: filepath.Join(cfg.DataDir, "lambda"), Now: o.Now,
 		Logger: s.log.With("service", "lambda"), DefaultAccount: cfg.Account, DefaultRegion: cfg.Region, Endpoint: selfURL,
 		S3: s3dest.Endpoint{URL: cfg.S3Endpoint, AccessKey: cfg.S3AccessKey, SecretKey: cfg.S3SecretKey, Region: cfg.S3Region},
 	})
@@ -98,6 +101,8 @@ func startExtraServices(s *Server, cfg config.Config, o Options, selfURL string)
 		KinesisClient: firehose.InProcessKinesis(s.Kinesis),
 		// Lambda processors invoke functions in process
 		Lambda: lam,
+		// delivery runs on the node holding each stream's lease
+		Leases: s.leaser(),
 	}
 	fh, err := firehose.New(fo)
 	if err != nil {
@@ -156,14 +161,20 @@ func startAnalytics(s *Server, cfg config.Config, o Options) (*analytics.Service
 		}
 		speed = f
 	}
-	ro := runner.Options{Streams: s.Kinesis, Firehose: s.Firehose, Backend: s.Backend, Now: o.Now, Speed: speed,
+	runBackend, fm := s.fenced("analytics-ckpt-")
+	ro := runner.Options{Streams: s.Kinesis, Firehose: s.Firehose, Backend: runBackend, Now: o.Now, Speed: speed,
 		Logger: s.log.With("service", "analytics")}
 	if cfg.S3Endpoint != "" || cfg.S3AccessKey != "" {
 		ro.Objects = runner.NewS3(cfg.S3Endpoint, cfg.S3AccessKey, cfg.S3SecretKey, cfg.S3Region)
 	}
 	r := runner.New(ro)
+	var launcher analytics.Launcher = r
+	if fm != nil {
+		// cluster mode: each running application on the node holding its lease
+		launcher = &leasedLauncher{inner: r, leases: s.leaser(), fm: fm}
+	}
 	an, err := analytics.New(analytics.Options{Backend: s.Backend, Now: o.Now, Logger: s.log.With("service", "analytics"),
-		Launcher: r, Sampler: runner.Sampler{R: r}})
+		Launcher: launcher, Sampler: runner.Sampler{R: r}})
 	if err != nil {
 		return nil, err
 	}

@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Cluster is cluster mode's settings (docs/cluster.md). Zero means a single
@@ -26,6 +27,10 @@ type Cluster struct {
 	NATSTLSKey  string `json:"nats-tls-key"`
 	// Replicas per shard stream; 0: 3 in a cluster, 1 on a single NATS node.
 	Replicas int `json:"replicas"`
+	// LeaseTTL is how long a node's hold on background work (Firehose
+	// delivery, event source mappings, analytics applications) lasts
+	// without renewal: a dead node's work moves within about 4/3 of it.
+	LeaseTTL time.Duration `json:"lease-ttl"`
 }
 
 func registerCluster(fs *flag.FlagSet, c *Cluster) {
@@ -38,6 +43,7 @@ func registerCluster(fs *flag.FlagSet, c *Cluster) {
 	fs.StringVar(&c.NATSTLSCert, "nats-tls-cert", c.NATSTLSCert, "client certificate for --nats-url (PEM)")
 	fs.StringVar(&c.NATSTLSKey, "nats-tls-key", c.NATSTLSKey, "client key for --nats-url (PEM)")
 	fs.IntVar(&c.Replicas, "replicas", c.Replicas, "cluster mode: replicas per shard (1, 3 or 5; default 3, 1 for a single node)")
+	fs.DurationVar(&c.LeaseTTL, "lease-ttl", c.LeaseTTL, "cluster mode: lease duration of background work; a dead node's work moves within 4/3 of it (default 10s)")
 }
 
 // Enabled reports whether the server runs on NATS (embedded cluster or external).
@@ -128,6 +134,9 @@ func (c Cluster) validate() []error {
 	}
 	if (c.NATSTLSCert == "") != (c.NATSTLSKey == "") {
 		errs = append(errs, errors.New("nats-tls-cert and nats-tls-key go together"))
+	}
+	if c.LeaseTTL != 0 && (c.LeaseTTL < 300*time.Millisecond || c.LeaseTTL > 10*time.Minute) {
+		errs = append(errs, fmt.Errorf("lease-ttl: %s is not between 300ms and 10m", c.LeaseTTL))
 	}
 	switch c.Replicas {
 	case 0, 1, 3, 5:

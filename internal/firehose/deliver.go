@@ -308,7 +308,7 @@ func (s *Service) checkpoint(ctx context.Context, st *stream, buf *buffer) {
 	s.mu.Lock()
 	st.meta.Delivered = pos
 	s.mu.Unlock()
-	if err := s.save(); err != nil {
+	if err := s.saveCheckpoint(st); err != nil {
 		s.log.Error("save delivery checkpoint", "stream", st.meta.Name, "err", err)
 	}
 	if lastMs > 0 {

@@ -201,7 +201,7 @@ func (s *Service) pollKinesis(ctx context.Context, st *stream, client KinesisSou
 			}
 			st.meta.Shards[shardID] = &shardProgress{Seq: seq, Done: done}
 			s.mu.Unlock()
-			if err := s.save(); err != nil {
+			if err := s.saveCheckpoint(st); err != nil {
 				return busy, err
 			}
 		}

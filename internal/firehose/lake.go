@@ -616,7 +616,7 @@ func (s *Service) lakeCheckpoint(ctx context.Context, st *stream, ls *lakeState)
 		return pos
 	}
 	ls.dirty = false
-	if err := s.save(); err != nil {
+	if err := s.saveCheckpoint(st); err != nil {
 		s.log.Error("save delivery checkpoint", "stream", st.meta.Name, "err", err)
 	}
 	if cutoff > 0 && len(ls.failed) == 0 {

@@ -19,6 +19,10 @@
 //     are retried with backoff while records are younger than 24 hours.
 //   - Metadata for all streams of all accounts is one JSON blob saved with
 //     Backend.SaveMeta("firehose") after every change, including checkpoints.
+//   - The loops of a stream run under a lease (Options.Leases): on one node
+//     always; in cluster mode only on the node holding it, with the blob
+//     shared by compare-and-set and the checkpoints in fenced keys of their
+//     own (cluster.go).
 //
 // Persisted metadata (namespace "firehose", JSON, written atomically by the
 // backend):
@@ -59,6 +63,7 @@ import (
 	"github.com/eddy-streams/eddy/internal/awsproto"
 	"github.com/eddy-streams/eddy/internal/firehose/s3dest"
 	"github.com/eddy-streams/eddy/internal/glue"
+	"github.com/eddy-streams/eddy/internal/lease"
 	"github.com/eddy-streams/eddy/internal/storage"
 )
 
@@ -112,6 +117,10 @@ type Options struct {
 	// a destination beyond S3 (defaults 1 s and 2 min, AWS's HTTP endpoint
 	// backoff; dest_other.go).
 	DestRetryBase, DestRetryMax time.Duration
+
+	// Leases runs each stream's delivery (and source) loops on one node at
+	// a time (cluster.go). Nil: lease.Local, this node runs them all.
+	Leases lease.Leaser
 }
 
 // Service implements awsproto.Service for Firehose.
@@ -134,6 +143,8 @@ type Service struct {
 
 	metrics metricsSet
 	dests   destCache // built destinations beyond S3 (dest_other.go)
+
+	metaRev uint64 // cluster mode: revision of the shared blob this node has; under saveMu
 }
 
 // stream is one delivery stream: persisted state plus runtime.
@@ -147,6 +158,11 @@ type stream struct {
 	// failure is the last delivery error (nil after a success), reported
 	// in DescribeDeliveryStream's FailureDescription.
 	failure atomic.Pointer[string]
+	// fence writes the checkpoint in cluster mode while this node holds
+	// the stream's lease (cluster.go), and fenceStop stops its loops once
+	// a newer holder fenced it off; under Service.saveMu
+	fence     *lease.Fence
+	fenceStop context.CancelFunc
 }
 
 // streamMeta is the persisted state of a delivery stream.
@@ -238,7 +254,7 @@ func New(opts Options) (*Service, error) {
 		opts: opts, backend: opts.Backend, now: opts.Now, log: opts.Logger.With("service", "firehose"),
 		streams: map[string]*stream{}, uploaders: map[string]*s3dest.Uploader{},
 	}
-	blob, err := s.backend.LoadMeta("firehose")
+	blob, err := s.loadMeta() // cluster.go
 	if err != nil {
 		return nil, fmt.Errorf("firehose: load metadata: %w", err)
 	}
@@ -290,7 +306,7 @@ func (s *Service) Start(ctx context.Context) error {
 	for _, st := range s.streams {
 		s.launchLocked(st)
 	}
-	return nil
+	return s.watchShared() // cluster.go
 }
 
 // SetKinesisEndpoint sets the URL KinesisStreamAsSource streams read from,
@@ -306,11 +322,10 @@ func (s *Service) SetKinesisEndpoint(url string) {
 // the backend and are delivered after the next Start.
 func (s *Service) Close() error {
 	s.mu.Lock()
-	cancel := s.cancel
-	s.mu.Unlock()
-	if cancel != nil {
-		cancel()
+	if s.cancel != nil {
+		s.cancel() // under mu: a shared-metadata apply launches nothing after it
 	}
+	s.mu.Unlock()
 	s.wg.Wait()
 	s.closeDests() // dest_other.go
 	return nil
@@ -323,21 +338,20 @@ func (s *Service) launchLocked(st *stream) {
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
-		s.deliverLoop(s.ctx, st)
+		// only while this node holds the stream's lease (cluster.go)
+		s.leaser().Run(s.ctx, "firehose."+st.meta.ID, func(ctx context.Context, epoch uint64) {
+			s.runLeased(ctx, st, epoch)
+		})
 	}()
-	if st.meta.Type == typeKinesis {
-		s.wg.Add(1)
-		go func() {
-			defer s.wg.Done()
-			s.kinesisLoop(s.ctx, st)
-		}()
-	}
 }
 
 // save persists all metadata.
 func (s *Service) save() error {
 	s.saveMu.Lock()
 	defer s.saveMu.Unlock()
+	if sm := s.shared(); sm != nil {
+		return s.saveSharedLocked(sm) // cluster.go
+	}
 	s.mu.Lock()
 	p := persisted{Version: metaVersion}
 	for _, st := range s.streams {

@@ -164,11 +164,13 @@ func (s *Service) startMappingLocked(m *mapping) {
 	ctx, cancel := context.WithCancel(s.ctx)
 	m.cancel, m.done = cancel, make(chan struct{})
 	done := m.done
+	uuid := m.set.UUID
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
 		defer close(done)
-		m.run(ctx)
+		// only while this node holds the mapping's lease (esm_lease.go)
+		s.leaser().Run(ctx, "lambda-esm."+uuid, m.runLeased)
 	}()
 }
 

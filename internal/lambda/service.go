@@ -38,6 +38,7 @@ import (
 
 	"github.com/eddy-streams/eddy/internal/firehose/s3dest"
 	"github.com/eddy-streams/eddy/internal/kinesis"
+	"github.com/eddy-streams/eddy/internal/lease"
 	"github.com/eddy-streams/eddy/internal/storage"
 )
 
@@ -59,6 +60,9 @@ type Options struct {
 	// MaxConcurrency caps a function's processes when it has no reserved
 	// concurrency (default 64; AWS's account default is 1000).
 	MaxConcurrency int
+	// Leases runs each event source mapping on one node at a time
+	// (cluster mode); nil: lease.Local, this node runs them all.
+	Leases lease.Leaser
 }
 
 // Service is the Lambda service.

@@ -52,6 +52,16 @@ func (l *Lease) Held() bool {
 	return l.rev != 0 && l.now().UnixMilli() < l.expires-l.ttl.Milliseconds()/3
 }
 
+// Deadline is when this node must have stopped acting on the lease unless
+// a Step renews it first: its last written expiry less TTL/3 (the allowance
+// for clock differences between nodes). Zero when not held.
+func (l *Lease) Deadline() time.Time {
+	if l.rev == 0 {
+		return time.Time{}
+	}
+	return time.UnixMilli(l.expires - l.ttl.Milliseconds()/3)
+}
+
 // Epoch is the lease's takeover count: it grows each time the lease changes
 // hands, so work can be fenced by it.
 func (l *Lease) Epoch() uint64 { return l.epoch }
