@@ -24,6 +24,19 @@ type Cluster struct {
 	NATSTLSCA   string `json:"nats-tls-ca"`
 	NATSTLSCert string `json:"nats-tls-cert"`
 	NATSTLSKey  string `json:"nats-tls-key"`
+	// NATSUser/NATSPassword or NATSToken authenticate to --nats-url (the
+	// URL's own user:password@ or token@ works too).
+	NATSUser     string `json:"nats-user"`
+	NATSPassword string `json:"nats-password"`
+	NATSToken    string `json:"nats-token"`
+	// Route security of the embedded topology: mutual TLS between the
+	// nodes (each node's certificate and key, and the CA that signs every
+	// node's), and a user and password every node must present.
+	ClusterTLSCert  string `json:"cluster-tls-cert"`
+	ClusterTLSKey   string `json:"cluster-tls-key"`
+	ClusterTLSCA    string `json:"cluster-tls-ca"`
+	ClusterUser     string `json:"cluster-user"`
+	ClusterPassword string `json:"cluster-password"`
 	// Replicas per shard stream; 0: 3 in a cluster, 1 on a single NATS node.
 	Replicas int `json:"replicas"`
 }
@@ -37,6 +50,14 @@ func registerCluster(fs *flag.FlagSet, c *Cluster) {
 	fs.StringVar(&c.NATSTLSCA, "nats-tls-ca", c.NATSTLSCA, "CA file to verify --nats-url servers")
 	fs.StringVar(&c.NATSTLSCert, "nats-tls-cert", c.NATSTLSCert, "client certificate for --nats-url (PEM)")
 	fs.StringVar(&c.NATSTLSKey, "nats-tls-key", c.NATSTLSKey, "client key for --nats-url (PEM)")
+	fs.StringVar(&c.NATSUser, "nats-user", c.NATSUser, "user name for --nats-url")
+	fs.StringVar(&c.NATSPassword, "nats-password", c.NATSPassword, "password for --nats-url (prefer EDDY_NATS_PASSWORD)")
+	fs.StringVar(&c.NATSToken, "nats-token", c.NATSToken, "token for --nats-url (prefer EDDY_NATS_TOKEN)")
+	fs.StringVar(&c.ClusterTLSCert, "cluster-tls-cert", c.ClusterTLSCert, "cluster mode: this node's route certificate (PEM); turns on mutual TLS between nodes")
+	fs.StringVar(&c.ClusterTLSKey, "cluster-tls-key", c.ClusterTLSKey, "cluster mode: the key of --cluster-tls-cert (PEM)")
+	fs.StringVar(&c.ClusterTLSCA, "cluster-tls-ca", c.ClusterTLSCA, "cluster mode: CA (PEM) that signs every node's route certificate")
+	fs.StringVar(&c.ClusterUser, "cluster-user", c.ClusterUser, "cluster mode: user every node presents on its routes")
+	fs.StringVar(&c.ClusterPassword, "cluster-password", c.ClusterPassword, "cluster mode: password of --cluster-user (prefer EDDY_CLUSTER_PASSWORD)")
 	fs.IntVar(&c.Replicas, "replicas", c.Replicas, "cluster mode: replicas per shard (1, 3 or 5; default 3, 1 for a single node)")
 }
 
@@ -80,11 +101,22 @@ func hostPort(a string) error {
 	return nil
 }
 
+// natsAuth reports whether any --nats-* connection option is set.
+func (c Cluster) natsAuth() bool {
+	return c.NATSCreds != "" || c.NATSTLSCA != "" || c.NATSTLSCert != "" || c.NATSTLSKey != "" ||
+		c.NATSUser != "" || c.NATSPassword != "" || c.NATSToken != ""
+}
+
+// routeSecurity reports whether any --cluster-tls-* or --cluster-user/password is set.
+func (c Cluster) routeSecurity() bool {
+	return c.ClusterTLSCert != "" || c.ClusterTLSKey != "" || c.ClusterTLSCA != "" || c.ClusterUser != "" || c.ClusterPassword != ""
+}
+
 func (c Cluster) validate() []error {
 	var errs []error
 	if !c.Enabled() {
-		if c.Peers != "" || c.Replicas != 0 || c.NATSCreds != "" || c.NATSTLSCA != "" || c.NATSTLSCert != "" || c.NATSTLSKey != "" {
-			errs = append(errs, errors.New("peers, replicas and nats-* options need --cluster or --nats-url"))
+		if c.Peers != "" || c.Replicas != 0 || c.natsAuth() || c.routeSecurity() {
+			errs = append(errs, errors.New("peers, replicas, nats-* and cluster-* options need --cluster or --nats-url"))
 		}
 		return errs
 	}
@@ -119,12 +151,29 @@ func (c Cluster) validate() []error {
 				errs = append(errs, fmt.Errorf("peers: %q is this node's own --cluster address", p))
 			}
 		}
-		if c.NATSCreds != "" || c.NATSTLSCA != "" || c.NATSTLSCert != "" || c.NATSTLSKey != "" {
-			errs = append(errs, errors.New("nats-creds and nats-tls-* apply to --nats-url only"))
+		if c.natsAuth() {
+			errs = append(errs, errors.New("nats-creds, nats-user, nats-password, nats-token and nats-tls-* apply to --nats-url only"))
 		}
 		if n := len(c.PeerList()) + 1; c.Replicas > n {
 			errs = append(errs, fmt.Errorf("replicas: %d is more than the %d nodes named by --cluster and --peers", c.Replicas, n))
 		}
+	}
+	if c.NATSURL != "" && c.routeSecurity() {
+		errs = append(errs, errors.New("cluster-tls-* and cluster-user/password secure the embedded routes (--cluster); with --nats-url the NATS servers' own configuration does"))
+	}
+	if (c.NATSPassword != "") && c.NATSUser == "" {
+		errs = append(errs, errors.New("nats-password needs nats-user"))
+	}
+	if c.NATSToken != "" && (c.NATSUser != "" || c.NATSCreds != "") {
+		errs = append(errs, errors.New("nats-token: use a token, a user and password, or a credentials file, not several"))
+	}
+	if c.ClusterTLSCert != "" || c.ClusterTLSKey != "" || c.ClusterTLSCA != "" {
+		if c.ClusterTLSCert == "" || c.ClusterTLSKey == "" || c.ClusterTLSCA == "" {
+			errs = append(errs, errors.New("cluster-tls-cert, cluster-tls-key and cluster-tls-ca go together (mutual TLS: each node verifies the others by the CA)"))
+		}
+	}
+	if (c.ClusterUser == "") != (c.ClusterPassword == "") {
+		errs = append(errs, errors.New("cluster-user and cluster-password go together"))
 	}
 	if (c.NATSTLSCert == "") != (c.NATSTLSKey == "") {
 		errs = append(errs, errors.New("nats-tls-cert and nats-tls-key go together"))
