@@ -104,14 +104,15 @@ func logMetaLeader(st *natsstore.Store, isLeader func() bool, log *slog.Logger, 
 	}
 }
 
-// natsLog passes the embedded nats-server's warnings and errors (a refused
-// route, a lost quorum) to Eddy's log; its notices and debug lines are
-// dropped (they are many, and Eddy logs what matters of them itself).
+// natsLog passes the embedded nats-server's errors (a refused route) to
+// Eddy's log at error level and its warnings (a lost quorum, but also
+// routine ones while a cluster forms) at info level; its notices and debug
+// lines are dropped (they are many, and Eddy logs what matters of them).
 type natsLog struct{ l *slog.Logger }
 
 func (n natsLog) Noticef(string, ...any)    {}
 func (n natsLog) Debugf(string, ...any)     {}
 func (n natsLog) Tracef(string, ...any)     {}
-func (n natsLog) Warnf(f string, v ...any)  { n.l.Warn(fmt.Sprintf(f, v...)) }
+func (n natsLog) Warnf(f string, v ...any)  { n.l.Info(fmt.Sprintf(f, v...)) }
 func (n natsLog) Errorf(f string, v ...any) { n.l.Error(fmt.Sprintf(f, v...)) }
 func (n natsLog) Fatalf(f string, v ...any) { n.l.Error(fmt.Sprintf(f, v...)) }
