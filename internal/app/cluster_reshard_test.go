@@ -26,7 +26,7 @@ import (
 
 // startEmbeddedCluster starts three in-process Eddy nodes whose embedded
 // nats-servers route to each other (R3), all on the clock now.
-func startEmbeddedCluster(t *testing.T, now func() time.Time) []*app.Server {
+func startEmbeddedCluster(t *testing.T, now func() time.Time, opts ...func(i int, c *config.Cluster)) []*app.Server {
 	t.Helper()
 	var routes []string
 	for range 3 {
@@ -50,6 +50,9 @@ func startEmbeddedCluster(t *testing.T, now func() time.Time) []*app.Server {
 			}
 		}
 		cfg.Cluster.Peers = strings.TrimSuffix(cfg.Cluster.Peers, ",")
+		for _, f := range opts {
+			f(i, &cfg.Cluster)
+		}
 		l, err := net.Listen("tcp", cfg.Addr)
 		if err != nil {
 			t.Fatal(err)
