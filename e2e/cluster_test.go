@@ -41,6 +41,7 @@ func (s *syncBuf) String() string {
 // clusterNode is one eddy process of a 3-node embedded cluster.
 type clusterNode struct {
 	name, addr, route, dir string
+	clusterName            string // unique per test: stray routes of other tests never join
 	peers                  []string
 	cmd                    *exec.Cmd
 	log                    *syncBuf
@@ -52,7 +53,7 @@ func (n *clusterNode) start(t testing.TB) {
 	t.Helper()
 	n.log = &syncBuf{}
 	n.cmd = exec.Command(eddyBin, "server", "--addr", n.addr, "--data-dir", n.dir,
-		"--node-name", n.name, "--cluster", n.route, "--peers", strings.Join(n.peers, ","))
+		"--node-name", n.name, "--cluster", n.route, "--peers", strings.Join(n.peers, ","), "--cluster-name", n.clusterName)
 	n.cmd.Stdout, n.cmd.Stderr = n.log, n.log
 	if err := n.cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -97,8 +98,9 @@ func (n *clusterNode) isMetaLeader() bool {
 func startCluster3(t testing.TB) []*clusterNode {
 	nodes := make([]*clusterNode, 3)
 	routes := []string{freeAddr(t), freeAddr(t), freeAddr(t)}
+	name := fmt.Sprintf("t%x", rand.Uint64())
 	for i := range nodes {
-		n := &clusterNode{name: fmt.Sprint("n", i), addr: freeAddr(t), route: routes[i], dir: t.TempDir()}
+		n := &clusterNode{name: fmt.Sprint("n", i), addr: freeAddr(t), route: routes[i], dir: t.TempDir(), clusterName: name}
 		for j, r := range routes {
 			if j != i {
 				n.peers = append(n.peers, r)

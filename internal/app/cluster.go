@@ -50,7 +50,7 @@ func openClusterBackend(cfg config.Config, log *slog.Logger, now func() time.Tim
 			return nil, fmt.Errorf("nats store dir: %w", err)
 		}
 		sc := natsstore.ServerConfig{
-			Name: cl.NodeName, StoreDir: dir, Cluster: cl.ClusterAddr, Peers: cl.PeerList(),
+			Name: cl.NodeName, StoreDir: dir, Cluster: cl.ClusterAddr, Peers: cl.PeerList(), ClusterName: cl.ClusterName,
 			RouteUser: cl.ClusterUser, RoutePassword: cl.ClusterPassword,
 			Logger: natsLog{log.With("nats", cl.NodeName)},
 		}

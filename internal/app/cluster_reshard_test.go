@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"math/big"
+	"math/rand/v2"
 	"net"
 	"sort"
 	"strings"
@@ -39,11 +40,14 @@ func startEmbeddedCluster(t *testing.T, now func() time.Time, opts ...func(i int
 	}
 	nodes := make([]*app.Server, 3)
 	errs := make(chan error, 3)
+	// a name of its own: nodes of other tests on this machine that happen
+	// to get one of these route ports never join
+	clusterName := fmt.Sprintf("t%x", rand.Uint64())
 	for i := range 3 {
 		cfg := config.Default()
 		cfg.Addr = "127.0.0.1:0"
 		cfg.DataDir = t.TempDir()
-		cfg.Cluster = config.Cluster{NodeName: fmt.Sprint("n", i), ClusterAddr: routes[i]}
+		cfg.Cluster = config.Cluster{NodeName: fmt.Sprint("n", i), ClusterAddr: routes[i], ClusterName: clusterName}
 		for j, r := range routes {
 			if j != i {
 				cfg.Cluster.Peers += r + ","
@@ -300,18 +304,18 @@ func TestClusterReshardAndRetention(t *testing.T) {
 			if err != nil {
 				return err
 			}
-			shards := 0
+			var shards []string
 			for _, sd := range ad.Streams {
 				if !strings.HasPrefix(sd.Name, "KIN_") {
 					continue
 				}
-				shards++
+				shards = append(shards, sd.Name)
 				if sd.State.Msgs != 0 {
 					return fmt.Errorf("%s holds %d records (first %d, last %d)", sd.Name, sd.State.Msgs, sd.State.FirstSeq, sd.State.LastSeq)
 				}
 			}
-			if shards != 5 {
-				return fmt.Errorf("%d shard streams, want 5", shards)
+			if len(shards) != 5 {
+				return fmt.Errorf("shard streams %v, want 5", shards)
 			}
 			return nil
 		})

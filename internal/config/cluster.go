@@ -18,6 +18,9 @@ type Cluster struct {
 	// other nodes' (comma-separated).
 	ClusterAddr string `json:"cluster"`
 	Peers       string `json:"peers"`
+	// ClusterName is the embedded NATS cluster's name ("eddy" when
+	// empty): nodes route only to peers of the same name.
+	ClusterName string `json:"cluster-name"`
 	// NATSURL connects to an existing NATS cluster instead of embedding one.
 	NATSURL     string `json:"nats-url"`
 	NATSCreds   string `json:"nats-creds"`
@@ -45,6 +48,7 @@ func registerCluster(fs *flag.FlagSet, c *Cluster) {
 	fs.StringVar(&c.NodeName, "node-name", c.NodeName, "cluster mode: this node's unique name")
 	fs.StringVar(&c.ClusterAddr, "cluster", c.ClusterAddr, "cluster mode: this node's NATS route address HOST:PORT (embedded NATS)")
 	fs.StringVar(&c.Peers, "peers", c.Peers, "cluster mode: the other nodes' route addresses HOST:PORT,...")
+	fs.StringVar(&c.ClusterName, "cluster-name", c.ClusterName, "cluster mode: the embedded NATS cluster's name (default eddy); nodes join only peers of the same name")
 	fs.StringVar(&c.NATSURL, "nats-url", c.NATSURL, "cluster mode: use an existing NATS cluster (nats://host:port,...)")
 	fs.StringVar(&c.NATSCreds, "nats-creds", c.NATSCreds, "credentials file for --nats-url")
 	fs.StringVar(&c.NATSTLSCA, "nats-tls-ca", c.NATSTLSCA, "CA file to verify --nats-url servers")
@@ -115,7 +119,7 @@ func (c Cluster) routeSecurity() bool {
 func (c Cluster) validate() []error {
 	var errs []error
 	if !c.Enabled() {
-		if c.Peers != "" || c.Replicas != 0 || c.natsAuth() || c.routeSecurity() {
+		if c.Peers != "" || c.Replicas != 0 || c.ClusterName != "" || c.natsAuth() || c.routeSecurity() {
 			errs = append(errs, errors.New("peers, replicas, nats-* and cluster-* options need --cluster or --nats-url"))
 		}
 		return errs
@@ -126,7 +130,7 @@ func (c Cluster) validate() []error {
 		errs = append(errs, fmt.Errorf("node-name: %q may not contain spaces, '.', '*' or '>'", c.NodeName))
 	}
 	if c.NATSURL != "" {
-		if c.ClusterAddr != "" || c.Peers != "" {
+		if c.ClusterAddr != "" || c.Peers != "" || c.ClusterName != "" {
 			errs = append(errs, errors.New("nats-url: use either an external NATS (--nats-url) or the embedded one (--cluster/--peers), not both"))
 		}
 		for _, u := range strings.Split(c.NATSURL, ",") {
@@ -136,6 +140,9 @@ func (c Cluster) validate() []error {
 			}
 		}
 	} else {
+		if strings.ContainsAny(c.ClusterName, " \t\r\n.*>") {
+			errs = append(errs, fmt.Errorf("cluster-name: %q may not contain spaces, '.', '*' or '>'", c.ClusterName))
+		}
 		if c.ClusterAddr == "" && c.Peers != "" {
 			errs = append(errs, errors.New("peers: needs --cluster HOST:PORT for this node"))
 		}

@@ -39,13 +39,13 @@ func TestClusterSources(t *testing.T) {
 // TestClusterRouteSecuritySources: the route TLS and auth settings and the
 // --nats-url credentials read from flags, EDDY_* and the config file alike.
 func TestClusterRouteSecuritySources(t *testing.T) {
-	want := Cluster{NodeName: "n1", ClusterAddr: "127.0.0.1:6222", Peers: "127.0.0.1:6223",
+	want := Cluster{NodeName: "n1", ClusterAddr: "127.0.0.1:6222", Peers: "127.0.0.1:6223", ClusterName: "prod",
 		ClusterTLSCert: "n1.crt", ClusterTLSKey: "n1.key", ClusterTLSCA: "ca.pem", ClusterUser: "eddy", ClusterPassword: "pw"}
-	flags := []string{"--node-name", "n1", "--cluster", "127.0.0.1:6222", "--peers", "127.0.0.1:6223", "--cluster-tls-cert", "n1.crt",
+	flags := []string{"--node-name", "n1", "--cluster", "127.0.0.1:6222", "--peers", "127.0.0.1:6223", "--cluster-name", "prod", "--cluster-tls-cert", "n1.crt",
 		"--cluster-tls-key", "n1.key", "--cluster-tls-ca", "ca.pem", "--cluster-user", "eddy", "--cluster-password", "pw"}
-	env := map[string]string{"EDDY_NODE_NAME": "n1", "EDDY_CLUSTER": "127.0.0.1:6222", "EDDY_PEERS": "127.0.0.1:6223",
+	env := map[string]string{"EDDY_NODE_NAME": "n1", "EDDY_CLUSTER": "127.0.0.1:6222", "EDDY_PEERS": "127.0.0.1:6223", "EDDY_CLUSTER_NAME": "prod",
 		"EDDY_CLUSTER_TLS_CERT": "n1.crt", "EDDY_CLUSTER_TLS_KEY": "n1.key", "EDDY_CLUSTER_TLS_CA": "ca.pem", "EDDY_CLUSTER_USER": "eddy", "EDDY_CLUSTER_PASSWORD": "pw"}
-	file := writeFile(t, `{"node-name":"n1","cluster":"127.0.0.1:6222","peers":"127.0.0.1:6223","cluster-tls-cert":"n1.crt",
+	file := writeFile(t, `{"node-name":"n1","cluster":"127.0.0.1:6222","peers":"127.0.0.1:6223","cluster-name":"prod","cluster-tls-cert":"n1.crt",
 		"cluster-tls-key":"n1.key","cluster-tls-ca":"ca.pem","cluster-user":"eddy","cluster-password":"pw"}`)
 	for name, c := range map[string]func() (Config, error){
 		"flags": func() (Config, error) { return Parse("eddy server", flags, envOf(nil)) },
@@ -90,6 +90,8 @@ func TestClusterErrors(t *testing.T) {
 		{[]string{"--node-name", "a", "--cluster", "127.0.0.1:6222", "--cluster-user", "u"}, "cluster-user and cluster-password go together"},
 		{[]string{"--node-name", "a", "--nats-url", "nats://x:1", "--cluster-user", "u", "--cluster-password", "p"}, "secure the embedded routes"},
 		{[]string{"--cluster-tls-ca", "ca.pem"}, "need --cluster or --nats-url"},
+		{[]string{"--node-name", "a", "--cluster", "127.0.0.1:6222", "--cluster-name", "a.b"}, "cluster-name: \"a.b\""},
+		{[]string{"--node-name", "a", "--nats-url", "nats://x:1", "--cluster-name", "c"}, "not both"},
 		{[]string{"--node-name", "a", "--cluster", "127.0.0.1:6222", "--nats-token", "t"}, "apply to --nats-url only"},
 		{[]string{"--node-name", "a", "--nats-url", "nats://x:1", "--nats-password", "p"}, "nats-password needs nats-user"},
 		{[]string{"--node-name", "a", "--nats-url", "nats://x:1", "--nats-token", "t", "--nats-user", "u"}, "not several"},

@@ -3,6 +3,7 @@ package natsstore
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"testing"
 	"time"
@@ -31,6 +32,7 @@ func TestLeaderElectedWakesAppenders(t *testing.T) {
 	}
 	servers := make([]*server.Server, 3)
 	errs := make(chan error, 3)
+	clusterName := fmt.Sprintf("t%x", rand.Uint64()) // apart from other tests' nodes
 	for i := range 3 {
 		go func() {
 			var peers []string
@@ -39,7 +41,7 @@ func TestLeaderElectedWakesAppenders(t *testing.T) {
 					peers = append(peers, a)
 				}
 			}
-			s, err := StartServer(ServerConfig{Name: fmt.Sprint("l", i), StoreDir: t.TempDir(), Cluster: addrs[i], Peers: peers})
+			s, err := StartServer(ServerConfig{Name: fmt.Sprint("l", i), StoreDir: t.TempDir(), Cluster: addrs[i], Peers: peers, ClusterName: clusterName})
 			servers[i] = s
 			errs <- err
 		}()

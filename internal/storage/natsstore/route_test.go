@@ -146,13 +146,14 @@ func TestRouteTLSAndAuth(t *testing.T) {
 	dir := t.TempDir()
 	ca, rogueCA := newCA(t, dir, "ca"), newCA(t, dir, "rogue-ca")
 	addrs := freePorts(t, 3)
+	clusterName := uniqueClusterName()
 	logs := []*errLog{newErrLog(), newErrLog()}
 	good := make([]*server.Server, 2)
 	errs := make(chan error, 2)
 	for i := range 2 {
 		go func() {
 			s, err := natsstore.StartServer(natsstore.ServerConfig{Name: fmt.Sprint("good", i), StoreDir: t.TempDir(),
-				Cluster: addrs[i], Peers: []string{addrs[1-i]}, RouteTLS: ca.leaf(t, dir, fmt.Sprint("good", i)),
+				Cluster: addrs[i], Peers: []string{addrs[1-i]}, ClusterName: clusterName, RouteTLS: ca.leaf(t, dir, fmt.Sprint("good", i)),
 				RouteUser: "eddy", RoutePassword: "s3cret", Logger: logs[i]})
 			good[i] = s
 			errs <- err
@@ -210,7 +211,7 @@ func TestRouteTLSAndAuth(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			from := logs[0].count()
 			bad, err := natsstore.StartServer(natsstore.ServerConfig{Name: "bad", StoreDir: t.TempDir(),
-				Cluster: addrs[2], Peers: addrs[:2], RouteTLS: c.tls, RouteUser: "eddy", RoutePassword: c.password})
+				Cluster: addrs[2], Peers: addrs[:2], ClusterName: clusterName, RouteTLS: c.tls, RouteUser: "eddy", RoutePassword: c.password})
 			if err != nil {
 				t.Fatal(err)
 			}
