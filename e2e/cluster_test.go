@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"os/exec"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -40,6 +41,7 @@ func (s *syncBuf) String() string {
 // clusterNode is one eddy process of a 3-node embedded cluster.
 type clusterNode struct {
 	name, addr, route, dir string
+	clusterName            string // unique per test: stray routes of other tests never join
 	peers                  []string
 	cmd                    *exec.Cmd
 	log                    *syncBuf
@@ -47,11 +49,11 @@ type clusterNode struct {
 	client                 *kinesis.Client
 }
 
-func (n *clusterNode) start(t *testing.T) {
+func (n *clusterNode) start(t testing.TB) {
 	t.Helper()
 	n.log = &syncBuf{}
 	n.cmd = exec.Command(eddyBin, "server", "--addr", n.addr, "--data-dir", n.dir,
-		"--node-name", n.name, "--cluster", n.route, "--peers", strings.Join(n.peers, ","))
+		"--node-name", n.name, "--cluster", n.route, "--peers", strings.Join(n.peers, ","), "--cluster-name", n.clusterName)
 	n.cmd.Stdout, n.cmd.Stderr = n.log, n.log
 	if err := n.cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -59,7 +61,7 @@ func (n *clusterNode) start(t *testing.T) {
 	n.dead.Store(false)
 }
 
-func (n *clusterNode) waitHealthy(t *testing.T, d time.Duration) {
+func (n *clusterNode) waitHealthy(t testing.TB, d time.Duration) {
 	t.Helper()
 	client := &http.Client{Timeout: time.Second}
 	deadline := time.Now().Add(d)
@@ -93,11 +95,12 @@ func (n *clusterNode) isMetaLeader() bool {
 	return false
 }
 
-func startCluster3(t *testing.T) []*clusterNode {
+func startCluster3(t testing.TB) []*clusterNode {
 	nodes := make([]*clusterNode, 3)
 	routes := []string{freeAddr(t), freeAddr(t), freeAddr(t)}
+	name := fmt.Sprintf("t%x", rand.Uint64())
 	for i := range nodes {
-		n := &clusterNode{name: fmt.Sprint("n", i), addr: freeAddr(t), route: routes[i], dir: t.TempDir()}
+		n := &clusterNode{name: fmt.Sprint("n", i), addr: freeAddr(t), route: routes[i], dir: t.TempDir(), clusterName: name}
 		for j, r := range routes {
 			if j != i {
 				n.peers = append(n.peers, r)
@@ -133,7 +136,7 @@ func startCluster3(t *testing.T) []*clusterNode {
 // data directories on loopback), writes through all three under load,
 // kill -9s one node and then the JetStream meta leader (restarting the first
 // in between so a quorum remains), and checks that writes were accepted
-// again within 5 s each time and that every acknowledged record reads back
+// again within 20 s each time and that every acknowledged record reads back
 // with its sequence number and data unchanged.
 func TestClusterKill9(t *testing.T) {
 	nodes := startCluster3(t)
@@ -218,7 +221,7 @@ func TestClusterKill9(t *testing.T) {
 		aws.ToString(put2.SequenceNumber): {aws.ToString(put2.ShardId), "via-n2"},
 	}
 	// lastOK[shard]: unix ns when the newest PutRecords that had a record
-	// accepted on that shard started
+	// accepted on that shard was answered
 	var lastOK [4]atomic.Int64
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
@@ -245,10 +248,10 @@ func TestClusterKill9(t *testing.T) {
 						Data:         []byte(fmt.Sprintf("p%d-n%d-i%d-%x", p, n, i, rand.Uint64())),
 					})
 				}
-				started := time.Now()
-				cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+				cctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 				out, err := node.client.PutRecords(cctx, &kinesis.PutRecordsInput{StreamName: aws.String("crash"), Records: entries})
 				cancel()
+				answered := time.Now()
 				if err != nil {
 					continue
 				}
@@ -261,7 +264,7 @@ func TestClusterKill9(t *testing.T) {
 						fmt.Sscanf(aws.ToString(r.ShardId), "shardId-%d", &ix)
 						for {
 							old := lastOK[ix].Load()
-							if started.UnixNano() <= old || lastOK[ix].CompareAndSwap(old, started.UnixNano()) {
+							if answered.UnixNano() <= old || lastOK[ix].CompareAndSwap(old, answered.UnixNano()) {
 								break
 							}
 						}
@@ -272,26 +275,27 @@ func TestClusterKill9(t *testing.T) {
 		}()
 	}
 	// resumeAfter kills a node and returns how long until every shard
-	// accepted a write again: the latest, over the shards, of the start of
-	// the first request after the kill that got a record into that shard.
+	// accepted a write again: the latest, over the shards, of the first
+	// acknowledgement after the kill of a record in that shard (seen by a
+	// 10 ms poll).
 	resumeAfter := func(n *clusterNode) time.Duration {
 		time.Sleep(1500 * time.Millisecond)
 		killed := time.Now()
 		n.kill9()
 		deadline := killed.Add(30 * time.Second)
+		var first [4]time.Duration
 		for time.Now().Before(deadline) {
-			worst := time.Duration(0)
 			all := true
 			for i := range lastOK {
-				ok := lastOK[i].Load()
-				if ok <= killed.UnixNano() {
-					all = false
-					break
+				if first[i] == 0 {
+					if ok := lastOK[i].Load(); ok > killed.UnixNano() {
+						first[i] = time.Duration(ok - killed.UnixNano())
+					}
 				}
-				worst = max(worst, time.Duration(ok-killed.UnixNano()))
+				all = all && first[i] > 0
 			}
 			if all {
-				return worst
+				return slices.Max(first[:])
 			}
 			time.Sleep(10 * time.Millisecond)
 		}
@@ -331,12 +335,17 @@ func TestClusterKill9(t *testing.T) {
 			t.Errorf("no write went through node %d", i)
 		}
 	}
-	// nats-server elects a new Raft leader 4-9 s after one dies (its
-	// election timeout, not configurable): shards led by the killed node
-	// stall that long. The target is 5 s; what is asserted is the
-	// bound nats-server can meet (docs/cluster.md, "Failure model").
-	if d1 > 12*time.Second || d2 > 12*time.Second {
-		t.Errorf("every shard took writes again after %v and %v; want within 12 s", d1, d2)
+	// nats-server elects a new Raft leader a uniformly random 4-9 s after
+	// one dies (its election timeout: unexported constants in
+	// server/raft.go, no option changes them), and a follower that was
+	// catching up from the dead leader lets its first timeout pass
+	// (runAsFollower: isCatchingUp re-arms the timer), so under this load a
+	// shard can wait two timeouts. Eddy retries on the new leader as soon
+	// as it is announced. The 5 s is out of reach without forking
+	// nats-server (docs/cluster.md, "Time to resume writes"); what is
+	// asserted is the bound it can meet: two 9 s timeouts plus 2 s.
+	if d1 > 20*time.Second || d2 > 20*time.Second {
+		t.Errorf("every shard took writes again after %v and %v; want within 20 s", d1, d2)
 	}
 	reader := nodes[0]
 	for _, n := range nodes {
@@ -358,7 +367,7 @@ func TestClusterKill9(t *testing.T) {
 	t.Logf("%d acknowledged records written through 3 nodes survived two kill -9s", len(ackedBySeq))
 }
 
-func waitUntil(t *testing.T, d time.Duration, cond func() bool, what string) {
+func waitUntil(t testing.TB, d time.Duration, cond func() bool, what string) {
 	t.Helper()
 	deadline := time.Now().Add(d)
 	for !cond() {

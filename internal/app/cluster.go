@@ -36,6 +36,12 @@ func openClusterBackend(cfg config.Config, log *slog.Logger, now func() time.Tim
 		if cl.NATSTLSCert != "" {
 			copts = append(copts, nats.ClientCert(cl.NATSTLSCert, cl.NATSTLSKey))
 		}
+		if cl.NATSUser != "" {
+			copts = append(copts, nats.UserInfo(cl.NATSUser, cl.NATSPassword))
+		}
+		if cl.NATSToken != "" {
+			copts = append(copts, nats.Token(cl.NATSToken))
+		}
 		var err error
 		if nc, err = nats.Connect(cl.NATSURL, copts...); err != nil {
 			return nil, fmt.Errorf("connect to %s: %w", cl.NATSURL, err)
@@ -45,9 +51,15 @@ func openClusterBackend(cfg config.Config, log *slog.Logger, now func() time.Tim
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			return nil, fmt.Errorf("nats store dir: %w", err)
 		}
-		srv, err := natsstore.StartServer(natsstore.ServerConfig{
-			Name: cl.NodeName, StoreDir: dir, Cluster: cl.ClusterAddr, Peers: cl.PeerList(),
-		})
+		sc := natsstore.ServerConfig{
+			Name: cl.NodeName, StoreDir: dir, Cluster: cl.ClusterAddr, Peers: cl.PeerList(), ClusterName: cl.ClusterName,
+			RouteUser: cl.ClusterUser, RoutePassword: cl.ClusterPassword,
+			Logger: natsLog{log.With("nats", cl.NodeName)},
+		}
+		if cl.ClusterTLSCert != "" {
+			sc.RouteTLS = &natsstore.TLSFiles{CertFile: cl.ClusterTLSCert, KeyFile: cl.ClusterTLSKey, CAFile: cl.ClusterTLSCA}
+		}
+		srv, err := natsstore.StartServer(sc)
 		if err != nil {
 			return nil, err
 		}
@@ -127,3 +139,16 @@ func (s *Server) fenced(prefix string) (storage.Backend, *lease.FencedMeta) {
 	fm := &lease.FencedMeta{Backend: s.Backend, Store: st, Prefixes: []string{prefix}}
 	return fm, fm
 }
+
+// natsLog passes the embedded nats-server's errors (a refused route) to
+// Eddy's log at error level and its warnings (a lost quorum, but also
+// routine ones while a cluster forms) at info level; its notices and debug
+// lines are dropped (they are many, and Eddy logs what matters of them).
+type natsLog struct{ l *slog.Logger }
+
+func (n natsLog) Noticef(string, ...any)    {}
+func (n natsLog) Debugf(string, ...any)     {}
+func (n natsLog) Tracef(string, ...any)     {}
+func (n natsLog) Warnf(f string, v ...any)  { n.l.Info(fmt.Sprintf(f, v...)) }
+func (n natsLog) Errorf(f string, v ...any) { n.l.Error(fmt.Sprintf(f, v...)) }
+func (n natsLog) Fatalf(f string, v ...any) { n.l.Error(fmt.Sprintf(f, v...)) }

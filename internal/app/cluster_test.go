@@ -3,13 +3,16 @@ package app_test
 import (
 	"context"
 	"net"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
+	"github.com/nats-io/nats-server/v2/server"
 
+	"github.com/eddy-streams/eddy/internal/app"
 	"github.com/eddy-streams/eddy/internal/config"
 	"github.com/eddy-streams/eddy/internal/eddytest"
 	"github.com/eddy-streams/eddy/internal/storage/natsstore"
@@ -69,5 +72,64 @@ func TestExternalNATS(t *testing.T) {
 			t.Fatalf("node a never saw node b's tag: %+v, %v", tags, err)
 		}
 		time.Sleep(20 * time.Millisecond) // polling another node's view; the condition is re-checked
+	}
+}
+
+// TestExternalNATSAuth: with --nats-user/--nats-password (or --nats-token)
+// a node joins a NATS server that demands them; with the wrong password it
+// does not start, and says why.
+func TestExternalNATSAuth(t *testing.T) {
+	for _, c := range []struct {
+		name       string
+		srv        func(*server.Options)
+		good, bad  func(*config.Cluster)
+		wantRefuse string
+	}{
+		{"user and password",
+			func(o *server.Options) { o.Username, o.Password = "eddy", "pw" },
+			func(c *config.Cluster) { c.NATSUser, c.NATSPassword = "eddy", "pw" },
+			func(c *config.Cluster) { c.NATSUser, c.NATSPassword = "eddy", "guess" },
+			"authorization"},
+		{"token",
+			func(o *server.Options) { o.Authorization = "tok" },
+			func(c *config.Cluster) { c.NATSToken = "tok" },
+			func(c *config.Cluster) {},
+			"authorization"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			opts := &server.Options{ServerName: "ext", JetStream: true, StoreDir: t.TempDir(), Host: "127.0.0.1", Port: -1,
+				NoLog: true, NoSigs: true, MaxPayload: natsstore.MaxPayload}
+			c.srv(opts)
+			srv, err := server.NewServer(opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			go srv.Start()
+			if !srv.ReadyForConnections(10 * time.Second) {
+				t.Fatal("nats server not ready")
+			}
+			t.Cleanup(srv.Shutdown)
+			url := srv.ClientURL()
+			node := eddytest.Start(t, eddytest.WithConfig(func(cfg *config.Config) {
+				cfg.Cluster = config.Cluster{NodeName: "a", NATSURL: url, Replicas: 1}
+				c.good(&cfg.Cluster)
+			}))
+			k := eddytest.Kinesis(node)
+			if _, err := k.CreateStream(context.Background(), &kinesis.CreateStreamInput{StreamName: aws.String("auth"), ShardCount: aws.Int32(1)}); err != nil {
+				t.Fatal(err)
+			}
+			cfg := config.Default()
+			cfg.Addr, cfg.DataDir = "127.0.0.1:0", t.TempDir()
+			cfg.Cluster = config.Cluster{NodeName: "b", NATSURL: url, Replicas: 1}
+			c.bad(&cfg.Cluster)
+			bad, err := app.Start(cfg, app.Options{})
+			if err == nil {
+				bad.Close()
+				t.Fatal("a node with the wrong credentials started")
+			}
+			if !strings.Contains(strings.ToLower(err.Error()), c.wantRefuse) {
+				t.Errorf("start with the wrong credentials: %v, want an error about %s", err, c.wantRefuse)
+			}
+		})
 	}
 }

@@ -19,12 +19,28 @@ type Cluster struct {
 	// other nodes' (comma-separated).
 	ClusterAddr string `json:"cluster"`
 	Peers       string `json:"peers"`
+	// ClusterName is the embedded NATS cluster's name ("eddy" when
+	// empty): nodes route only to peers of the same name.
+	ClusterName string `json:"cluster-name"`
 	// NATSURL connects to an existing NATS cluster instead of embedding one.
 	NATSURL     string `json:"nats-url"`
 	NATSCreds   string `json:"nats-creds"`
 	NATSTLSCA   string `json:"nats-tls-ca"`
 	NATSTLSCert string `json:"nats-tls-cert"`
 	NATSTLSKey  string `json:"nats-tls-key"`
+	// NATSUser/NATSPassword or NATSToken authenticate to --nats-url (the
+	// URL's own user:password@ or token@ works too).
+	NATSUser     string `json:"nats-user"`
+	NATSPassword string `json:"nats-password"`
+	NATSToken    string `json:"nats-token"`
+	// Route security of the embedded topology: mutual TLS between the
+	// nodes (each node's certificate and key, and the CA that signs every
+	// node's), and a user and password every node must present.
+	ClusterTLSCert  string `json:"cluster-tls-cert"`
+	ClusterTLSKey   string `json:"cluster-tls-key"`
+	ClusterTLSCA    string `json:"cluster-tls-ca"`
+	ClusterUser     string `json:"cluster-user"`
+	ClusterPassword string `json:"cluster-password"`
 	// Replicas per shard stream; 0: 3 in a cluster, 1 on a single NATS node.
 	Replicas int `json:"replicas"`
 	// LeaseTTL is how long a node's hold on background work (Firehose
@@ -37,11 +53,20 @@ func registerCluster(fs *flag.FlagSet, c *Cluster) {
 	fs.StringVar(&c.NodeName, "node-name", c.NodeName, "cluster mode: this node's unique name")
 	fs.StringVar(&c.ClusterAddr, "cluster", c.ClusterAddr, "cluster mode: this node's NATS route address HOST:PORT (embedded NATS)")
 	fs.StringVar(&c.Peers, "peers", c.Peers, "cluster mode: the other nodes' route addresses HOST:PORT,...")
+	fs.StringVar(&c.ClusterName, "cluster-name", c.ClusterName, "cluster mode: the embedded NATS cluster's name (default eddy); nodes join only peers of the same name")
 	fs.StringVar(&c.NATSURL, "nats-url", c.NATSURL, "cluster mode: use an existing NATS cluster (nats://host:port,...)")
 	fs.StringVar(&c.NATSCreds, "nats-creds", c.NATSCreds, "credentials file for --nats-url")
 	fs.StringVar(&c.NATSTLSCA, "nats-tls-ca", c.NATSTLSCA, "CA file to verify --nats-url servers")
 	fs.StringVar(&c.NATSTLSCert, "nats-tls-cert", c.NATSTLSCert, "client certificate for --nats-url (PEM)")
 	fs.StringVar(&c.NATSTLSKey, "nats-tls-key", c.NATSTLSKey, "client key for --nats-url (PEM)")
+	fs.StringVar(&c.NATSUser, "nats-user", c.NATSUser, "user name for --nats-url")
+	fs.StringVar(&c.NATSPassword, "nats-password", c.NATSPassword, "password for --nats-url (prefer EDDY_NATS_PASSWORD)")
+	fs.StringVar(&c.NATSToken, "nats-token", c.NATSToken, "token for --nats-url (prefer EDDY_NATS_TOKEN)")
+	fs.StringVar(&c.ClusterTLSCert, "cluster-tls-cert", c.ClusterTLSCert, "cluster mode: this node's route certificate (PEM); turns on mutual TLS between nodes")
+	fs.StringVar(&c.ClusterTLSKey, "cluster-tls-key", c.ClusterTLSKey, "cluster mode: the key of --cluster-tls-cert (PEM)")
+	fs.StringVar(&c.ClusterTLSCA, "cluster-tls-ca", c.ClusterTLSCA, "cluster mode: CA (PEM) that signs every node's route certificate")
+	fs.StringVar(&c.ClusterUser, "cluster-user", c.ClusterUser, "cluster mode: user every node presents on its routes")
+	fs.StringVar(&c.ClusterPassword, "cluster-password", c.ClusterPassword, "cluster mode: password of --cluster-user (prefer EDDY_CLUSTER_PASSWORD)")
 	fs.IntVar(&c.Replicas, "replicas", c.Replicas, "cluster mode: replicas per shard (1, 3 or 5; default 3, 1 for a single node)")
 	fs.DurationVar(&c.LeaseTTL, "lease-ttl", c.LeaseTTL, "cluster mode: lease duration of background work; a dead node's work moves within 4/3 of it (default 10s)")
 }
@@ -86,11 +111,22 @@ func hostPort(a string) error {
 	return nil
 }
 
+// natsAuth reports whether any --nats-* connection option is set.
+func (c Cluster) natsAuth() bool {
+	return c.NATSCreds != "" || c.NATSTLSCA != "" || c.NATSTLSCert != "" || c.NATSTLSKey != "" ||
+		c.NATSUser != "" || c.NATSPassword != "" || c.NATSToken != ""
+}
+
+// routeSecurity reports whether any --cluster-tls-* or --cluster-user/password is set.
+func (c Cluster) routeSecurity() bool {
+	return c.ClusterTLSCert != "" || c.ClusterTLSKey != "" || c.ClusterTLSCA != "" || c.ClusterUser != "" || c.ClusterPassword != ""
+}
+
 func (c Cluster) validate() []error {
 	var errs []error
 	if !c.Enabled() {
-		if c.Peers != "" || c.Replicas != 0 || c.NATSCreds != "" || c.NATSTLSCA != "" || c.NATSTLSCert != "" || c.NATSTLSKey != "" {
-			errs = append(errs, errors.New("peers, replicas and nats-* options need --cluster or --nats-url"))
+		if c.Peers != "" || c.Replicas != 0 || c.ClusterName != "" || c.natsAuth() || c.routeSecurity() {
+			errs = append(errs, errors.New("peers, replicas, nats-* and cluster-* options need --cluster or --nats-url"))
 		}
 		return errs
 	}
@@ -100,7 +136,7 @@ func (c Cluster) validate() []error {
 		errs = append(errs, fmt.Errorf("node-name: %q may not contain spaces, '.', '*' or '>'", c.NodeName))
 	}
 	if c.NATSURL != "" {
-		if c.ClusterAddr != "" || c.Peers != "" {
+		if c.ClusterAddr != "" || c.Peers != "" || c.ClusterName != "" {
 			errs = append(errs, errors.New("nats-url: use either an external NATS (--nats-url) or the embedded one (--cluster/--peers), not both"))
 		}
 		for _, u := range strings.Split(c.NATSURL, ",") {
@@ -110,6 +146,9 @@ func (c Cluster) validate() []error {
 			}
 		}
 	} else {
+		if strings.ContainsAny(c.ClusterName, " \t\r\n.*>") {
+			errs = append(errs, fmt.Errorf("cluster-name: %q may not contain spaces, '.', '*' or '>'", c.ClusterName))
+		}
 		if c.ClusterAddr == "" && c.Peers != "" {
 			errs = append(errs, errors.New("peers: needs --cluster HOST:PORT for this node"))
 		}
@@ -125,12 +164,29 @@ func (c Cluster) validate() []error {
 				errs = append(errs, fmt.Errorf("peers: %q is this node's own --cluster address", p))
 			}
 		}
-		if c.NATSCreds != "" || c.NATSTLSCA != "" || c.NATSTLSCert != "" || c.NATSTLSKey != "" {
-			errs = append(errs, errors.New("nats-creds and nats-tls-* apply to --nats-url only"))
+		if c.natsAuth() {
+			errs = append(errs, errors.New("nats-creds, nats-user, nats-password, nats-token and nats-tls-* apply to --nats-url only"))
 		}
 		if n := len(c.PeerList()) + 1; c.Replicas > n {
 			errs = append(errs, fmt.Errorf("replicas: %d is more than the %d nodes named by --cluster and --peers", c.Replicas, n))
 		}
+	}
+	if c.NATSURL != "" && c.routeSecurity() {
+		errs = append(errs, errors.New("cluster-tls-* and cluster-user/password secure the embedded routes (--cluster); with --nats-url the NATS servers' own configuration does"))
+	}
+	if (c.NATSPassword != "") && c.NATSUser == "" {
+		errs = append(errs, errors.New("nats-password needs nats-user"))
+	}
+	if c.NATSToken != "" && (c.NATSUser != "" || c.NATSCreds != "") {
+		errs = append(errs, errors.New("nats-token: use a token, a user and password, or a credentials file, not several"))
+	}
+	if c.ClusterTLSCert != "" || c.ClusterTLSKey != "" || c.ClusterTLSCA != "" {
+		if c.ClusterTLSCert == "" || c.ClusterTLSKey == "" || c.ClusterTLSCA == "" {
+			errs = append(errs, errors.New("cluster-tls-cert, cluster-tls-key and cluster-tls-ca go together (mutual TLS: each node verifies the others by the CA)"))
+		}
+	}
+	if (c.ClusterUser == "") != (c.ClusterPassword == "") {
+		errs = append(errs, errors.New("cluster-user and cluster-password go together"))
 	}
 	if (c.NATSTLSCert == "") != (c.NATSTLSKey == "") {
 		errs = append(errs, errors.New("nats-tls-cert and nats-tls-key go together"))

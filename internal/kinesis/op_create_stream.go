@@ -124,6 +124,14 @@ func (s *Service) createStream(r *awsproto.Request) (any, error) {
 	s.streams[key] = st
 	s.transitionLocked(st, stateCreating)
 	if err := s.commitLocked(); err != nil {
+		if err == errRetry {
+			// Cluster mode, another node's change won the save: nothing
+			// of this attempt was saved, and the run again picks a new
+			// stream id, so this attempt's shard logs would be orphans.
+			for _, sh := range st.Shards {
+				_ = s.backend.DeleteShard(ctx, storage.ShardID{Stream: st.ID, Index: sh.Index})
+			}
+		}
 		return nil, err
 	}
 	return nil, nil

@@ -32,6 +32,16 @@
 // append after the seal, however stale its cache. (JetStream's own Sealed
 // flag is not used: it also blocks purges, which Trim needs.)
 //
+// Failover. An append whose publish goes unanswered (the shard's leader
+// died) retries as soon as the shard's new leader announces itself
+// (leader.go), with the same bytes after the same expected sequence; when
+// the expected-sequence check then fails because the unanswered batch was
+// stored after all, the records found there are compared with the batch and
+// it is answered from them instead of being appended twice.
+//
+// Routes. StartServer can require mutual TLS (RouteTLS) and a user and
+// password (RouteUser, RoutePassword) on the routes between nodes.
+//
 // Watch. After a successful append the writer publishes the new tip on the
 // core subject kinw.<hex>.<index>; every node's watchers listen there, and a
 // slow poll covers a writer that died between its ack and that notice.
@@ -41,6 +51,6 @@
 // compare-and-set control-plane changes.
 //
 // Lock order: shardState.mu (held across one Append or SealShard, network
-// calls included) before watchSet.mu; Store.mu is a leaf, never held while
-// taking another lock.
+// calls included) before watchSet.mu and leaderWatch.mu; Store.mu and
+// leaderWatch.mu are leaves, never held while taking another lock.
 package natsstore

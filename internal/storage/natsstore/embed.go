@@ -29,6 +29,23 @@ type ServerConfig struct {
 	ClientAddr string
 	// ClusterName is the NATS cluster name; "eddy" when empty.
 	ClusterName string
+	// RouteTLS, when set, encrypts the routes between nodes with mutual
+	// TLS: this node presents CertFile/KeyFile and accepts (and dials)
+	// only peers whose certificate CAFile signed.
+	RouteTLS *TLSFiles
+	// RouteUser and RoutePassword, when set, are required of every peer
+	// that opens a route to this node, and are sent to the peers this
+	// node dials (all nodes of a cluster share them).
+	RouteUser, RoutePassword string
+	// Logger receives nats-server's own log (route errors, elections);
+	// nil keeps it silent.
+	Logger server.Logger
+}
+
+// TLSFiles names PEM files: a certificate, its key and the CA that signs
+// the peers' certificates.
+type TLSFiles struct {
+	CertFile, KeyFile, CAFile string
 }
 
 // StartServer starts an embedded nats-server and waits until it accepts
@@ -70,17 +87,39 @@ func StartServer(c ServerConfig) (*server.Server, error) {
 			name = "eddy"
 		}
 		opts.Cluster = server.ClusterOpts{Name: name, Host: h, Port: p}
+		if t := c.RouteTLS; t != nil {
+			tc, err := server.GenTLSConfig(&server.TLSConfigOpts{CertFile: t.CertFile, KeyFile: t.KeyFile, CaFile: t.CAFile, Verify: true})
+			if err != nil {
+				return nil, fmt.Errorf("route tls: %w", err)
+			}
+			// the same config dials the peers: verify them by the same CA
+			tc.RootCAs = tc.ClientCAs
+			opts.Cluster.TLSConfig, opts.Cluster.TLSTimeout = tc, 2
+		}
+		if c.RouteUser != "" {
+			opts.Cluster.Username, opts.Cluster.Password = c.RouteUser, c.RoutePassword
+			opts.Cluster.AuthTimeout = 2
+		}
 		for _, peer := range c.Peers {
 			u, err := url.Parse("nats://" + peer)
 			if err != nil {
 				return nil, fmt.Errorf("peer %q: %w", peer, err)
 			}
+			if c.RouteUser != "" {
+				u.User = url.UserPassword(c.RouteUser, c.RoutePassword)
+			}
 			opts.Routes = append(opts.Routes, u)
 		}
+	}
+	if c.Logger != nil {
+		opts.NoLog = false
 	}
 	s, err := server.NewServer(opts)
 	if err != nil {
 		return nil, fmt.Errorf("nats server: %w", err)
+	}
+	if c.Logger != nil {
+		s.SetLogger(c.Logger, false, false)
 	}
 	go s.Start()
 	if !s.ReadyForConnections(30 * time.Second) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"testing"
 	"time"
@@ -32,6 +33,10 @@ func TestReopenSingleNode(t *testing.T) {
 	storagetest.RunReopen(t, openSingle)
 }
 
+// uniqueClusterName keeps a test's nodes apart from other tests' nodes on
+// this machine that might get one of the same route ports.
+func uniqueClusterName() string { return fmt.Sprintf("t%x", rand.Uint64()) }
+
 func freePorts(t *testing.T, n int) []string {
 	t.Helper()
 	var out []string
@@ -55,6 +60,7 @@ func freePorts(t *testing.T, n int) []string {
 func startCluster(t *testing.T) ([]*natsstore.Store, []*server.Server) {
 	t.Helper()
 	addrs := freePorts(t, 3)
+	name := uniqueClusterName()
 	servers := make([]*server.Server, 3)
 	errs := make(chan error, 3)
 	for i := range 3 {
@@ -65,7 +71,7 @@ func startCluster(t *testing.T) ([]*natsstore.Store, []*server.Server) {
 					peers = append(peers, a)
 				}
 			}
-			s, err := natsstore.StartServer(natsstore.ServerConfig{Name: fmt.Sprint("n", i), StoreDir: t.TempDir(), Cluster: addrs[i], Peers: peers})
+			s, err := natsstore.StartServer(natsstore.ServerConfig{Name: fmt.Sprint("n", i), StoreDir: t.TempDir(), Cluster: addrs[i], Peers: peers, ClusterName: name})
 			servers[i] = s
 			errs <- err
 		}()

@@ -1,6 +1,7 @@
 package natsstore
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/binary"
@@ -54,9 +55,10 @@ type Store struct {
 	closed bool
 	shards map[storage.ShardID]*shardState // cached append state
 
-	watch *watchSet
-	done  chan struct{}
-	wg    sync.WaitGroup
+	watch   *watchSet
+	leaders *leaderWatch
+	done    chan struct{}
+	wg      sync.WaitGroup
 }
 
 // shardState is what an appender on this node believes about a shard's tip.
@@ -130,6 +132,7 @@ func Open(ctx context.Context, nc *nats.Conn, opts Options) (*Store, error) {
 	}
 	s := &Store{nc: nc, js: js, kv: kv, opts: opts, shards: map[storage.ShardID]*shardState{}, done: make(chan struct{})}
 	s.watch = newWatchSet(s)
+	s.leaders = newLeaderWatch(nc)
 	s.wg.Add(1)
 	go s.pollLoop()
 	return s, nil
@@ -368,15 +371,19 @@ func (s *Store) Append(ctx context.Context, id storage.ShardID, recs []storage.R
 	var lastErr error
 	// While a shard's Raft group elects a new leader (4-9 s in nats-server
 	// after a leader dies) publishes go unanswered: each attempt is bounded
-	// by attemptTimeout and the whole append by the caller's deadline or
-	// appendTimeout. An attempt that timed out may still have been stored;
-	// the retry's expected-last-sequence check then fails, the tip is
-	// reloaded and the batch is appended after it (a duplicate, never a
-	// loss, as with a Kinesis producer's retry).
+	// by attemptTimeout (and by the shard's next election, leader.go), the
+	// whole append by the caller's deadline or appendTimeout. An attempt
+	// left unanswered may still have been stored: the retry publishes the
+	// same bytes after the same expected sequence, and when that check
+	// fails the records found there are compared with the batch (pending):
+	// if they are the batch, it was stored once and that is the answer.
+	var pend pending
 	deadline := time.Now().Add(s.opts.AppendTimeout)
 	if d, ok := ctx.Deadline(); ok {
 		deadline = d
 	}
+	name := streamName(id)
+	var elected <-chan struct{} // closed when the shard elected a new leader
 	for attempt := 0; ; attempt++ {
 		if attempt > 0 {
 			if time.Now().After(deadline) {
@@ -385,55 +392,143 @@ func (s *Store) Append(ctx context.Context, id storage.ShardID, recs []storage.R
 			select {
 			case <-ctx.Done():
 				return storage.AppendResult{}, mapErr("append", id, ctx.Err())
+			case <-elected: // a new leader: try it at once
 			case <-time.After(time.Duration(min(attempt, 8)) * 25 * time.Millisecond):
 			}
 		}
+		elected = s.leaders.next(name)
 		if s.isClosed() {
 			return storage.AppendResult{}, storage.ErrClosed
 		}
-		if !st.loaded {
-			actx, cancel := context.WithTimeout(ctx, attemptTimeout)
-			err := s.loadLocked(actx, id, st)
-			cancel()
-			if err != nil {
-				if errors.Is(err, storage.ErrUnavailable) {
-					lastErr = err
-					continue
-				}
-				return storage.AppendResult{}, err
-			}
-		}
-		if st.sealed {
-			return storage.AppendResult{}, fmt.Errorf("append %s/%d: %w", id.Stream, id.Index, storage.ErrShardSealed)
-		}
-		ms := max(s.opts.Now().UnixMilli(), st.lastMs, st.created)
-		for _, p := range payloads {
-			binary.BigEndian.PutUint64(p[1:9], uint64(ms))
-		}
+		// One attempt (a tip reload if needed, then the publish) waits at
+		// most attemptTimeout, and no longer than the shard's next leader
+		// election: what the dead leader will never answer is abandoned
+		// as soon as a new one exists (leader.go).
 		actx, cancel := context.WithTimeout(ctx, attemptTimeout)
-		seq, err := s.publish(actx, id, payloads, st.lastSeq)
+		go func(elected <-chan struct{}) {
+			select {
+			case <-elected:
+				cancel()
+			case <-actx.Done():
+			}
+		}(elected)
+		res, retry, err := s.appendAttempt(actx, id, st, recs, payloads, &pend)
 		cancel()
 		if err == nil {
-			first := seq - uint64(len(payloads)) // positions are seq-1
-			st.lastSeq, st.lastMs = seq, ms
-			st.acked.Store(seq)
-			s.watch.notify(id, seq, false)
-			s.nc.Publish(subject("kinw", id), strconv.AppendUint(nil, seq, 10))
-			return storage.AppendResult{FirstPos: first, ArrivalMs: ms}, nil
+			return res, nil
 		}
-		// A stale view (another node appended, sealed or deleted), or a
-		// leader change: reload and try again.
-		st.loaded = false
+		if !retry && !(errors.Is(err, context.Canceled) && ctx.Err() == nil) { // (cancelled by an election: retry)
+			return storage.AppendResult{}, err
+		}
 		lastErr = err
-		if isJSCode(err, jetstream.JSErrCodeStreamWrongLastSequence) || isJSCode(err, jetstream.JSErrCodeStreamWrongLastSequenceConstant) {
-			continue
-		}
-		if errors.Is(err, nats.ErrNoResponders) || errors.Is(err, nats.ErrTimeout) || errors.Is(err, context.DeadlineExceeded) || isJSCode(err, 10008) || isIncomplete(err) {
-			continue
-		}
-		return storage.AppendResult{}, mapErr("append", id, err)
 	}
 	return storage.AppendResult{}, mapErr("append", id, fmt.Errorf("%w (gave up after %v)", unavailable(lastErr), s.opts.AppendTimeout))
+}
+
+// pending is an append attempt that went unanswered: it may have been
+// stored after expected with arrival time ms.
+type pending struct {
+	ok       bool
+	expected uint64
+	ms       int64
+}
+
+// appendAttempt is one try of Append; st.mu is held. retry reports an error
+// worth another try (a stale view of the tip, a leader change, a quorum
+// briefly missing).
+func (s *Store) appendAttempt(ctx context.Context, id storage.ShardID, st *shardState, recs []storage.Record, payloads [][]byte, pend *pending) (storage.AppendResult, bool, error) {
+	if !st.loaded {
+		if err := s.loadLocked(ctx, id, st); err != nil {
+			return storage.AppendResult{}, errors.Is(err, storage.ErrUnavailable), err
+		}
+	}
+	n := uint64(len(payloads))
+	if pend.ok && st.lastSeq != pend.expected {
+		// The tip moved since the unanswered publish: is it our batch?
+		stored, err := s.storedAt(ctx, id, pend.expected, pend.ms, recs)
+		if err != nil {
+			return storage.AppendResult{}, true, err
+		}
+		if stored {
+			seq := pend.expected + n
+			st.acked.Store(max(st.acked.Load(), seq))
+			s.watch.notify(id, st.lastSeq, false)
+			s.nc.Publish(subject("kinw", id), strconv.AppendUint(nil, st.lastSeq, 10))
+			return storage.AppendResult{FirstPos: pend.expected, ArrivalMs: pend.ms}, false, nil
+		}
+		pend.ok = false // another node's records: append after them
+	}
+	if st.sealed {
+		return storage.AppendResult{}, false, fmt.Errorf("append %s/%d: %w", id.Stream, id.Index, storage.ErrShardSealed)
+	}
+	ms := max(s.opts.Now().UnixMilli(), st.lastMs, st.created)
+	if pend.ok {
+		ms = pend.ms // the same bytes as the unanswered attempt
+	}
+	for _, p := range payloads {
+		binary.BigEndian.PutUint64(p[1:9], uint64(ms))
+	}
+	seq, err := s.publish(ctx, id, payloads, st.lastSeq)
+	if err == nil {
+		first := seq - n // positions are seq-1
+		st.lastSeq, st.lastMs = seq, ms
+		st.acked.Store(seq)
+		s.watch.notify(id, seq, false)
+		s.nc.Publish(subject("kinw", id), strconv.AppendUint(nil, seq, 10))
+		return storage.AppendResult{FirstPos: first, ArrivalMs: ms}, false, nil
+	}
+	switch {
+	case errors.Is(err, nats.ErrTimeout), errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
+		// Unanswered: the leader died or an election is running. The
+		// tip this node knows is still the one to expect (the
+		// expected-last-sequence check catches it if not), so the retry
+		// goes straight to the publish, without a stream-info call that
+		// a leaderless stream would not answer either.
+		*pend = pending{ok: true, expected: st.lastSeq, ms: ms}
+		return storage.AppendResult{}, true, err
+	case isJSCode(err, jetstream.JSErrCodeStreamWrongLastSequence), isJSCode(err, jetstream.JSErrCodeStreamWrongLastSequenceConstant),
+		errors.Is(err, nats.ErrNoResponders), isJSCode(err, 10008), isIncomplete(err):
+		// A stale view (another node appended, sealed or deleted), or a
+		// cluster briefly without quorum: reload and try again.
+		st.loaded = false
+		return storage.AppendResult{}, true, err
+	}
+	st.loaded = false
+	return storage.AppendResult{}, false, mapErr("append", id, err)
+}
+
+// storedAt reports whether the records after sequence expected are recs
+// with arrival time ms: an unanswered publish of this node that was stored.
+// A replica that has not caught up is asked again (bounded).
+func (s *Store) storedAt(ctx context.Context, id storage.ShardID, expected uint64, ms int64, recs []storage.Record) (bool, error) {
+	for try := 0; ; try++ {
+		i := 0
+		match := true
+		err := s.directGet(ctx, id, expected+1, len(recs), readBytes, func(mseq uint64, data []byte) bool {
+			r, err := decode(mseq, data)
+			if err != nil || mseq != expected+1+uint64(i) || r.ArrivalMs != ms ||
+				string(r.PartitionKey) != recs[i].PartitionKey || !bytes.Equal(r.Data, recs[i].Data) {
+				match = false
+				return false
+			}
+			i++
+			return i < len(recs)
+		})
+		if err != nil {
+			return false, mapErr("append", id, err)
+		}
+		if !match || i == len(recs) {
+			return match && i == len(recs), nil
+		}
+		if try == 20 { // the tip said they are there; no replica shows them all
+			return false, nil
+		}
+		select {
+		case <-ctx.Done():
+			return false, mapErr("append", id, ctx.Err())
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
 }
 
 func unavailable(err error) error {
@@ -758,6 +853,7 @@ func (s *Store) Close() error {
 	s.mu.Unlock()
 	close(s.done)
 	s.wg.Wait()
+	s.leaders.close()
 	s.watch.closeAll()
 	if s.opts.OwnConn {
 		s.nc.Drain()
@@ -774,3 +870,7 @@ var _ storage.Backend = (*Store)(nil)
 
 // Done is closed when the Store closes.
 func (s *Store) Done() <-chan struct{} { return s.done }
+
+// Server is the embedded nats-server the Store owns, nil over an external
+// NATS (tests look at each replica's own copy through it).
+func (s *Store) Server() *server.Server { return s.opts.Server }
