@@ -343,3 +343,61 @@ func startCrashChild(t *testing.T, dir, s3url string) (*exec.Cmd, string) {
 	t.Fatalf("child exited before serving: %v", sc.Err())
 	return nil, ""
 }
+
+// TestLakeBackupLambda: with a Lambda processor (and DELIMITED
+// de-aggregation, partition keys from the function, Parquet), the backup
+// holds the records as they were put, not as the function returned them:
+// dropped, failed and key-less records included.
+func TestLakeBackupLambda(t *testing.T) {
+	v := startVersity(t, "lake")
+	cat := newCatalog(t, "web", "clicks", [][2]string{{"customer_id", "string"}, {"device", "string"}, {"ts", "timestamp"}, {"amount", "decimal(10,2)"}, {"pages", "array<string>"}})
+	fns := newGoFunctions()
+	arn := fns.add("csv", csvToClick)
+	srv := startServer(t, nil, v.URL, func(o *firehose.Options) { o.Catalog, o.Lambda = cat, fns })
+	c := srv.Firehose()
+	proc := lakeProcessors(`{device: .device}`, lambdaProcessor(arn, "NumberOfRetries", "1"))
+	proc.Processors[0].Parameters = []fhtypes.ProcessorParameter{
+		{ParameterName: "SubRecordType", ParameterValue: aws.String("DELIMITED")}, {ParameterName: "Delimiter", ParameterValue: aws.String("Ow==")}} // ";"
+	s3Stream(t, c, "lb", fhtypes.ExtendedS3DestinationConfiguration{
+		BucketARN:                         aws.String("arn:aws:s3:::lake"),
+		Prefix:                            aws.String("customer=!{partitionKeyFromLambda:customer}/device=!{partitionKeyFromQuery:device}/"),
+		ErrorOutputPrefix:                 aws.String("errors/!{firehose:error-output-type}/"),
+		BufferingHints:                    &fhtypes.BufferingHints{SizeInMBs: aws.Int32(64), IntervalInSeconds: aws.Int32(900)},
+		DynamicPartitioningConfiguration:  &fhtypes.DynamicPartitioningConfiguration{Enabled: aws.Bool(true)},
+		ProcessingConfiguration:           proc,
+		DataFormatConversionConfiguration: parquetConversion("web", "clicks"),
+		S3BackupMode:                      fhtypes.S3BackupModeEnabled,
+		S3BackupConfiguration: &fhtypes.S3DestinationConfiguration{RoleARN: aws.String("arn:aws:iam::000000000000:role/f"),
+			BucketARN: aws.String("arn:aws:s3:::lake"), Prefix: aws.String("src-!{timestamp:yyyy}/")},
+	})
+	var batch [][]byte
+	for i := 0; i < 30; i++ {
+		batch = append(batch, []byte(fmt.Sprintf("c%d,mobile,1700000000,%d.00,p%d;drop-%d;fail-%d", i%3, i, i, i, i)))
+	}
+	batch = append(batch, []byte("nokeyc9,mobile,1700000000,1.00,p"), []byte("c1,desktop,1700000000,lots,p"))
+	putBatch(t, c, "lb", batch)
+	srv.flush("lb")
+
+	bak := v.listObjects(t, "lake", "src-")
+	if len(bak) != 1 || !regexp.MustCompile(`^src-\d{4}/lb-1-\d{4}(-\d{2}){5}-[0-9a-f-]{36}$`).MatchString(bak[0].Key) {
+		t.Fatalf("backup objects: %v", bak)
+	}
+	if !bytes.Equal(bak[0].Body, bytes.Join(batch, nil)) {
+		t.Fatalf("backup body %.100q, want the records as put", bak[0].Body)
+	}
+	var parquets, failed int
+	for _, o := range v.listObjects(t, "lake", "") {
+		switch {
+		case strings.HasSuffix(o.Key, ".parquet"):
+			parquets++
+		case strings.HasPrefix(o.Key, "errors/processing-failed/"):
+			failed += bytes.Count(o.Body, []byte("\n"))
+		}
+	}
+	if parquets != 3 || failed != 30 {
+		t.Fatalf("%d Parquet objects (want 3), %d processing-failed records (want 30)", parquets, failed)
+	}
+	if got := metricValue(t, srv.fh, "eddy_firehose_backup_to_s3_records_total", "lb"); got != fmt.Sprint(len(batch)) {
+		t.Fatalf("backup records metric %s, want %d", got, len(batch))
+	}
+}
