@@ -119,7 +119,7 @@ func TestLakeBackupParquet(t *testing.T) {
 	// 1.4 MB of source records: the backup's 1 MiB hint is reached (its
 	// first object is written) while the partitions' 64 MiB / 900 s hold.
 	waitFor(t, 20*time.Second, "the first backup object", func() bool { return len(v.listObjects(t, "bak", "")) > 0 })
-	if objs := v.listObjects(t, "lake", ""); len(objs) != 0 {
+	if objs := v.listObjects(t, "lake", "customer_id="); len(objs) != 0 {
 		t.Fatalf("partitions delivered before their hints: %d objects", len(objs))
 	}
 	srv.flush("clicks")
