@@ -256,6 +256,7 @@ type lakeState struct {
 	failed   []failedRec
 	pipeline *lakePipeline
 	pending  []pendingRec // read, awaiting the Lambda processor (lake_transform.go)
+	backup   lakeBackup   // the source-record backup (lake_backup.go)
 }
 
 // lakeLoop runs until ctx ends, the stream is deleted (false) or its
@@ -432,6 +433,8 @@ func (s *Service) lakeLoop(ctx context.Context, st *stream, cfg deliveryConfig) 
 				ls.dirty = true
 			}
 		}
+		bkDue, bkMore, bkErr := s.lakeBackupStep(ctx, st, cfg, &ls.backup, forced) // lake_backup.go
+		flushes = failFlushes(flushes, bkErr)
 		if deliverErr != nil {
 			if ctx.Err() != nil {
 				return false
@@ -464,7 +467,7 @@ func (s *Service) lakeLoop(ctx context.Context, st *stream, cfg deliveryConfig) 
 		}
 		delivered := s.lakeCheckpoint(ctx, st, ls)
 		flushes = replyFlushes(flushes, delivered)
-		if ls.readPos < bounds.Next && ls.bytes < limit {
+		if bkMore || ls.readPos < bounds.Next && ls.bytes < limit {
 			continue // more to read now
 		}
 		if forced && len(ls.parts) == 0 && ls.readPos < bounds.Next {
@@ -478,7 +481,7 @@ func (s *Service) lakeLoop(ctx context.Context, st *stream, cfg deliveryConfig) 
 		}
 		st.m.oldestPendingMs.Store(oldest)
 		wait := time.Duration(0)
-		if !nextDue.IsZero() {
+		if nextDue = earlier(nextDue, bkDue); !nextDue.IsZero() {
 			wait = max(nextDue.Sub(s.now()), time.Millisecond)
 		}
 		var watch <-chan struct{}
@@ -592,6 +595,7 @@ func (s *Service) lakeCheckpoint(ctx context.Context, st *stream, ls *lakeState)
 			pos = f.rec.pos
 		}
 	}
+	ls.backup.bound(&pos, &cutoff) // lake_backup.go
 	// done marks below pos can no longer match a re-read record.
 	for k, v := range ls.done {
 		if v < pos {

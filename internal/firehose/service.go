@@ -199,6 +199,9 @@ type streamMeta struct {
 	// for positions at or after Delivered: re-read records are not written
 	// twice after a restart.
 	LakeDone map[string]uint64 `json:"lakeDone,omitempty"`
+	// LakeBackup (lake_backup.go) is the first buffer-log position the
+	// partitioned loop has not yet written to the S3 backup.
+	LakeBackup uint64 `json:"lakeBackup,omitempty"`
 	// Shards holds the KinesisStreamAsSource progress per source shard.
 	Shards map[string]*shardProgress `json:"shards,omitempty"`
 }
