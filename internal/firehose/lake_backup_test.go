@@ -353,7 +353,7 @@ func TestLakeBackupLambda(t *testing.T) {
 	v := startVersity(t, "lake")
 	cat := newCatalog(t, "web", "clicks", [][2]string{{"customer_id", "string"}, {"device", "string"}, {"ts", "timestamp"}, {"amount", "decimal(10,2)"}, {"pages", "array<string>"}})
 	fns := newGoFunctions()
-	arn := fns.add("csv", csvToClick)
+	arn := fns.named("csv", csvToClick)
 	srv := startServer(t, nil, v.URL, func(o *firehose.Options) { o.Catalog, o.Lambda = cat, fns })
 	c := srv.Firehose()
 	proc := lakeProcessors(`{device: .device}`, lambdaProcessor(arn, "NumberOfRetries", "1"))
