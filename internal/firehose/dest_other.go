@@ -651,6 +651,9 @@ func (s *Service) errorRecords(cfg deliveryConfig, spec *destSpec, all []fhdest.
 		body.WriteByte('\n')
 	}
 	prefix := deref(cfg.dest.ErrorOutputPrefix)
+	if p := icebergErrorPrefix(cfg.other); spec.kind == "Iceberg" && p != "" {
+		prefix = p // the table's S3ErrorOutputPrefix
+	}
 	if prefix == "" {
 		prefix = deref(cfg.dest.Prefix) + spec.errType + "/"
 	}

@@ -1,0 +1,364 @@
+package firehose_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow/array"
+	iceberggo "github.com/apache/iceberg-go"
+	icetable "github.com/apache/iceberg-go/table"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	fh "github.com/aws/aws-sdk-go-v2/service/firehose"
+	fhtypes "github.com/aws/aws-sdk-go-v2/service/firehose/types"
+
+	"github.com/eddy-streams/eddy/internal/awsproto"
+	"github.com/eddy-streams/eddy/internal/firehose"
+	"github.com/eddy-streams/eddy/internal/firehose/iceberg"
+	"github.com/eddy-streams/eddy/internal/firehose/s3dest"
+	"github.com/eddy-streams/eddy/internal/glue"
+	"github.com/eddy-streams/eddy/internal/storage"
+)
+
+// icebergLake is a Glue catalog (on backend, nil: in memory) with database
+// "lake" and an Iceberg table lake.events whose metadata and data live in
+// the versitygw bucket "warehouse".
+type icebergLake struct {
+	glue *glue.Service
+	cat  *iceberg.Catalog
+}
+
+func newIcebergLake(t testing.TB, v *versity, backend storage.Backend) *icebergLake {
+	t.Helper()
+	g, err := glue.New(glue.Options{Backend: backend, DefaultAccount: "000000000000", DefaultRegion: "us-east-1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	up := s3dest.NewUploader(s3dest.Endpoint{URL: v.URL, AccessKey: s3Key, SecretKey: s3Secret})
+	l := &icebergLake{glue: g, cat: &iceberg.Catalog{Glue: g, Account: "000000000000", Region: "us-east-1",
+		FS: func(ctx context.Context) *iceberg.FS { return iceberg.NewFS(ctx, up) }}}
+	return l
+}
+
+// createTable writes the table's first metadata file and registers it in
+// Glue as an Iceberg table (what Athena's CREATE TABLE … TBLPROPERTIES
+// ('table_type'='ICEBERG') leaves behind).
+func (l *icebergLake) createTable(t testing.TB, name string) {
+	t.Helper()
+	ctx := context.Background()
+	call := func(op string, body any) {
+		b, _ := json.Marshal(body)
+		if _, err := l.glue.Handle(&awsproto.Request{Ctx: ctx, Operation: op, Codec: awsproto.JSON, Body: b}); err != nil &&
+			!strings.Contains(err.Error(), "AlreadyExists") {
+			t.Fatalf("%s: %v", op, err)
+		}
+	}
+	sc := iceberggo.NewSchema(0,
+		iceberggo.NestedField{ID: 1, Name: "id", Type: iceberggo.PrimitiveTypes.Int64, Required: true},
+		iceberggo.NestedField{ID: 2, Name: "name", Type: iceberggo.PrimitiveTypes.String},
+		iceberggo.NestedField{ID: 3, Name: "amount", Type: iceberggo.PrimitiveTypes.Float64},
+		iceberggo.NestedField{ID: 4, Name: "ok", Type: iceberggo.PrimitiveTypes.Bool},
+	)
+	loc := "s3://warehouse/lake/" + name
+	meta, err := icetable.NewMetadata(sc, iceberggo.UnpartitionedSpec, icetable.UnsortedSortOrder, loc, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, err := json.Marshal(meta)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mloc := loc + "/metadata/00000-0b6c1b6e-0000-4000-8000-000000000000.metadata.json"
+	if err := l.cat.FS(ctx).WriteFile(mloc, body); err != nil {
+		t.Fatal(err)
+	}
+	call("CreateDatabase", map[string]any{"DatabaseInput": map[string]any{"Name": "lake"}})
+	call("CreateTable", map[string]any{"DatabaseName": "lake", "TableInput": map[string]any{
+		"Name": name, "TableType": "EXTERNAL_TABLE",
+		"Parameters":        map[string]string{"table_type": "ICEBERG", "metadata_location": mloc},
+		"StorageDescriptor": map[string]any{"Location": loc}}})
+}
+
+// rows scans the table with iceberg-go's own reader (table.Scan → arrow)
+// and returns "id|name|amount|ok" per row, sorted by id.
+func (l *icebergLake) rows(t testing.TB, name string) []string {
+	t.Helper()
+	ctx := context.Background()
+	tbl, err := l.cat.LoadTable(ctx, icetable.Identifier{"lake", name})
+	if err != nil {
+		t.Fatal(err)
+	}
+	at, err := tbl.Scan().ToArrowTable(ctx)
+	if err != nil {
+		t.Fatalf("scan: %v", err)
+	}
+	defer at.Release()
+	rdr := array.NewTableReader(at, 1024)
+	defer rdr.Release()
+	got := map[int64]string{}
+	var ids []int64
+	for rdr.Next() {
+		rec := rdr.RecordBatch()
+		idc := rec.Column(0).(*array.Int64)
+		nc := rec.Column(1).(*array.String)
+		ac := rec.Column(2).(*array.Float64)
+		oc := rec.Column(3).(*array.Boolean)
+		for i := 0; i < int(rec.NumRows()); i++ {
+			s := fmt.Sprintf("%d|%s|%g|%v", idc.Value(i), nullOr(nc.IsNull(i), nc.Value(i)), ac.Value(i), oc.Value(i))
+			if ac.IsNull(i) {
+				s = fmt.Sprintf("%d|%s|null|%v", idc.Value(i), nullOr(nc.IsNull(i), nc.Value(i)), oc.Value(i))
+			}
+			if _, dup := got[idc.Value(i)]; dup {
+				t.Fatalf("id %d twice in the table", idc.Value(i))
+			}
+			got[idc.Value(i)] = s
+			ids = append(ids, idc.Value(i))
+		}
+	}
+	out := make([]string, 0, len(ids))
+	for id := int64(0); len(out) < len(ids); id++ {
+		if s, ok := got[id]; ok {
+			out = append(out, s)
+		}
+		if id > 1<<20 {
+			break
+		}
+	}
+	return out
+}
+
+func nullOr(null bool, s string) string {
+	if null {
+		return "null"
+	}
+	return s
+}
+
+func icebergRecords(from, n int) (recs [][]byte, want []string) {
+	for i := from; i < from+n; i++ {
+		recs = append(recs, []byte(fmt.Sprintf(`{"id":%d,"name":"user-%d","amount":%d.5,"ok":%v,"extra":{"ignored":true}}`, i, i, i, i%2 == 0)))
+		want = append(want, fmt.Sprintf("%d|user-%d|%d.5|%v", i, i, i, i%2 == 0))
+	}
+	return recs, want
+}
+
+func icebergStream(t testing.TB, c *fh.Client, name, table string, retry int32, errPrefix *string) {
+	t.Helper()
+	role := aws.String("arn:aws:iam::000000000000:role/firehose")
+	_, err := c.CreateDeliveryStream(context.Background(), &fh.CreateDeliveryStreamInput{
+		DeliveryStreamName: aws.String(name),
+		IcebergDestinationConfiguration: &fhtypes.IcebergDestinationConfiguration{
+			RoleARN:              role,
+			CatalogConfiguration: &fhtypes.CatalogConfiguration{CatalogARN: aws.String("arn:aws:glue:us-east-1:000000000000:catalog")},
+			DestinationTableConfigurationList: []fhtypes.DestinationTableConfiguration{{
+				DestinationDatabaseName: aws.String("lake"), DestinationTableName: aws.String(table),
+				UniqueKeys: []string{"id"}, S3ErrorOutputPrefix: errPrefix}},
+			BufferingHints: &fhtypes.BufferingHints{SizeInMBs: aws.Int32(1), IntervalInSeconds: aws.Int32(0)},
+			RetryOptions:   &fhtypes.RetryOptions{DurationInSeconds: aws.Int32(retry)},
+			S3BackupMode:   fhtypes.IcebergS3BackupModeFailedDataOnly,
+			S3Configuration: &fhtypes.S3DestinationConfiguration{BucketARN: aws.String("arn:aws:s3:::icebk"), RoleARN: role,
+				Prefix: aws.String("bk/")},
+		}})
+	if err != nil {
+		t.Fatalf("create %s: %v", name, err)
+	}
+}
+
+// TestIcebergDelivery: JSON records put with the SDK land in an Iceberg
+// table of Eddy's Glue catalog, read back row for row by iceberg-go's
+// scan; records that do not fit the schema go to the table's
+// S3ErrorOutputPrefix with AWS's error-record fields; the description uses
+// AWS's member names.
+func TestIcebergDelivery(t *testing.T) {
+	v := startVersity(t, "warehouse", "icebk")
+	lake := newIcebergLake(t, v, nil)
+	lake.createTable(t, "events")
+	srv := startServer(t, nil, v.URL, fastDestRetry, func(o *firehose.Options) { o.Catalog = lake.glue })
+	c := srv.Firehose()
+	ctx := context.Background()
+	icebergStream(t, c, "ice", "events", 60, aws.String("errs/!{firehose:error-output-type}/"))
+
+	good1, want1 := icebergRecords(0, 200)
+	bad := [][]byte{[]byte(`not json`), []byte(`{"id":"seven"}`), []byte(`{"name":"no id"}`)}
+	putBatch(t, c, "ice", append(append([][]byte{}, good1[:100]...), append(bad, good1[100:]...)...))
+	srv.flush("ice")
+	good2, want2 := icebergRecords(200, 50)
+	putBatch(t, c, "ice", good2)
+	srv.flush("ice")
+
+	got := lake.rows(t, "events")
+	want := append(want1, want2...)
+	if len(got) != len(want) {
+		t.Fatalf("%d rows in the table, want %d", len(got), len(want))
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Fatalf("row %d: %q, want %q", i, got[i], want[i])
+		}
+	}
+	tbl, err := lake.cat.LoadTable(ctx, icetable.Identifier{"lake", "events"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(tbl.Metadata().Snapshots()); n != 2 {
+		t.Fatalf("%d snapshots, want one per buffer (2)", n)
+	}
+	gt, err := lake.glue.IcebergTable(ctx, "000000000000", "us-east-1", "", "lake", "events")
+	if err != nil || gt.Parameters["previous_metadata_location"] == "" || gt.Parameters["metadata_location"] != tbl.MetadataLocation() {
+		t.Fatalf("Glue parameters after commits: %v %v", gt.Parameters, err)
+	}
+
+	objs := v.listObjects(t, "icebk", "errs/iceberg-failed/")
+	var errs []map[string]any
+	for _, o := range objs {
+		for _, line := range strings.Split(strings.TrimSpace(string(o.Body)), "\n") {
+			var m map[string]any
+			if err := json.Unmarshal([]byte(line), &m); err != nil {
+				t.Fatalf("error record %q: %v", line, err)
+			}
+			errs = append(errs, m)
+		}
+	}
+	if len(errs) != 3 {
+		t.Fatalf("%d error records, want 3: %v", len(errs), errs)
+	}
+	for i, e := range errs {
+		for _, k := range []string{"attemptsMade", "arrivalTimestamp", "errorCode", "errorMessage", "attemptEndingTimestamp", "rawData"} {
+			if _, ok := e[k]; !ok {
+				t.Fatalf("error record %d lacks %s: %v", i, k, e)
+			}
+		}
+		if e["errorCode"] != iceberg.CodeInvalidRecord {
+			t.Fatalf("error code %v", e["errorCode"])
+		}
+	}
+	if errs[2]["errorMessage"] != "required column id is missing" {
+		t.Fatalf("message for a missing required column: %v", errs[2]["errorMessage"])
+	}
+
+	d, err := c.DescribeDeliveryStream(ctx, &fh.DescribeDeliveryStreamInput{DeliveryStreamName: aws.String("ice")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := d.DeliveryStreamDescription.Destinations[0].IcebergDestinationDescription
+	if id == nil || aws.ToString(id.CatalogConfiguration.CatalogARN) != "arn:aws:glue:us-east-1:000000000000:catalog" ||
+		len(id.DestinationTableConfigurationList) != 1 || aws.ToString(id.DestinationTableConfigurationList[0].DestinationTableName) != "events" ||
+		id.DestinationTableConfigurationList[0].UniqueKeys[0] != "id" || id.S3BackupMode != fhtypes.IcebergS3BackupModeFailedDataOnly ||
+		aws.ToInt32(id.BufferingHints.SizeInMBs) != 1 || aws.ToInt32(id.RetryOptions.DurationInSeconds) != 60 ||
+		id.S3DestinationDescription == nil || aws.ToString(id.S3DestinationDescription.BucketARN) != "arn:aws:s3:::icebk" ||
+		aws.ToBool(id.AppendOnly) {
+		t.Fatalf("IcebergDestinationDescription: %+v", id)
+	}
+}
+
+// TestIcebergCreateErrors: what Eddy refuses, with AWS's error types.
+func TestIcebergCreateErrors(t *testing.T) {
+	srv := startServer(t, nil, "http://127.0.0.1:1")
+	c := srv.Firehose()
+	role := aws.String("arn:aws:iam::000000000000:role/firehose")
+	base := func() *fhtypes.IcebergDestinationConfiguration {
+		return &fhtypes.IcebergDestinationConfiguration{RoleARN: role,
+			CatalogConfiguration: &fhtypes.CatalogConfiguration{CatalogARN: aws.String("arn:aws:glue:us-east-1:000000000000:catalog")},
+			DestinationTableConfigurationList: []fhtypes.DestinationTableConfiguration{{
+				DestinationDatabaseName: aws.String("lake"), DestinationTableName: aws.String("events")}},
+			S3Configuration: &fhtypes.S3DestinationConfiguration{BucketARN: aws.String("arn:aws:s3:::b"), RoleARN: role}}
+	}
+	for _, tc := range []struct {
+		name, want string
+		mod        func(*fhtypes.IcebergDestinationConfiguration)
+	}{
+		{"long catalog ARN", "ValidationException", func(c *fhtypes.IcebergDestinationConfiguration) {
+			c.CatalogConfiguration.CatalogARN = aws.String(strings.Repeat("a", 513))
+		}},
+		{"bad table name", "ValidationException", func(c *fhtypes.IcebergDestinationConfiguration) {
+			c.DestinationTableConfigurationList[0].DestinationTableName = aws.String("bad-name")
+		}},
+		{"bad catalog ARN", "CatalogARN", func(c *fhtypes.IcebergDestinationConfiguration) {
+			c.CatalogConfiguration.CatalogARN = aws.String("arn:aws:s3:::x")
+		}},
+		{"two tables", "routing records among 2 tables", func(c *fhtypes.IcebergDestinationConfiguration) {
+			c.DestinationTableConfigurationList = append(c.DestinationTableConfigurationList, c.DestinationTableConfigurationList[0])
+		}},
+		{"no table", "exactly one DestinationTableConfiguration", func(c *fhtypes.IcebergDestinationConfiguration) {
+			c.DestinationTableConfigurationList = nil
+		}},
+		{"AllData", "AllData is not supported", func(c *fhtypes.IcebergDestinationConfiguration) { c.S3BackupMode = fhtypes.IcebergS3BackupModeAllData }},
+		{"table creation", "TableCreationConfiguration", func(c *fhtypes.IcebergDestinationConfiguration) {
+			c.TableCreationConfiguration = &fhtypes.TableCreationConfiguration{Enabled: aws.Bool(true)}
+		}},
+		{"buffer size", "ValidationException", func(c *fhtypes.IcebergDestinationConfiguration) {
+			c.BufferingHints = &fhtypes.BufferingHints{SizeInMBs: aws.Int32(129), IntervalInSeconds: aws.Int32(0)}
+		}},
+	} {
+		cfg := base()
+		tc.mod(cfg)
+		_, err := c.CreateDeliveryStream(context.Background(), &fh.CreateDeliveryStreamInput{DeliveryStreamName: aws.String("x"), IcebergDestinationConfiguration: cfg})
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: %v, want %q", tc.name, err, tc.want)
+		}
+	}
+}
+
+// TestIcebergUpdateDestination: IcebergDestinationUpdate merges into the
+// configuration (same type), and the next buffer goes to the new table.
+func TestIcebergUpdateDestination(t *testing.T) {
+	v := startVersity(t, "warehouse", "icebk")
+	lake := newIcebergLake(t, v, nil)
+	lake.createTable(t, "events")
+	lake.createTable(t, "other")
+	srv := startServer(t, nil, v.URL, fastDestRetry, func(o *firehose.Options) { o.Catalog = lake.glue })
+	c := srv.Firehose()
+	ctx := context.Background()
+	icebergStream(t, c, "ice", "events", 60, nil)
+	r1, w1 := icebergRecords(0, 10)
+	putBatch(t, c, "ice", r1)
+	srv.flush("ice")
+	d, _ := c.DescribeDeliveryStream(ctx, &fh.DescribeDeliveryStreamInput{DeliveryStreamName: aws.String("ice")})
+	_, err := c.UpdateDestination(ctx, &fh.UpdateDestinationInput{DeliveryStreamName: aws.String("ice"),
+		CurrentDeliveryStreamVersionId: d.DeliveryStreamDescription.VersionId, DestinationId: aws.String("destinationId-000000000001"),
+		IcebergDestinationUpdate: &fhtypes.IcebergDestinationUpdate{DestinationTableConfigurationList: []fhtypes.DestinationTableConfiguration{{
+			DestinationDatabaseName: aws.String("lake"), DestinationTableName: aws.String("other")}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r2, w2 := icebergRecords(100, 10)
+	putBatch(t, c, "ice", r2)
+	srv.flush("ice")
+	if got := lake.rows(t, "events"); strings.Join(got, ",") != strings.Join(w1, ",") {
+		t.Fatalf("events: %q", got)
+	}
+	if got := lake.rows(t, "other"); strings.Join(got, ",") != strings.Join(w2, ",") {
+		t.Fatalf("other: %q", got)
+	}
+	d, _ = c.DescribeDeliveryStream(ctx, &fh.DescribeDeliveryStreamInput{DeliveryStreamName: aws.String("ice")})
+	id := d.DeliveryStreamDescription.Destinations[0].IcebergDestinationDescription
+	if aws.ToInt32(id.RetryOptions.DurationInSeconds) != 60 || aws.ToString(id.S3DestinationDescription.Prefix) != "bk/" ||
+		aws.ToString(id.DestinationTableConfigurationList[0].DestinationTableName) != "other" {
+		t.Fatalf("after the update (merge keeps RetryOptions and S3): %+v", id)
+	}
+}
+
+// TestIcebergTableMissingThenCreated: a buffer for a table that does not
+// exist yet is retried (within RetryOptions) and lands once it is created.
+func TestIcebergTableMissingThenCreated(t *testing.T) {
+	v := startVersity(t, "warehouse", "icebk")
+	lake := newIcebergLake(t, v, nil)
+	srv := startServer(t, nil, v.URL, fastDestRetry, func(o *firehose.Options) { o.Catalog = lake.glue })
+	c := srv.Firehose()
+	icebergStream(t, c, "ice", "late", 7200, nil)
+	r, w := icebergRecords(0, 20)
+	putBatch(t, c, "ice", r)
+	waitFor(t, 15*time.Second, "failing attempts", func() bool {
+		d, _ := c.DescribeDeliveryStream(context.Background(), &fh.DescribeDeliveryStreamInput{DeliveryStreamName: aws.String("ice")})
+		return d != nil && d.DeliveryStreamDescription.FailureDescription != nil &&
+			strings.Contains(aws.ToString(d.DeliveryStreamDescription.FailureDescription.Details), iceberg.CodeTableNotFound)
+	})
+	lake.createTable(t, "late")
+	srv.flush("ice")
+	if got := lake.rows(t, "late"); strings.Join(got, ",") != strings.Join(w, ",") {
+		t.Fatalf("rows: %q", got)
+	}
+}
