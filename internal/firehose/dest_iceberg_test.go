@@ -61,6 +61,7 @@ func (l *icebergLake) createTable(t testing.TB, name string) {
 		iceberggo.NestedField{ID: 2, Name: "name", Type: iceberggo.PrimitiveTypes.String},
 		iceberggo.NestedField{ID: 3, Name: "amount", Type: iceberggo.PrimitiveTypes.Float64},
 		iceberggo.NestedField{ID: 4, Name: "ok", Type: iceberggo.PrimitiveTypes.Bool},
+		iceberggo.NestedField{ID: 5, Name: "msg", Type: iceberggo.PrimitiveTypes.String},
 	)
 	loc := "s3://warehouse/lake/" + name
 	meta, err := icetable.NewMetadata(sc, iceberggo.UnpartitionedSpec, icetable.UnsortedSortOrder, loc, nil)
