@@ -7,13 +7,13 @@ package firehose
 // that do not fit the schema or could not be committed in time to S3 as
 // error records (FailedDataOnly, the only backup mode AWS accepts).
 //
-// Routing: AWS sends every record to the table when the configuration
-// lists one, and otherwise takes the table (and the insert/update/delete
-// operation) from a JQ MetadataExtraction query or from Lambda's
-// otfMetadata. Eddy does the single-table case and refuses the others at
-// creation with a message that says so; UniqueKeys are accepted and
-// described but, with no per-record operation, every record is an insert
-// (what AWS does when no operation is supplied).
+// Routing (AWS's rules): with one table configured and no query, every
+// record is an insert into it; a MetadataExtraction processor (JQ-1.6 query
+// returning destinationDatabaseName, destinationTableName and operation)
+// routes each record and picks insert/update/delete, falling back to the
+// single configured table. Update and delete write equality deletes on the
+// table's UniqueKeys (or its identifier fields). Lambda processing (its
+// otfMetadata) is refused at creation with a message that says so.
 
 import (
 	"context"
@@ -114,14 +114,15 @@ func checkIceberg(_ *Service, members map[string]json.RawMessage, _ *S3Config) e
 	if m, ok := members["S3BackupMode"]; ok && strings.Trim(string(m), `"`) == "AllData" {
 		return awserr.InvalidArgument("S3BackupMode AllData is not supported for Apache Iceberg Tables destinations; use FailedDataOnly.")
 	}
-	switch n := len(c.DestinationTableConfigurationList); {
-	case n == 0:
-		return awserr.InvalidArgument("Eddy needs exactly one DestinationTableConfiguration for an Apache Iceberg Tables destination: routing records by JQ MetadataExtraction or Lambda otfMetadata is not supported by Eddy.")
-	case n > 1:
-		return awserr.InvalidArgument("Eddy delivers to one Iceberg table per Firehose stream: routing records among %d tables needs JQ MetadataExtraction or Lambda otfMetadata, which Eddy does not support.", n)
+	query, err := icebergQuery(c.ProcessingConfiguration)
+	if err != nil {
+		return err
 	}
-	if p := c.ProcessingConfiguration; p != nil && deref(p.Enabled) && len(p.Processors) > 0 {
-		return awserr.InvalidArgument("Eddy does not support ProcessingConfiguration on Apache Iceberg Tables destinations (record routing and operations from JQ or Lambda metadata).")
+	if n := len(c.DestinationTableConfigurationList); query == "" && n != 1 {
+		if n == 0 {
+			return awserr.InvalidArgument("An Apache Iceberg Tables destination needs DestinationTableConfigurationList to name the table when no MetadataExtraction query routes the records.")
+		}
+		return awserr.InvalidArgument("Routing records among %d tables needs a MetadataExtraction processor (JQ-1.6 query giving destinationDatabaseName and destinationTableName) in ProcessingConfiguration.", n)
 	}
 	if s := c.SchemaEvolutionConfiguration; s != nil && deref(s.Enabled) {
 		return awserr.InvalidArgument("Eddy does not support SchemaEvolutionConfiguration on Apache Iceberg Tables destinations: create the columns in the table.")
@@ -132,20 +133,61 @@ func checkIceberg(_ *Service, members map[string]json.RawMessage, _ *S3Config) e
 	return nil
 }
 
-// icebergTarget reads the catalog and the table of a stored configuration.
-func icebergTarget(raw json.RawMessage) (region, account string, t icebergTableConfig, err error) {
+// icebergQuery validates ProcessingConfiguration and returns its
+// MetadataExtractionQuery ("" when there is none).
+func icebergQuery(p *ProcessingConfiguration) (string, error) {
+	if p == nil || !deref(p.Enabled) {
+		return "", nil
+	}
+	query := ""
+	for _, pr := range p.Processors {
+		switch deref(pr.Type) {
+		case procMetadata:
+			q, ok := param(pr, paramQuery)
+			if !ok || q == "" {
+				return "", awserr.InvalidArgument("MetadataExtraction needs a MetadataExtractionQuery parameter.")
+			}
+			if e, ok := param(pr, paramEngine); !ok || e != engineJQ16 {
+				return "", awserr.InvalidArgument("JsonParsingEngine must be JQ-1.6.")
+			}
+			if _, err := iceberg.ParseQuery(q); err != nil {
+				return "", awserr.InvalidArgument("%s", err.Error())
+			}
+			query = q
+		default:
+			return "", awserr.InvalidArgument("Eddy supports only the MetadataExtraction processor (JQ routing) on Apache Iceberg Tables destinations, not %s: Lambda routing metadata (otfMetadata) is not read.", deref(pr.Type))
+		}
+	}
+	return query, nil
+}
+
+// icebergDest builds the destination of a stored configuration.
+func icebergDest(raw json.RawMessage) (region, account string, d *iceberg.Destination, tables []icebergTableConfig, err error) {
 	var c icebergConfig
 	if err := json.Unmarshal(raw, &c); err != nil {
-		return "", "", t, fmt.Errorf("iceberg configuration: %w", err)
+		return "", "", nil, nil, fmt.Errorf("iceberg configuration: %w", err)
 	}
-	if c.CatalogConfiguration == nil || len(c.DestinationTableConfigurationList) != 1 {
-		return "", "", t, fmt.Errorf("iceberg configuration: one table and a catalog are required")
+	if c.CatalogConfiguration == nil {
+		return "", "", nil, nil, fmt.Errorf("iceberg configuration: a catalog is required")
 	}
 	m := icebergCatalogRe.FindStringSubmatch(deref(c.CatalogConfiguration.CatalogARN))
 	if m == nil {
-		return "", "", t, fmt.Errorf("iceberg configuration: bad CatalogARN")
+		return "", "", nil, nil, fmt.Errorf("iceberg configuration: bad CatalogARN")
 	}
-	return m[1], m[2], c.DestinationTableConfigurationList[0], nil
+	d = &iceberg.Destination{}
+	for _, t := range c.DestinationTableConfigurationList {
+		d.Tables = append(d.Tables, iceberg.TableConfig{Database: deref(t.DestinationDatabaseName), Table: deref(t.DestinationTableName), UniqueKeys: t.UniqueKeys})
+	}
+	q, err := icebergQuery(c.ProcessingConfiguration)
+	if err != nil {
+		return "", "", nil, nil, err
+	}
+	if q != "" {
+		if d.Query, err = iceberg.ParseQuery(q); err != nil {
+			return "", "", nil, nil, err
+		}
+	}
+	return m[1], m[2], d, c.DestinationTableConfigurationList, nil
 }
 
 func buildIceberg(s *Service, raw json.RawMessage) (fhdest.Destination, error) {
@@ -153,21 +195,26 @@ func buildIceberg(s *Service, raw json.RawMessage) (fhdest.Destination, error) {
 	if !ok || g == nil {
 		return nil, fmt.Errorf("no Glue Data Catalog is configured for Iceberg delivery")
 	}
-	region, account, t, err := icebergTarget(raw)
+	region, account, d, _, err := icebergDest(raw)
 	if err != nil {
 		return nil, err
 	}
 	up := s.uploader("")
-	cat := &iceberg.Catalog{Glue: g, Account: account, Region: region,
+	d.Catalog = &iceberg.Catalog{Glue: g, Account: account, Region: region,
 		FS: func(ctx context.Context) *iceberg.FS { return iceberg.NewFS(ctx, up) }}
-	return &iceberg.Destination{Catalog: cat, Database: deref(t.DestinationDatabaseName), Table: deref(t.DestinationTableName)}, nil
+	return d, nil
 }
 
-// icebergErrorPrefix is the table's S3ErrorOutputPrefix ("" when unset).
+// icebergErrorPrefix is the S3ErrorOutputPrefix of the single configured
+// table ("" when unset or when several tables are configured: their
+// failures share the stream's ErrorOutputPrefix).
 func icebergErrorPrefix(o *otherDest) string {
-	_, _, t, err := icebergTarget(o.Config)
-	if err != nil {
+	if o == nil || o.Kind != "Iceberg" {
 		return ""
 	}
-	return deref(t.S3ErrorOutputPrefix)
+	_, _, _, tables, err := icebergDest(o.Config)
+	if err != nil || len(tables) != 1 {
+		return ""
+	}
+	return deref(tables[0].S3ErrorOutputPrefix)
 }

@@ -280,11 +280,18 @@ func TestIcebergCreateErrors(t *testing.T) {
 		{"bad catalog ARN", "CatalogARN", func(c *fhtypes.IcebergDestinationConfiguration) {
 			c.CatalogConfiguration.CatalogARN = aws.String("arn:aws:s3:::x")
 		}},
-		{"two tables", "routing records among 2 tables", func(c *fhtypes.IcebergDestinationConfiguration) {
+		{"two tables", "Routing records among 2 tables needs a MetadataExtraction", func(c *fhtypes.IcebergDestinationConfiguration) {
 			c.DestinationTableConfigurationList = append(c.DestinationTableConfigurationList, c.DestinationTableConfigurationList[0])
 		}},
-		{"no table", "exactly one DestinationTableConfiguration", func(c *fhtypes.IcebergDestinationConfiguration) {
+		{"no table", "needs DestinationTableConfigurationList to name the table", func(c *fhtypes.IcebergDestinationConfiguration) {
 			c.DestinationTableConfigurationList = nil
+		}},
+		{"lambda", "not Lambda", func(c *fhtypes.IcebergDestinationConfiguration) {
+			c.ProcessingConfiguration = &fhtypes.ProcessingConfiguration{Enabled: aws.Bool(true), Processors: []fhtypes.Processor{{Type: fhtypes.ProcessorTypeLambda,
+				Parameters: []fhtypes.ProcessorParameter{{ParameterName: fhtypes.ProcessorParameterNameLambdaArn, ParameterValue: aws.String("arn:aws:lambda:us-east-1:000000000000:function:f")}}}}}
+		}},
+		{"bad JQ", "MetadataExtractionQuery", func(c *fhtypes.IcebergDestinationConfiguration) {
+			c.ProcessingConfiguration = icebergRouting("{destinationTableName: .t")
 		}},
 		{"AllData", "AllData is not supported", func(c *fhtypes.IcebergDestinationConfiguration) { c.S3BackupMode = fhtypes.IcebergS3BackupModeAllData }},
 		{"table creation", "TableCreationConfiguration", func(c *fhtypes.IcebergDestinationConfiguration) {
@@ -361,5 +368,84 @@ func TestIcebergTableMissingThenCreated(t *testing.T) {
 	srv.flush("ice")
 	if got := lake.rows(t, "late"); strings.Join(got, ",") != strings.Join(w, ",") {
 		t.Fatalf("rows: %q", got)
+	}
+}
+
+func icebergRouting(query string) *fhtypes.ProcessingConfiguration {
+	return &fhtypes.ProcessingConfiguration{Enabled: aws.Bool(true), Processors: []fhtypes.Processor{{Type: fhtypes.ProcessorTypeMetadataExtraction,
+		Parameters: []fhtypes.ProcessorParameter{
+			{ParameterName: fhtypes.ProcessorParameterNameMetadataExtractionQuery, ParameterValue: aws.String(query)},
+			{ParameterName: fhtypes.ProcessorParameterNameJsonParsingEngine, ParameterValue: aws.String("JQ-1.6")}}}}}
+}
+
+// TestIcebergRoutingAndOperations: a JQ MetadataExtraction query routes
+// each record to one of two tables and picks its operation; updates and
+// deletes on the UniqueKeys become equality deletes that iceberg-go's scan
+// applies; records the query cannot route and keys missing from an update
+// go to the error output.
+func TestIcebergRoutingAndOperations(t *testing.T) {
+	v := startVersity(t, "warehouse", "icebk")
+	lake := newIcebergLake(t, v, nil)
+	lake.createTable(t, "events")
+	lake.createTable(t, "other")
+	srv := startServer(t, nil, v.URL, fastDestRetry, func(o *firehose.Options) { o.Catalog = lake.glue })
+	c := srv.Firehose()
+	role := aws.String("arn:aws:iam::000000000000:role/firehose")
+	_, err := c.CreateDeliveryStream(context.Background(), &fh.CreateDeliveryStreamInput{
+		DeliveryStreamName: aws.String("route"),
+		IcebergDestinationConfiguration: &fhtypes.IcebergDestinationConfiguration{
+			RoleARN:              role,
+			CatalogConfiguration: &fhtypes.CatalogConfiguration{CatalogARN: aws.String("arn:aws:glue:us-east-1:000000000000:catalog")},
+			DestinationTableConfigurationList: []fhtypes.DestinationTableConfiguration{
+				{DestinationDatabaseName: aws.String("lake"), DestinationTableName: aws.String("events"), UniqueKeys: []string{"id"}},
+				{DestinationDatabaseName: aws.String("lake"), DestinationTableName: aws.String("other"), UniqueKeys: []string{"id"}}},
+			ProcessingConfiguration: icebergRouting(`{destinationDatabaseName: "lake", destinationTableName: .tbl, operation: .op}`),
+			BufferingHints:          &fhtypes.BufferingHints{SizeInMBs: aws.Int32(1), IntervalInSeconds: aws.Int32(0)},
+			S3Configuration: &fhtypes.S3DestinationConfiguration{BucketARN: aws.String("arn:aws:s3:::icebk"), RoleARN: role,
+				ErrorOutputPrefix: aws.String("err/!{firehose:error-output-type}/")},
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var first [][]byte
+	for i := 0; i < 6; i++ {
+		first = append(first, []byte(fmt.Sprintf(`{"tbl":"events","op":"insert","id":%d,"name":"v1"}`, i)))
+		first = append(first, []byte(fmt.Sprintf(`{"tbl":"other","id":%d,"name":"o"}`, 100+i)))
+	}
+	putBatch(t, c, "route", first)
+	srv.flush("route")
+	putBatch(t, c, "route", [][]byte{
+		[]byte(`{"tbl":"events","op":"update","id":1,"name":"v2"}`),
+		[]byte(`{"tbl":"events","op":"delete","id":2}`),
+		[]byte(`{"tbl":"events","op":"insert","id":10,"name":"new"}`),
+		[]byte(`{"tbl":"events","op":"update","id":10,"name":"newer"}`),
+		[]byte(`{"tbl":"events","op":"update","id":3,"name":"v2"}`),
+		[]byte(`{"tbl":"events","op":"UPDATE","id":3,"name":"v3"}`),
+		[]byte(`{"tbl":"other","op":"delete","id":105}`),
+		[]byte(`{"op":"insert","id":50}`),
+		[]byte(`{"tbl":"events","op":"upsert","id":51}`),
+		[]byte(`{"tbl":"events","op":"update","name":"no key"}`),
+	})
+	srv.flush("route")
+	want := []string{"0|v1|null|false", "1|v2|null|false", "3|v3|null|false", "4|v1|null|false", "5|v1|null|false", "10|newer|null|false"}
+	if got := lake.rows(t, "events"); strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Fatalf("events:\n%q\nwant\n%q", got, want)
+	}
+	want = []string{"100|o|null|false", "101|o|null|false", "102|o|null|false", "103|o|null|false", "104|o|null|false"}
+	if got := lake.rows(t, "other"); strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Fatalf("other:\n%q\nwant\n%q", got, want)
+	}
+	var codes []string
+	for _, o := range v.listObjects(t, "icebk", "err/iceberg-failed/") {
+		for _, line := range strings.Split(strings.TrimSpace(string(o.Body)), "\n") {
+			var m map[string]any
+			if err := json.Unmarshal([]byte(line), &m); err != nil {
+				t.Fatal(err)
+			}
+			codes = append(codes, fmt.Sprint(m["errorCode"]))
+		}
+	}
+	if strings.Join(codes, ",") != "Iceberg.RoutingFailed,Iceberg.RoutingFailed,Iceberg.InvalidRecord" {
+		t.Fatalf("error records: %v", codes)
 	}
 }

@@ -98,7 +98,7 @@ func countRows(t *testing.T, cat *Catalog) int64 {
 // succeeded but the checkpoint did not happen) is appended once.
 func TestDeliverOnceAcrossRetries(t *testing.T) {
 	cat, mo, _ := newTestCatalog(t)
-	d := &Destination{Catalog: cat, Database: "db", Table: "t"}
+	d := &Destination{Catalog: cat, Tables: []TableConfig{{Database: "db", Table: "t"}}}
 	b := &fhdest.Batch{RequestID: "req-1"}
 	for i := 0; i < 10; i++ {
 		b.Records = append(b.Records, fhdest.Record{Data: []byte(fmt.Sprintf(`{"id":%d,"s":"x"}`, i))})
