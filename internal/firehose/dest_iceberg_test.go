@@ -449,3 +449,44 @@ func TestIcebergRoutingAndOperations(t *testing.T) {
 		t.Fatalf("error records: %v", codes)
 	}
 }
+
+// TestIcebergPastRetryWindow: with RetryOptions 0 a table that is not there
+// fails its buffer at once: the records go to the error output with
+// Iceberg.TableNotFound, nothing is lost, and the next buffer, once the
+// table exists, is committed.
+func TestIcebergPastRetryWindow(t *testing.T) {
+	v := startVersity(t, "warehouse", "icebk")
+	lake := newIcebergLake(t, v, nil)
+	srv := startServer(t, nil, v.URL, fastDestRetry, func(o *firehose.Options) { o.Catalog = lake.glue })
+	c := srv.Firehose()
+	icebergStream(t, c, "ice", "gone", 0, nil)
+	r1, _ := icebergRecords(0, 15)
+	putBatch(t, c, "ice", r1)
+	srv.flush("ice")
+	var lost []string
+	for _, o := range v.listObjects(t, "icebk", "bk/iceberg-failed/") {
+		for _, line := range strings.Split(strings.TrimSpace(string(o.Body)), "\n") {
+			var m struct {
+				ErrorCode string `json:"errorCode"`
+				RawData   []byte `json:"rawData"`
+			}
+			if err := json.Unmarshal([]byte(line), &m); err != nil {
+				t.Fatal(err)
+			}
+			if m.ErrorCode != iceberg.CodeTableNotFound {
+				t.Fatalf("error code %s", m.ErrorCode)
+			}
+			lost = append(lost, string(m.RawData))
+		}
+	}
+	if len(lost) != len(r1) || lost[0] != string(r1[0]) || lost[14] != string(r1[14]) {
+		t.Fatalf("%d error records, want %d with the raw records", len(lost), len(r1))
+	}
+	lake.createTable(t, "gone")
+	r2, w2 := icebergRecords(100, 5)
+	putBatch(t, c, "ice", r2)
+	srv.flush("ice")
+	if got := lake.rows(t, "gone"); strings.Join(got, ",") != strings.Join(w2, ",") {
+		t.Fatalf("rows: %q", got)
+	}
+}
