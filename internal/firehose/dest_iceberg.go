@@ -176,7 +176,8 @@ func icebergDest(raw json.RawMessage) (region, account string, d *iceberg.Destin
 	}
 	d = &iceberg.Destination{}
 	for _, t := range c.DestinationTableConfigurationList {
-		d.Tables = append(d.Tables, iceberg.TableConfig{Database: deref(t.DestinationDatabaseName), Table: deref(t.DestinationTableName), UniqueKeys: t.UniqueKeys})
+		d.Tables = append(d.Tables, iceberg.TableConfig{Database: deref(t.DestinationDatabaseName), Table: deref(t.DestinationTableName),
+			UniqueKeys: t.UniqueKeys, ErrorOutputPrefix: deref(t.S3ErrorOutputPrefix)})
 	}
 	q, err := icebergQuery(c.ProcessingConfiguration)
 	if err != nil {
@@ -203,18 +204,4 @@ func buildIceberg(s *Service, raw json.RawMessage) (fhdest.Destination, error) {
 	d.Catalog = &iceberg.Catalog{Glue: g, Account: account, Region: region,
 		FS: func(ctx context.Context) *iceberg.FS { return iceberg.NewFS(ctx, up) }}
 	return d, nil
-}
-
-// icebergErrorPrefix is the S3ErrorOutputPrefix of the single configured
-// table ("" when unset or when several tables are configured: their
-// failures share the stream's ErrorOutputPrefix).
-func icebergErrorPrefix(o *otherDest) string {
-	if o == nil || o.Kind != "Iceberg" {
-		return ""
-	}
-	_, _, _, tables, err := icebergDest(o.Config)
-	if err != nil || len(tables) != 1 {
-		return ""
-	}
-	return deref(tables[0].S3ErrorOutputPrefix)
 }

@@ -397,7 +397,8 @@ func TestIcebergRoutingAndOperations(t *testing.T) {
 			RoleARN:              role,
 			CatalogConfiguration: &fhtypes.CatalogConfiguration{CatalogARN: aws.String("arn:aws:glue:us-east-1:000000000000:catalog")},
 			DestinationTableConfigurationList: []fhtypes.DestinationTableConfiguration{
-				{DestinationDatabaseName: aws.String("lake"), DestinationTableName: aws.String("events"), UniqueKeys: []string{"id"}},
+				{DestinationDatabaseName: aws.String("lake"), DestinationTableName: aws.String("events"), UniqueKeys: []string{"id"},
+					S3ErrorOutputPrefix: aws.String("ev-err/")},
 				{DestinationDatabaseName: aws.String("lake"), DestinationTableName: aws.String("other"), UniqueKeys: []string{"id"}}},
 			ProcessingConfiguration: icebergRouting(`{destinationDatabaseName: "lake", destinationTableName: .tbl, operation: .op}`),
 			BufferingHints:          &fhtypes.BufferingHints{SizeInMBs: aws.Int32(1), IntervalInSeconds: aws.Int32(0)},
@@ -435,18 +436,26 @@ func TestIcebergRoutingAndOperations(t *testing.T) {
 	if got := lake.rows(t, "other"); strings.Join(got, ",") != strings.Join(want, ",") {
 		t.Fatalf("other:\n%q\nwant\n%q", got, want)
 	}
-	var codes []string
-	for _, o := range v.listObjects(t, "icebk", "err/iceberg-failed/") {
-		for _, line := range strings.Split(strings.TrimSpace(string(o.Body)), "\n") {
-			var m map[string]any
-			if err := json.Unmarshal([]byte(line), &m); err != nil {
-				t.Fatal(err)
+	codes := func(prefix string) string {
+		var out []string
+		for _, o := range v.listObjects(t, "icebk", prefix) {
+			for _, line := range strings.Split(strings.TrimSpace(string(o.Body)), "\n") {
+				var m map[string]any
+				if err := json.Unmarshal([]byte(line), &m); err != nil {
+					t.Fatal(err)
+				}
+				out = append(out, fmt.Sprint(m["errorCode"]))
 			}
-			codes = append(codes, fmt.Sprint(m["errorCode"]))
 		}
+		return strings.Join(out, ",")
 	}
-	if strings.Join(codes, ",") != "Iceberg.RoutingFailed,Iceberg.RoutingFailed,Iceberg.InvalidRecord" {
-		t.Fatalf("error records: %v", codes)
+	// Records no table claims use the stream's ErrorOutputPrefix; the
+	// events table's own failures its S3ErrorOutputPrefix.
+	if got := codes("err/iceberg-failed/"); got != "Iceberg.RoutingFailed,Iceberg.RoutingFailed" {
+		t.Fatalf("stream error records: %v", got)
+	}
+	if got := codes("ev-err/"); got != "Iceberg.InvalidRecord" {
+		t.Fatalf("events error records: %v", got)
 	}
 }
 

@@ -585,13 +585,18 @@ func (s *Service) writeDestFailed(ctx context.Context, st *stream, cfg deliveryC
 		var err error
 		if spec.kind == "Redshift" {
 			key, data, err = s.errorManifest(cfg, batch)
+			if err != nil {
+				return err
+			}
+			objs = append(objs, obj{key, data})
 		} else {
-			key, data, err = s.errorRecords(cfg, spec, all, failed)
+			for _, group := range byErrorPrefix(failed) {
+				if key, data, err = s.errorRecords(cfg, spec, all, group); err != nil {
+					return err
+				}
+				objs = append(objs, obj{key, data})
+			}
 		}
-		if err != nil {
-			return err
-		}
-		objs = append(objs, obj{key, data})
 	}
 	up := s.uploader(cfg.endpoint)
 	for i, o := range objs {
@@ -629,6 +634,23 @@ func (s *Service) writeDestFailed(ctx context.Context, st *stream, cfg deliveryC
 	return nil
 }
 
+// byErrorPrefix splits failed records by their ErrorOutputPrefix (one
+// error object each), in order of first appearance.
+func byErrorPrefix(failed []destFailure) [][]destFailure {
+	var out [][]destFailure
+	at := map[string]int{}
+	for _, f := range failed {
+		i, ok := at[f.f.ErrorOutputPrefix]
+		if !ok {
+			i = len(out)
+			at[f.f.ErrorOutputPrefix] = i
+			out = append(out, nil)
+		}
+		out[i] = append(out[i], f)
+	}
+	return out
+}
+
 // errorRecords encodes the failed records as AWS's error documents, one
 // JSON line each, under ErrorOutputPrefix or <Prefix><error-output-type>/.
 func (s *Service) errorRecords(cfg deliveryConfig, spec *destSpec, all []fhdest.Record, failed []destFailure) (string, []byte, error) {
@@ -651,8 +673,8 @@ func (s *Service) errorRecords(cfg deliveryConfig, spec *destSpec, all []fhdest.
 		body.WriteByte('\n')
 	}
 	prefix := deref(cfg.dest.ErrorOutputPrefix)
-	if p := icebergErrorPrefix(cfg.other); spec.kind == "Iceberg" && p != "" {
-		prefix = p // the table's S3ErrorOutputPrefix
+	if p := failed[0].f.ErrorOutputPrefix; p != "" {
+		prefix = p // the record's own (Iceberg's per-table S3ErrorOutputPrefix)
 	}
 	if prefix == "" {
 		prefix = deref(cfg.dest.Prefix) + spec.errType + "/"

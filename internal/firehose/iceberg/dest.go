@@ -43,8 +43,9 @@ const dedupDepth = 64
 
 // TableConfig is one DestinationTableConfiguration.
 type TableConfig struct {
-	Database, Table string
-	UniqueKeys      []string
+	Database, Table   string
+	UniqueKeys        []string
+	ErrorOutputPrefix string // S3ErrorOutputPrefix: where this table's failed records go
 }
 
 // Destination delivers a batch to its tables.
@@ -141,7 +142,11 @@ func (d *Destination) Deliver(ctx context.Context, b *fhdest.Batch) []fhdest.Fai
 	for i, r := range b.Records {
 		rt, err := d.route(ctx, r.Data)
 		if err != nil {
-			out = append(out, fhdest.Failure{Index: i, Code: CodeRoutingFailed, Message: err.Error(), Permanent: true})
+			f := fhdest.Failure{Index: i, Code: CodeRoutingFailed, Message: err.Error(), Permanent: true}
+			if len(d.Tables) == 1 {
+				f.ErrorOutputPrefix = d.Tables[0].ErrorOutputPrefix
+			}
+			out = append(out, f)
 			continue
 		}
 		k := [2]string{rt.db, rt.table}
@@ -157,9 +162,10 @@ func (d *Destination) Deliver(ctx context.Context, b *fhdest.Batch) []fhdest.Fai
 	for _, k := range order {
 		g := groups[k]
 		var keys []string
+		var prefix string
 		for _, t := range d.Tables {
 			if strings.EqualFold(t.Database, k[0]) && strings.EqualFold(t.Table, k[1]) {
-				keys = t.UniqueKeys
+				keys, prefix = t.UniqueKeys, t.ErrorOutputPrefix
 			}
 		}
 		bad, err := d.Catalog.Write(ctx, k[0], k[1], g.rows, keys, b.RequestID)
@@ -175,12 +181,12 @@ func (d *Destination) Deliver(ctx context.Context, b *fhdest.Batch) []fhdest.Fai
 			}
 			msg := fmt.Sprintf("%s.%s: %v", k[0], k[1], err)
 			for _, i := range g.idx {
-				out = append(out, fhdest.Failure{Index: i, Code: code, Message: msg})
+				out = append(out, fhdest.Failure{Index: i, Code: code, Message: msg, ErrorOutputPrefix: prefix})
 			}
 			continue
 		}
 		for _, r := range bad {
-			out = append(out, fhdest.Failure{Index: g.idx[r.Index], Code: r.Code, Message: r.Err.Error(), Permanent: true})
+			out = append(out, fhdest.Failure{Index: g.idx[r.Index], Code: r.Code, Message: r.Err.Error(), Permanent: true, ErrorOutputPrefix: prefix})
 		}
 	}
 	return out
