@@ -9,7 +9,8 @@
 // AWS Glue, Athena, Spark and iceberg-go's own Glue catalog. A commit writes
 // a new metadata file and swaps metadata_location with Glue's VersionId
 // check (optimistic concurrency), keeping previous_metadata_location; a lost
-// race is iceberg-go's ErrCommitFailed, which it retries on fresh metadata.
+// race is iceberg-go's ErrCommitFailed, and Write redoes the write on fresh
+// metadata.
 //
 // Table metadata and data live in S3 (Eddy's configured S3 endpoint), read
 // and written through FS.

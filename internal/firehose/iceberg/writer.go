@@ -53,7 +53,23 @@ func (c *Catalog) Append(ctx context.Context, db, name string, rows [][]byte) ([
 // members map to columns by name, members without a column are ignored, a
 // missing member is null (a row missing a required column fails), and a
 // value of the wrong type fails the row.
+//
+// A commit that loses a race with another writer (Glue's version check:
+// iceberg-go's ErrCommitFailed) is redone on the table's fresh metadata, up
+// to commitAttempts times; iceberg-go itself does not retry by default.
 func (c *Catalog) Write(ctx context.Context, db, name string, rows []Row, uniqueKeys []string, requestID string) ([]RowError, error) {
+	for attempt := 1; ; attempt++ {
+		bad, err := c.writeOnce(ctx, db, name, rows, uniqueKeys, requestID)
+		if err == nil || !errors.Is(err, table.ErrCommitFailed) || attempt == commitAttempts || ctx.Err() != nil {
+			return bad, err
+		}
+	}
+}
+
+// commitAttempts bounds the redo of a commit that lost a race.
+const commitAttempts = 16
+
+func (c *Catalog) writeOnce(ctx context.Context, db, name string, rows []Row, uniqueKeys []string, requestID string) ([]RowError, error) {
 	tbl, err := c.LoadTable(ctx, table.Identifier{db, name})
 	if err != nil {
 		return nil, err
