@@ -328,7 +328,9 @@ func TestIcebergUpdateDestination(t *testing.T) {
 	_, err := c.UpdateDestination(ctx, &fh.UpdateDestinationInput{DeliveryStreamName: aws.String("ice"),
 		CurrentDeliveryStreamVersionId: d.DeliveryStreamDescription.VersionId, DestinationId: aws.String("destinationId-000000000001"),
 		IcebergDestinationUpdate: &fhtypes.IcebergDestinationUpdate{DestinationTableConfigurationList: []fhtypes.DestinationTableConfiguration{{
-			DestinationDatabaseName: aws.String("lake"), DestinationTableName: aws.String("other")}}}})
+			DestinationDatabaseName: aws.String("lake"), DestinationTableName: aws.String("other")}},
+			S3Configuration: &fhtypes.S3DestinationConfiguration{BucketARN: aws.String("arn:aws:s3:::icebk"), RoleARN: aws.String("arn:aws:iam::000000000000:role/firehose"),
+				ErrorOutputPrefix: aws.String("fail/!{firehose:error-output-type}/")}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -344,6 +346,7 @@ func TestIcebergUpdateDestination(t *testing.T) {
 	d, _ = c.DescribeDeliveryStream(ctx, &fh.DescribeDeliveryStreamInput{DeliveryStreamName: aws.String("ice")})
 	id := d.DeliveryStreamDescription.Destinations[0].IcebergDestinationDescription
 	if aws.ToInt32(id.RetryOptions.DurationInSeconds) != 60 || aws.ToString(id.S3DestinationDescription.Prefix) != "bk/" ||
+		aws.ToString(id.S3DestinationDescription.ErrorOutputPrefix) != "fail/!{firehose:error-output-type}/" ||
 		aws.ToString(id.DestinationTableConfigurationList[0].DestinationTableName) != "other" {
 		t.Fatalf("after the update (merge keeps RetryOptions and S3): %+v", id)
 	}

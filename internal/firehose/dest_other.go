@@ -290,12 +290,16 @@ func (s *Service) updateOther(m *streamMeta, spec *destSpec, raw json.RawMessage
 	}
 	oldMode := fmt.Sprint(cur["S3BackupMode"])
 	var s3u *S3Config
-	if r, ok := u["S3Update"]; ok {
+	s3member := "S3Update"
+	if _, ok := u["S3Configuration"]; ok {
+		s3member = "S3Configuration" // IcebergDestinationUpdate's name for it
+	}
+	if r, ok := u[s3member]; ok {
 		b, _ := json.Marshal(r)
 		if err := json.Unmarshal(b, &s3u); err != nil {
-			return nil, nil, awserr.InvalidArgument("S3Update: %v", err)
+			return nil, nil, awserr.InvalidArgument("%s: %v", s3member, err)
 		}
-		delete(u, "S3Update")
+		delete(u, s3member)
 	}
 	if bu, ok := u["S3BackupUpdate"]; ok {
 		u["S3BackupConfiguration"] = bu
