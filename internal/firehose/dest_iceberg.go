@@ -1,8 +1,8 @@
 package firehose
 
 // The Apache Iceberg tables destination (IcebergDestinationConfiguration):
-// records are JSON objects appended, one snapshot per buffer, to a table of
-// Eddy's Glue Data Catalog (internal/firehose/iceberg). The delivery loop of
+// records are JSON objects written, one commit per buffer and table, to
+// tables of Eddy's Glue Data Catalog (internal/firehose/iceberg). The delivery loop of
 // dest_other.go buffers, retries within RetryOptions, and writes records
 // that do not fit the schema or could not be committed in time to S3 as
 // error records (FailedDataOnly, the only backup mode AWS accepts).
