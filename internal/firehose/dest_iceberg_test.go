@@ -502,3 +502,38 @@ func TestIcebergPastRetryWindow(t *testing.T) {
 		t.Fatalf("rows: %q", got)
 	}
 }
+
+// TestIcebergTypeSwitch: an HTTP endpoint stream switched to Iceberg by
+// UpdateDestination (no merge: the update is the full configuration)
+// delivers its next records to the table.
+func TestIcebergTypeSwitch(t *testing.T) {
+	v := startVersity(t, "warehouse", "icebk")
+	lake := newIcebergLake(t, v, nil)
+	lake.createTable(t, "events")
+	srv := startServer(t, nil, v.URL, fastDestRetry, func(o *firehose.Options) { o.Catalog = lake.glue })
+	c := srv.Firehose()
+	ctx := context.Background()
+	httpStream(t, c, "sw", "http://127.0.0.1:1/", 60, fhtypes.HttpEndpointS3BackupModeFailedDataOnly, 0)
+	role := aws.String("arn:aws:iam::000000000000:role/firehose")
+	_, err := c.UpdateDestination(ctx, &fh.UpdateDestinationInput{DeliveryStreamName: aws.String("sw"),
+		CurrentDeliveryStreamVersionId: aws.String("1"), DestinationId: aws.String("destinationId-000000000001"),
+		IcebergDestinationUpdate: &fhtypes.IcebergDestinationUpdate{RoleARN: role,
+			CatalogConfiguration: &fhtypes.CatalogConfiguration{CatalogARN: aws.String("arn:aws:glue:us-east-1:000000000000:catalog")},
+			DestinationTableConfigurationList: []fhtypes.DestinationTableConfiguration{{
+				DestinationDatabaseName: aws.String("lake"), DestinationTableName: aws.String("events")}},
+			BufferingHints:  &fhtypes.BufferingHints{SizeInMBs: aws.Int32(1), IntervalInSeconds: aws.Int32(0)},
+			S3Configuration: &fhtypes.S3DestinationConfiguration{BucketARN: aws.String("arn:aws:s3:::icebk"), RoleARN: role}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, _ := c.DescribeDeliveryStream(ctx, &fh.DescribeDeliveryStreamInput{DeliveryStreamName: aws.String("sw")})
+	if dd := d.DeliveryStreamDescription.Destinations[0]; dd.IcebergDestinationDescription == nil || dd.HttpEndpointDestinationDescription != nil {
+		t.Fatalf("after the switch: %+v", dd)
+	}
+	r, w := icebergRecords(0, 7)
+	putBatch(t, c, "sw", r)
+	srv.flush("sw")
+	if got := lake.rows(t, "events"); strings.Join(got, ",") != strings.Join(w, ",") {
+		t.Fatalf("rows: %q", got)
+	}
+}
