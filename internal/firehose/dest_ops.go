@@ -42,9 +42,6 @@ func refusedDest(members map[string]json.RawMessage, suffix string) error {
 	if r := members["Snowflake"+suffix]; len(r) > 0 {
 		return awserr.InvalidArgument("Eddy does not deliver to Snowflake: it needs Snowpipe Streaming, which has no server that runs outside Snowflake.")
 	}
-	if r := members["Iceberg"+suffix]; len(r) > 0 {
-		return awserr.InvalidArgument("Eddy does not deliver to Apache Iceberg tables yet.")
-	}
 	return awserr.InvalidArgument("This destination type is not supported by Eddy.")
 }
 

@@ -298,12 +298,16 @@ func (s *Service) updateOther(m *streamMeta, spec *destSpec, raw json.RawMessage
 	}
 	oldMode := fmt.Sprint(cur["S3BackupMode"])
 	var s3u *S3Config
-	if r, ok := u["S3Update"]; ok {
+	s3member := "S3Update"
+	if _, ok := u["S3Configuration"]; ok {
+		s3member = "S3Configuration" // IcebergDestinationUpdate's name for it
+	}
+	if r, ok := u[s3member]; ok {
 		b, _ := json.Marshal(r)
 		if err := json.Unmarshal(b, &s3u); err != nil {
-			return nil, nil, awserr.InvalidArgument("S3Update: %v", err)
+			return nil, nil, awserr.InvalidArgument("%s: %v", s3member, err)
 		}
-		delete(u, "S3Update")
+		delete(u, s3member)
 	}
 	if bu, ok := u["S3BackupUpdate"]; ok {
 		u["S3BackupConfiguration"] = bu
@@ -619,13 +623,18 @@ func (s *Service) writeDestFailed(ctx context.Context, st *stream, cfg deliveryC
 		var err error
 		if spec.kind == "Redshift" {
 			key, data, err = s.errorManifest(cfg, batch)
+			if err != nil {
+				return err
+			}
+			objs = append(objs, obj{key, data})
 		} else {
-			key, data, err = s.errorRecords(cfg, spec, all, failed)
+			for _, group := range byErrorPrefix(failed) {
+				if key, data, err = s.errorRecords(cfg, spec, all, group); err != nil {
+					return err
+				}
+				objs = append(objs, obj{key, data})
+			}
 		}
-		if err != nil {
-			return err
-		}
-		objs = append(objs, obj{key, data})
 	}
 	up := s.uploader(cfg.endpoint)
 	for i, o := range objs {
@@ -663,6 +672,23 @@ func (s *Service) writeDestFailed(ctx context.Context, st *stream, cfg deliveryC
 	return nil
 }
 
+// byErrorPrefix splits failed records by their ErrorOutputPrefix (one
+// error object each), in order of first appearance.
+func byErrorPrefix(failed []destFailure) [][]destFailure {
+	var out [][]destFailure
+	at := map[string]int{}
+	for _, f := range failed {
+		i, ok := at[f.f.ErrorOutputPrefix]
+		if !ok {
+			i = len(out)
+			at[f.f.ErrorOutputPrefix] = i
+			out = append(out, nil)
+		}
+		out[i] = append(out[i], f)
+	}
+	return out
+}
+
 // errorRecords encodes the failed records as AWS's error documents, one
 // JSON line each, under ErrorOutputPrefix or <Prefix><error-output-type>/.
 func (s *Service) errorRecords(cfg deliveryConfig, spec *destSpec, all []fhdest.Record, failed []destFailure) (string, []byte, error) {
@@ -685,6 +711,9 @@ func (s *Service) errorRecords(cfg deliveryConfig, spec *destSpec, all []fhdest.
 		body.WriteByte('\n')
 	}
 	prefix := deref(cfg.dest.ErrorOutputPrefix)
+	if p := failed[0].f.ErrorOutputPrefix; p != "" {
+		prefix = p // the record's own (Iceberg's per-table S3ErrorOutputPrefix)
+	}
 	if prefix == "" {
 		prefix = deref(cfg.dest.Prefix) + spec.errType + "/"
 	}

@@ -35,6 +35,7 @@ var destMetricNames = map[string]string{
 	"Elasticsearch":              "Elasticsearch",
 	"AmazonOpenSearchServerless": "AmazonOpenSearchServerless",
 	"Splunk":                     "Splunk",
+	"Iceberg":                    "Iceberg",
 }
 
 // snake turns a CloudWatch name into a Prometheus one (HttpEndpoint → http_endpoint).
@@ -54,7 +55,7 @@ func snake(s string) string {
 }
 
 func init() {
-	kinds := []string{"HttpEndpoint", "Redshift", "Amazonopensearchservice", "Elasticsearch", "AmazonOpenSearchServerless", "Splunk"}
+	kinds := []string{"HttpEndpoint", "Redshift", "Amazonopensearchservice", "Elasticsearch", "AmazonOpenSearchServerless", "Splunk", "Iceberg"}
 	for _, kind := range kinds {
 		kind := kind
 		name := destMetricNames[kind]

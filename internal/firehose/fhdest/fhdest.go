@@ -44,6 +44,9 @@ type Failure struct {
 	// Fields are the destination's own members of the S3 error record
 	// (esDocumentId, esIndexName, EventId, …).
 	Fields map[string]any
+	// ErrorOutputPrefix, when set, replaces the stream's ErrorOutputPrefix
+	// for this record (Iceberg's per-table S3ErrorOutputPrefix).
+	ErrorOutputPrefix string
 }
 
 // Destination delivers batches to one configured destination.
