@@ -53,7 +53,7 @@ type icebergTableConfig struct {
 
 func init() {
 	registerDest(&destSpec{
-		kind: "Iceberg", path: "icebergDestinationConfiguration", metric: "Iceberg",
+		kind: "Iceberg", path: "icebergDestinationConfiguration", metric: "Iceberg", ownProcessing: true,
 		errType: "iceberg-failed", sizeMax: 128, intervalMax: 900, defSize: defaultSizeMB, defInterval: defaultInterval, defRetry: 300,
 		backupModes: [2]string{"FailedDataOnly", "AllData"},
 		needsRole:   true,

@@ -70,6 +70,10 @@ type destSpec struct {
 	// buildFor, when set, is used instead of build: it also sees the
 	// stream (its ARN, the eddy:opensearch-endpoint tag).
 	buildFor func(s *Service, cfg deliveryConfig) (fhdest.Destination, error)
+	// ownProcessing: check validates ProcessingConfiguration itself (Iceberg
+	// reads a MetadataExtraction query for routing) instead of the common
+	// processor rules of checkOtherProcessing.
+	ownProcessing bool
 }
 
 var destSpecs = map[string]*destSpec{}
@@ -148,8 +152,10 @@ func (s *Service) parseOther(spec *destSpec, raw json.RawMessage, path string) (
 			return nil, nil, err
 		}
 	}
-	if err := checkOtherProcessing(spec, members); err != nil { // dest_transform.go
-		return nil, nil, err
+	if !spec.ownProcessing {
+		if err := checkOtherProcessing(spec, members); err != nil { // dest_transform.go
+			return nil, nil, err
+		}
 	}
 	cfg, _ := json.Marshal(members)
 	return &otherDest{Kind: spec.kind, Config: cfg}, s3c, nil
