@@ -51,7 +51,7 @@ func FuzzRow(f *testing.F) {
 // for every document encoding/json accepts, an error for every other.
 func FuzzDecodeJSON(f *testing.F) {
 	for _, s := range []string{`{"a":[1,2.5e3,"x\u00e9\ud83d\ude00"],"b":{"c":null,"d":true}}`, `"\ud800x"`, " [] ",
-		`{"a":1}}`, `1e400`, `-0.0E+1`, `"\xff\xfe"`, `{"a":1,"a":2}`, `[1,]`, `tru`, `"\u12"`, "\"\t\"", `{"x":{}}`} {
+		`{"a":1}}`, `1e400`, `[1e-400, 123456789012345678901234567890]`, `{"a":-1E+999}`, `-0.0E+1`, `"\xff\xfe"`, `{"a":1,"a":2}`, `[1,]`, `tru`, `"\u12"`, "\"\t\"", `{"x":{}}`} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
@@ -71,6 +71,9 @@ func FuzzDecodeJSON(f *testing.F) {
 			}
 			if err == nil && !reflect.DeepEqual(got, want) {
 				t.Fatalf("useNumber %v: %q: DecodeJSON %#v, encoding/json %#v", useNumber, b, got, want)
+			}
+			if verr := ValidJSON(b); !useNumber && (verr == nil) != (err == nil) {
+				t.Fatalf("%q: ValidJSON %v, DecodeJSON %v", b, verr, err)
 			}
 		}
 	})

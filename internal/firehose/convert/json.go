@@ -151,7 +151,11 @@ func scanLiteral(b []byte, i int, lit string) (int, error) {
 
 // skipValue checks the value starting at b[i] (no leading white space)
 // and returns the offset after it.
-func skipValue(b []byte, i, depth int) (int, error) {
+func skipValue(b []byte, i, depth int) (int, error) { return skip(b, i, depth, false) }
+
+// skip is skipValue; with floats, numbers a float64 cannot hold are errors
+// too (as when decoding into float64).
+func skip(b []byte, i, depth int, floats bool) (int, error) {
 	if i >= len(b) {
 		return 0, errAt(b, i, "")
 	}
@@ -186,7 +190,7 @@ func skipValue(b []byte, i, depth int) (int, error) {
 				}
 				i = skipWS(b, i+1)
 			}
-			if i, err = skipValue(b, i, depth+1); err != nil {
+			if i, err = skip(b, i, depth+1, floats); err != nil {
 				return 0, err
 			}
 			i = skipWS(b, i)
@@ -200,7 +204,13 @@ func skipValue(b []byte, i, depth int) (int, error) {
 			return 0, errAt(b, i, "after "+map[bool]string{true: "object key:value pair", false: "array element"}[c == '{'])
 		}
 	case c == '-' || c >= '0' && c <= '9':
-		return scanNumber(b, i)
+		end, err := scanNumber(b, i)
+		if err == nil && floats && end-i > 16 || err == nil && floats && bytesHasExp(b[i:end]) {
+			if _, ferr := strconv.ParseFloat(unsafe.String(&b[i], end-i), 64); ferr != nil {
+				return 0, fmt.Errorf("cannot unmarshal number %s into Go value of type float64", b[i:end])
+			}
+		}
+		return end, err
 	case c == 't':
 		return scanLiteral(b, i, "true")
 	case c == 'f':
@@ -404,4 +414,94 @@ func decodeValue(b []byte, i int, useNumber bool, depth int) (any, int, error) {
 		return nil, end, err
 	}
 	return nil, 0, errAt(b, i, "looking for beginning of value")
+}
+
+func bytesHasExp(n []byte) bool {
+	for _, c := range n {
+		if c == 'e' || c == 'E' {
+			return true
+		}
+	}
+	return false
+}
+
+// ValidJSON reports what DecodeJSON(b, false) would: nil exactly when it
+// would succeed, without building the value.
+func ValidJSON(b []byte) error {
+	i := skipWS(b, 0)
+	end, err := skip(b, i, 0, true)
+	if err != nil {
+		return err
+	}
+	if end = skipWS(b, end); end != len(b) {
+		return errAt(b, end, "after top-level value")
+	}
+	return nil
+}
+
+// JSONKind is the kind of a value LookupJSON finds.
+type JSONKind int
+
+const (
+	JSONNull JSONKind = iota // null, or a member that is not there
+	JSONString
+	JSONNumber
+	JSONBool
+	JSONObject
+	JSONArray
+)
+
+// LookupJSON follows path (object member names) from the top of the
+// document b, which ValidJSON accepted, as jq's .a.b does: a missing
+// member or a null on the way gives null; anything else that is not an
+// object on the way is an error. Duplicate members: the last one counts,
+// as when decoding into a map. It returns the value's kind and its text
+// (for a string, the decoded content).
+func LookupJSON(b []byte, path []string) (JSONKind, []byte, error) {
+	i := skipWS(b, 0)
+	end, _ := skipValue(b, i, 0)
+	for _, name := range path {
+		switch b[i] {
+		case 'n':
+			return JSONNull, nil, nil
+		case '{':
+		default:
+			return 0, nil, fmt.Errorf("cannot index a non-object with %q", name)
+		}
+		found := false
+		var vs, ve int
+		j := skipWS(b, i+1)
+		for b[j] != '}' {
+			kend, plain, _ := scanString(b, j)
+			key := stringContent(b, j, kend, plain)
+			j = skipWS(b, kend)
+			vstart := skipWS(b, j+1)
+			vend, _ := skipValue(b, vstart, 1)
+			if string(key) == name {
+				found, vs, ve = true, vstart, vend
+			}
+			j = skipWS(b, vend)
+			if b[j] == ',' {
+				j = skipWS(b, j+1)
+			}
+		}
+		if !found {
+			return JSONNull, nil, nil
+		}
+		i, end = vs, ve
+	}
+	switch c := b[i]; {
+	case c == '"':
+		_, plain, _ := scanString(b, i)
+		return JSONString, stringContent(b, i, end, plain), nil
+	case c == 't' || c == 'f':
+		return JSONBool, b[i:end], nil
+	case c == 'n':
+		return JSONNull, nil, nil
+	case c == '{':
+		return JSONObject, b[i:end], nil
+	case c == '[':
+		return JSONArray, b[i:end], nil
+	}
+	return JSONNumber, b[i:end], nil
 }
