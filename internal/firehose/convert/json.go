@@ -459,7 +459,7 @@ const (
 // (for a string, the decoded content).
 func LookupJSON(b []byte, path []string) (JSONKind, []byte, error) {
 	i := skipWS(b, 0)
-	end, _ := skipValue(b, i, 0)
+	end := -1 // found with the value
 	for _, name := range path {
 		switch b[i] {
 		case 'n':
@@ -489,6 +489,9 @@ func LookupJSON(b []byte, path []string) (JSONKind, []byte, error) {
 			return JSONNull, nil, nil
 		}
 		i, end = vs, ve
+	}
+	if end < 0 {
+		end, _ = skipValue(b, i, 0)
 	}
 	switch c := b[i]; {
 	case c == '"':
