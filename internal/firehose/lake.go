@@ -78,7 +78,7 @@ type lakeRec struct {
 
 type partition struct {
 	prefix string // evaluated prefix (random strings as s3dest.RandomMarker)
-	recs   []lakeRec
+	recs   recList
 	bytes  int
 	minPos uint64
 	oldest int64
@@ -405,7 +405,7 @@ func (s *Service) lakeLoop(ctx context.Context, st *stream, cfg deliveryConfig) 
 					defer func() { <-sem; wg.Done() }()
 					if expired {
 						b := buffer{}
-						for _, r := range pt.recs {
+						for _, r := range pt.recs.all() {
 							b.recs = append(b.recs, r.data)
 							b.arrivals = append(b.arrivals, r.arrival)
 						}
@@ -423,7 +423,7 @@ func (s *Service) lakeLoop(ctx context.Context, st *stream, cfg deliveryConfig) 
 				}
 				delete(ls.parts, pt.prefix)
 				ls.bytes -= pt.bytes
-				ls.done[pt.prefix] = max(ls.done[pt.prefix], pt.recs[len(pt.recs)-1].pos)
+				ls.done[pt.prefix] = max(ls.done[pt.prefix], pt.recs.last().pos)
 				ls.dirty = true
 			}
 		}
@@ -551,7 +551,7 @@ func (s *Service) lakeAdd(ctx context.Context, ls *lakeState, st *stream, r stor
 			rec.row, rec.conv = row, p.converter
 			size += len(row) * int(unsafe.Sizeof(parquet.Value{}))
 		}
-		pt.recs = append(pt.recs, rec)
+		pt.recs.add(rec)
 		pt.bytes += size
 		ls.bytes += size
 	}
@@ -623,7 +623,7 @@ func (s *Service) deliverPartition(ctx context.Context, st *stream, cfg delivery
 	up := s.uploader(cfg.endpoint)
 	var data []byte
 	var ext, encoding string
-	records := len(pt.recs)
+	records := pt.recs.len()
 	rawBytes := 0
 	if p.conv != nil {
 		out, rows, fails, err := s.convertPartition(ctx, st, p, pt)
@@ -641,8 +641,8 @@ func (s *Service) deliverPartition(ctx context.Context, st *stream, cfg delivery
 		data, records, ext = out, rows, ".parquet"
 		rawBytes = len(out)
 	} else {
-		recs := make([][]byte, len(pt.recs))
-		for i, r := range pt.recs {
+		recs := make([][]byte, pt.recs.len())
+		for i, r := range pt.recs.all() {
 			recs[i] = r.data
 		}
 		body := concat(recs, p.appendDelim)
@@ -673,19 +673,19 @@ func (s *Service) deliverPartition(ctx context.Context, st *stream, cfg delivery
 // unusable schema fails every record of the partition the same way.
 func (s *Service) convertPartition(ctx context.Context, st *stream, p *lakePipeline, pt *partition) ([]byte, int, []failedRec, error) {
 	fail := func(code, msg string) ([]byte, int, []failedRec, error) {
-		out := make([]failedRec, len(pt.recs))
-		for i, r := range pt.recs {
-			out[i] = failedRec{rec: r, errType: errTypeConversion, code: code, msg: msg}
+		out := make([]failedRec, pt.recs.len())
+		for i, r := range pt.recs.all() {
+			out[i] = failedRec{rec: *r, errType: errTypeConversion, code: code, msg: msg}
 		}
 		return nil, 0, out, nil
 	}
 	if p.convErr != "" {
 		return fail("DataFormatConversion.InvalidSchema", p.convErr)
 	}
-	rows := make([]parquet.Row, 0, len(pt.recs))
-	sizes := make([]int, 0, len(pt.recs))
+	rows := make([]parquet.Row, 0, pt.recs.len())
+	sizes := make([]int, 0, pt.recs.len())
 	var out []failedRec
-	for _, r := range pt.recs {
+	for _, r := range pt.recs.all() {
 		row, rerr := r.row, r.rowErr
 		if r.conv != p.converter { // the table changed since the record arrived
 			var err error
@@ -697,7 +697,7 @@ func (s *Service) convertPartition(ctx context.Context, st *stream, p *lakePipel
 			}
 		}
 		if rerr != nil {
-			out = append(out, failedRec{rec: r, errType: errTypeConversion, code: rerr.Code, msg: rerr.Message})
+			out = append(out, failedRec{rec: *r, errType: errTypeConversion, code: rerr.Code, msg: rerr.Message})
 			continue
 		}
 		rows = append(rows, row)

@@ -50,7 +50,7 @@ type lakeBench struct {
 }
 
 func newLakeBench(b *testing.B) *lakeBench {
-	v := startVersity(b, "lakebench")
+	v := startVersityWith(b, true, "lakebench") // --keep-alive, as one would run it for throughput
 	cat := newCatalog(b, "web", "clicks", [][2]string{{"customer_id", "string"}, {"device", "string"}, {"ts", "timestamp"},
 		{"amount", "decimal(10,2)"}, {"n", "bigint"}, {"page", "string"}})
 	srv := startServer(b, nil, v.URL, func(o *firehose.Options) { o.Catalog = cat })
