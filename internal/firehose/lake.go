@@ -20,13 +20,10 @@ package firehose
 // delivered again (at least once, as for the plain loop).
 //
 // Memory: the loop reads from the log only while the partitions hold less
-// than max(Options.LakeMemory, SizeInMBs) bytes of records; above that it
-// delivers the largest partitions early. With P active partitions (≤ 500),
-// resident record bytes stay ≤ max(LakeMemory, SizeInMBs) + one log read,
-// plus, for the partitions being delivered (≤ lakeUploads at once), their
-// encoded objects (together ≤ the buffered records) and parquet-go's column
-// buffers for one row group each (≤ BlockSizeBytes of rows, bounded by the
-// partition's size): about twice the cap at worst, however many partitions.
+// than max(Options.LakeMemory, SizeInMBs) bytes (records with their
+// per-record overhead, lake_recs.go); above that it delivers the largest
+// partitions early. The formula is in the package doc: about three times
+// the cap at worst, however many partitions.
 //
 // Records that fail: no partition key (not JSON, key missing or not a
 // scalar, query error) or a 501st active partition → `partitioning-failed`
@@ -79,6 +76,7 @@ type lakeRec struct {
 type partition struct {
 	prefix string // evaluated prefix (random strings as s3dest.RandomMarker)
 	recs   recList
+	keys   map[string]string // the partition keys its records share (lake_recs.go)
 	bytes  int
 	minPos uint64
 	oldest int64
@@ -330,7 +328,7 @@ func (s *Service) lakeLoop(ctx context.Context, st *stream, cfg deliveryConfig) 
 			jctx, cancel := context.WithTimeout(ctx, jqTimeout)
 			next, err := s.backend.Read(ctx, id, ls.readPos, storage.ReadLimits{MaxBytes: limit - ls.bytes}, func(r storage.StoredRecord) bool {
 				s.lakeAdd(jctx, ls, st, r)
-				return true
+				return ls.bytes < limit // the cap holds to within one record
 			})
 			cancel()
 			if err != nil {
@@ -538,7 +536,7 @@ func (s *Service) lakeAdd(ctx context.Context, ls *lakeState, st *stream, r stor
 			pt = &partition{prefix: prefix, minPos: r.Pos, oldest: r.ArrivalMs}
 			ls.parts[prefix] = pt
 		}
-		size := len(rec.data)
+		size := len(rec.data) + pt.share(&rec) // see lake_recs.go
 		if p.conv != nil && p.converter != nil && p.convErr == "" {
 			row, err := p.converter.Row(rec.data)
 			if err != nil {

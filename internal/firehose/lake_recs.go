@@ -1,6 +1,10 @@
 package firehose
 
-import "iter"
+import (
+	"iter"
+	"maps"
+	"unsafe"
+)
 
 // recList holds a partition's records in chunks that double in size up to
 // recChunk records: appending never copies what is already there (one
@@ -48,4 +52,34 @@ func (l *recList) all() iter.Seq2[int, *lakeRec] {
 			}
 		}
 	}
+}
+
+// recOverhead is what a buffered record costs beyond its bytes: its place
+// in a chunk.
+const recOverhead = int(unsafe.Sizeof(lakeRec{}))
+
+// share makes rec use the partition's keys map when it holds the same keys
+// (records of one partition nearly always do: the keys name it), so a
+// partition holds one map rather than one per record. It returns the
+// bytes rec adds beyond its data: its slot, and a map it brings.
+func (pt *partition) share(rec *lakeRec) int {
+	if rec.keys == nil {
+		return recOverhead
+	}
+	if pt.keys != nil && maps.Equal(pt.keys, rec.keys) {
+		rec.keys = pt.keys
+		return recOverhead
+	}
+	pt.keys = rec.keys
+	return recOverhead + keysBytes(rec.keys)
+}
+
+// keysBytes estimates a keys map's memory: Go's map header and groups of
+// 8 slots of two string headers, plus the strings.
+func keysBytes(m map[string]string) int {
+	n := 48 + (len(m)+7)/8*(8+8*32)
+	for k, v := range m {
+		n += len(k) + len(v)
+	}
+	return n
 }
