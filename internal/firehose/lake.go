@@ -42,10 +42,8 @@ import (
 	"strconv"
 	"sync"
 	"time"
-	"unsafe"
 
 	"github.com/itchyny/gojq"
-	"github.com/parquet-go/parquet-go"
 
 	"github.com/eddy-streams/eddy/internal/firehose/convert"
 	"github.com/eddy-streams/eddy/internal/firehose/s3dest"
@@ -66,11 +64,6 @@ type lakeRec struct {
 	arrival int64
 	data    []byte
 	keys    map[string]string
-	// With format conversion: the row converted on arrival (so conversion
-	// overlaps ingest) by conv, or why it did not fit.
-	row    parquet.Row
-	rowErr *convert.RecordError
-	conv   *convert.Converter
 }
 
 type partition struct {
@@ -537,18 +530,6 @@ func (s *Service) lakeAdd(ctx context.Context, ls *lakeState, st *stream, r stor
 			ls.parts[prefix] = pt
 		}
 		size := len(rec.data) + pt.share(&rec) // see lake_recs.go
-		if p.conv != nil && p.converter != nil && p.convErr == "" {
-			row, err := p.converter.Row(rec.data)
-			if err != nil {
-				var re *convert.RecordError
-				if !errors.As(err, &re) {
-					re = &convert.RecordError{Code: convert.CodeMalformedData, Message: err.Error()}
-				}
-				rec.rowErr = re
-			}
-			rec.row, rec.conv = row, p.converter
-			size += len(row) * int(unsafe.Sizeof(parquet.Value{}))
-		}
 		pt.recs.add(rec)
 		pt.bytes += size
 		ls.bytes += size
@@ -664,52 +645,6 @@ func (s *Service) deliverPartition(ctx context.Context, st *stream, cfg delivery
 	st.m.deliveredRecords.Add(int64(records))
 	st.m.deliveredBytes.Add(int64(rawBytes))
 	return nil
-}
-
-// convertPartition converts a partition's records with the Glue schema.
-// Records that do not fit come back as failures; a missing table or an
-// unusable schema fails every record of the partition the same way.
-func (s *Service) convertPartition(ctx context.Context, st *stream, p *lakePipeline, pt *partition) ([]byte, int, []failedRec, error) {
-	fail := func(code, msg string) ([]byte, int, []failedRec, error) {
-		out := make([]failedRec, pt.recs.len())
-		for i, r := range pt.recs.all() {
-			out[i] = failedRec{rec: *r, errType: errTypeConversion, code: code, msg: msg}
-		}
-		return nil, 0, out, nil
-	}
-	if p.convErr != "" {
-		return fail("DataFormatConversion.InvalidSchema", p.convErr)
-	}
-	rows := make([]parquet.Row, 0, pt.recs.len())
-	sizes := make([]int, 0, pt.recs.len())
-	var out []failedRec
-	for _, r := range pt.recs.all() {
-		row, rerr := r.row, r.rowErr
-		if r.conv != p.converter { // the table changed since the record arrived
-			var err error
-			if row, err = p.converter.Row(r.data); err != nil {
-				rerr = &convert.RecordError{Code: convert.CodeMalformedData, Message: err.Error()}
-				errors.As(err, &rerr)
-			} else {
-				rerr = nil
-			}
-		}
-		if rerr != nil {
-			out = append(out, failedRec{rec: *r, errType: errTypeConversion, code: rerr.Code, msg: rerr.Message})
-			continue
-		}
-		rows = append(rows, row)
-		sizes = append(sizes, len(r.data))
-	}
-	var data []byte
-	if len(rows) > 0 {
-		var err error
-		if data, err = p.converter.Write(rows, sizes); err != nil {
-			return nil, 0, nil, err
-		}
-	}
-	st.m.conversionFailed.Add(int64(len(out)))
-	return data, len(rows), out, nil
 }
 
 // prepareConverter reads the Glue table and (re)builds the converter when
