@@ -58,9 +58,9 @@ func newLakeBench(b *testing.B) *lakeBench {
 }
 
 // sdkPuts puts total bytes to versitygw as objects objects with the AWS
-// SDK (Eddy's uploader, at most 64 at once as the lake loop does) and
-// returns how long that took: what any partitioned delivery of those
-// bytes must spend at least.
+// SDK (Eddy's uploader, at most 64 at once as the lake loop does), each
+// under its own prefix as partitions are, and returns how long that took:
+// what any partitioned delivery of those bytes must spend at least.
 func (l *lakeBench) sdkPuts(b *testing.B, round, objects, total int) time.Duration {
 	body := make([]byte, total/objects)
 	sem := make(chan struct{}, 64)
@@ -71,7 +71,7 @@ func (l *lakeBench) sdkPuts(b *testing.B, round, objects, total int) time.Durati
 		sem <- struct{}{}
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			if err := l.up.Put(context.Background(), "lakebench", fmt.Sprintf("sdk/%d-%d/%d", round, objects, i), body, ""); err != nil {
+			if err := l.up.Put(context.Background(), "lakebench", fmt.Sprintf("sdk%d/c=c%d/%d", objects, i, round), body, ""); err != nil {
 				b.Error(err)
 			}
 		}()
