@@ -61,6 +61,9 @@ type versity struct {
 	addr string
 	cmd  *exec.Cmd
 	URL  string
+	// keepAlive starts versitygw with --keep-alive (its default closes
+	// every connection after one request); the benchmarks use it.
+	keepAlive bool
 }
 
 func versitygwBinary(t testing.TB) string {
@@ -90,7 +93,13 @@ func freeAddr(t testing.TB) string {
 // startVersity starts versitygw with a fresh posix root and the given buckets.
 func startVersity(t testing.TB, buckets ...string) *versity {
 	t.Helper()
-	v := &versity{t: t, bin: versitygwBinary(t), dir: t.TempDir(), addr: freeAddr(t)}
+	return startVersityWith(t, false, buckets...)
+}
+
+// startVersityWith is startVersity, with HTTP keep-alive when asked.
+func startVersityWith(t testing.TB, keepAlive bool, buckets ...string) *versity {
+	t.Helper()
+	v := &versity{t: t, bin: versitygwBinary(t), dir: t.TempDir(), addr: freeAddr(t), keepAlive: keepAlive}
 	v.URL = "http://" + v.addr
 	v.Start()
 	t.Cleanup(v.Stop)
@@ -106,7 +115,11 @@ func startVersity(t testing.TB, buckets ...string) *versity {
 // Start (re)starts the process on the same address and directory.
 func (v *versity) Start() {
 	v.t.Helper()
-	cmd := exec.Command(v.bin, "--access", s3Key, "--secret", s3Secret, "--port", v.addr, "--quiet", "posix", v.dir)
+	args := []string{"--access", s3Key, "--secret", s3Secret, "--port", v.addr, "--quiet"}
+	if v.keepAlive {
+		args = append(args, "--keep-alive")
+	}
+	cmd := exec.Command(v.bin, append(args, "posix", v.dir)...)
 	cmd.Stdout, cmd.Stderr = io.Discard, io.Discard
 	cmd.SysProcAttr = childAttr() // never outlive the test binary
 	if err := cmd.Start(); err != nil {

@@ -20,13 +20,10 @@ package firehose
 // delivered again (at least once, as for the plain loop).
 //
 // Memory: the loop reads from the log only while the partitions hold less
-// than max(Options.LakeMemory, SizeInMBs) bytes of records; above that it
-// delivers the largest partitions early. With P active partitions (≤ 500),
-// resident record bytes stay ≤ max(LakeMemory, SizeInMBs) + one log read,
-// plus, for the partitions being delivered (≤ lakeUploads at once), their
-// encoded objects (together ≤ the buffered records) and parquet-go's column
-// buffers for one row group each (≤ BlockSizeBytes of rows, bounded by the
-// partition's size): about twice the cap at worst, however many partitions.
+// than max(Options.LakeMemory, SizeInMBs) bytes (records with their
+// per-record overhead, lake_recs.go); above that it delivers the largest
+// partitions early. The formula is in the package doc: about three times
+// the cap at worst, however many partitions.
 //
 // Records that fail: no partition key (not JSON, key missing or not a
 // scalar, query error, a `partitionKeyFromLambda` key the function did not
@@ -50,10 +47,8 @@ import (
 	"strconv"
 	"sync"
 	"time"
-	"unsafe"
 
 	"github.com/itchyny/gojq"
-	"github.com/parquet-go/parquet-go"
 
 	"github.com/eddy-streams/eddy/internal/firehose/convert"
 	"github.com/eddy-streams/eddy/internal/firehose/s3dest"
@@ -75,16 +70,12 @@ type lakeRec struct {
 	data    []byte
 	keys    map[string]string
 	lkeys   map[string]string // metadata.partitionKeys from the Lambda processor
-	// With format conversion: the row converted on arrival (so conversion
-	// overlaps ingest) by conv, or why it did not fit.
-	row    parquet.Row
-	rowErr *convert.RecordError
-	conv   *convert.Converter
 }
 
 type partition struct {
 	prefix string // evaluated prefix (random strings as s3dest.RandomMarker)
-	recs   []lakeRec
+	recs   recList
+	keys   map[string]string // the partition keys its records share (lake_recs.go)
 	bytes  int
 	minPos uint64
 	oldest int64
@@ -98,6 +89,7 @@ type lakePipeline struct {
 	errPrefix   *s3dest.Prefix
 	dp          bool
 	query       *gojq.Code
+	fields      *fieldQuery // the query when it only picks fields (lake_keys.go)
 	deagg       string
 	delim       []byte
 	appendDelim bool
@@ -148,6 +140,7 @@ func compileLake(cfg deliveryConfig) (*lakePipeline, error) {
 			if p.query, err = gojq.Compile(parsed); err != nil {
 				return nil, fmt.Errorf("MetadataExtractionQuery: %w", err)
 			}
+			p.fields = parseFieldQuery(q)
 		}
 	}
 	if lp, ok := lambdaProcessorOf(c); ok {
@@ -198,21 +191,9 @@ func (p *lakePipeline) splitRecord(data []byte) ([][]byte, error) {
 
 // partitionKeys runs the JQ query on one record.
 func (p *lakePipeline) partitionKeys(ctx context.Context, data []byte) (map[string]string, error) {
-	var v any
-	if err := json.Unmarshal(data, &v); err != nil {
-		return nil, fmt.Errorf("the record is not valid JSON: %v", err)
-	}
-	it := p.query.RunWithContext(ctx, v)
-	out, ok := it.Next()
-	if !ok {
-		return nil, errors.New("the MetadataExtractionQuery returned no value")
-	}
-	if err, isErr := out.(error); isErr {
-		return nil, fmt.Errorf("the MetadataExtractionQuery failed: %v", err)
-	}
-	obj, ok := out.(map[string]any)
-	if !ok {
-		return nil, errors.New("the MetadataExtractionQuery did not return a JSON object")
+	obj, err := p.runQuery(ctx, data)
+	if err != nil {
+		return nil, err
 	}
 	keys := make(map[string]string, len(obj))
 	for k, val := range obj {
@@ -242,6 +223,32 @@ func (p *lakePipeline) partitionKeys(ctx context.Context, data []byte) (map[stri
 		}
 	}
 	return keys, nil
+}
+
+// runQuery evaluates the MetadataExtractionQuery on one record: picked
+// straight from its bytes when the query only picks fields (lake_keys.go),
+// on gojq otherwise.
+func (p *lakePipeline) runQuery(ctx context.Context, data []byte) (map[string]any, error) {
+	if p.fields != nil {
+		return p.fields.eval(data)
+	}
+	v, err := convert.DecodeJSON(data, false) // as json.Unmarshal, faster (FuzzDecodeJSON)
+	if err != nil {
+		return nil, fmt.Errorf("the record is not valid JSON: %v", err)
+	}
+	it := p.query.RunWithContext(ctx, v)
+	out, ok := it.Next()
+	if !ok {
+		return nil, errors.New("the MetadataExtractionQuery returned no value")
+	}
+	if err, isErr := out.(error); isErr {
+		return nil, fmt.Errorf("the MetadataExtractionQuery failed: %v", err)
+	}
+	obj, ok := out.(map[string]any)
+	if !ok {
+		return nil, errors.New("the MetadataExtractionQuery did not return a JSON object")
+	}
+	return obj, nil
 }
 
 // lakeErrorsKey is LakeDone's key for the partitioning error output.
@@ -332,7 +339,7 @@ func (s *Service) lakeLoop(ctx context.Context, st *stream, cfg deliveryConfig) 
 				} else {
 					s.lakeAdd(jctx, ls, st, r)
 				}
-				return true
+				return ls.bytes < limit // the cap holds to within one record
 			})
 			cancel()
 			if err == nil && len(ls.pending) > 0 {
@@ -411,7 +418,7 @@ func (s *Service) lakeLoop(ctx context.Context, st *stream, cfg deliveryConfig) 
 					defer func() { <-sem; wg.Done() }()
 					if expired {
 						b := buffer{}
-						for _, r := range pt.recs {
+						for _, r := range pt.recs.all() {
 							b.recs = append(b.recs, r.data)
 							b.arrivals = append(b.arrivals, r.arrival)
 						}
@@ -429,7 +436,7 @@ func (s *Service) lakeLoop(ctx context.Context, st *stream, cfg deliveryConfig) 
 				}
 				delete(ls.parts, pt.prefix)
 				ls.bytes -= pt.bytes
-				ls.done[pt.prefix] = max(ls.done[pt.prefix], pt.recs[len(pt.recs)-1].pos)
+				ls.done[pt.prefix] = max(ls.done[pt.prefix], pt.recs.last().pos)
 				ls.dirty = true
 			}
 		}
@@ -520,8 +527,8 @@ func (ls *lakeState) fail(f failedRec) {
 }
 
 // lakePlace extracts a (de-aggregated, transformed) record's partition
-// keys, evaluates its prefix and buffers it in that partition, converting
-// it to a row when format conversion is on.
+// keys, evaluates its prefix and buffers it in that partition (rows are
+// converted at delivery, lake_flush.go).
 func (s *Service) lakePlace(ctx context.Context, ls *lakeState, st *stream, rec lakeRec) {
 	p := ls.pipeline
 	if p.query != nil {
@@ -559,20 +566,8 @@ func (s *Service) lakePlace(ctx context.Context, ls *lakeState, st *stream, rec 
 		pt = &partition{prefix: prefix, minPos: rec.pos, oldest: rec.arrival}
 		ls.parts[prefix] = pt
 	}
-	size := len(rec.data)
-	if p.conv != nil && p.converter != nil && p.convErr == "" {
-		row, err := p.converter.Row(rec.data)
-		if err != nil {
-			var re *convert.RecordError
-			if !errors.As(err, &re) {
-				re = &convert.RecordError{Code: convert.CodeMalformedData, Message: err.Error()}
-			}
-			rec.rowErr = re
-		}
-		rec.row, rec.conv = row, p.converter
-		size += len(row) * int(unsafe.Sizeof(parquet.Value{}))
-	}
-	pt.recs = append(pt.recs, rec)
+	size := len(rec.data) + pt.share(&rec) // see lake_recs.go
+	pt.recs.add(rec)
 	pt.bytes += size
 	ls.bytes += size
 }
@@ -644,7 +639,7 @@ func (s *Service) deliverPartition(ctx context.Context, st *stream, cfg delivery
 	up := s.uploader(cfg.endpoint)
 	var data []byte
 	var ext, encoding string
-	records := len(pt.recs)
+	records := pt.recs.len()
 	rawBytes := 0
 	if p.conv != nil {
 		out, rows, fails, err := s.convertPartition(ctx, st, p, pt)
@@ -662,8 +657,8 @@ func (s *Service) deliverPartition(ctx context.Context, st *stream, cfg delivery
 		data, records, ext = out, rows, ".parquet"
 		rawBytes = len(out)
 	} else {
-		recs := make([][]byte, len(pt.recs))
-		for i, r := range pt.recs {
+		recs := make([][]byte, pt.recs.len())
+		for i, r := range pt.recs.all() {
 			recs[i] = r.data
 		}
 		body := concat(recs, p.appendDelim)
@@ -687,52 +682,6 @@ func (s *Service) deliverPartition(ctx context.Context, st *stream, cfg delivery
 	st.m.deliveredRecords.Add(int64(records))
 	st.m.deliveredBytes.Add(int64(rawBytes))
 	return nil
-}
-
-// convertPartition converts a partition's records with the Glue schema.
-// Records that do not fit come back as failures; a missing table or an
-// unusable schema fails every record of the partition the same way.
-func (s *Service) convertPartition(ctx context.Context, st *stream, p *lakePipeline, pt *partition) ([]byte, int, []failedRec, error) {
-	fail := func(code, msg string) ([]byte, int, []failedRec, error) {
-		out := make([]failedRec, len(pt.recs))
-		for i, r := range pt.recs {
-			out[i] = failedRec{rec: r, errType: errTypeConversion, code: code, msg: msg}
-		}
-		return nil, 0, out, nil
-	}
-	if p.convErr != "" {
-		return fail("DataFormatConversion.InvalidSchema", p.convErr)
-	}
-	rows := make([]parquet.Row, 0, len(pt.recs))
-	sizes := make([]int, 0, len(pt.recs))
-	var out []failedRec
-	for _, r := range pt.recs {
-		row, rerr := r.row, r.rowErr
-		if r.conv != p.converter { // the table changed since the record arrived
-			var err error
-			if row, err = p.converter.Row(r.data); err != nil {
-				rerr = &convert.RecordError{Code: convert.CodeMalformedData, Message: err.Error()}
-				errors.As(err, &rerr)
-			} else {
-				rerr = nil
-			}
-		}
-		if rerr != nil {
-			out = append(out, failedRec{rec: r, errType: errTypeConversion, code: rerr.Code, msg: rerr.Message})
-			continue
-		}
-		rows = append(rows, row)
-		sizes = append(sizes, len(r.data))
-	}
-	var data []byte
-	if len(rows) > 0 {
-		var err error
-		if data, err = p.converter.Write(rows, sizes); err != nil {
-			return nil, 0, nil, err
-		}
-	}
-	st.m.conversionFailed.Add(int64(len(out)))
-	return data, len(rows), out, nil
 }
 
 // prepareConverter reads the Glue table and (re)builds the converter when

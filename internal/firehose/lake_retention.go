@@ -12,16 +12,7 @@ package firehose
 
 import (
 	"time"
-	"unsafe"
-
-	"github.com/parquet-go/parquet-go"
 )
-
-// lakeRecSize is what a buffered record counts for in partition.bytes
-// (lakePlace's accounting).
-func lakeRecSize(r *lakeRec) int {
-	return len(r.data) + len(r.row)*int(unsafe.Sizeof(parquet.Value{}))
-}
 
 // lakeExpire drops the records older than the retention and reports how many.
 func (s *Service) lakeExpire(ls *lakeState, st *stream, now time.Time) int {
@@ -31,27 +22,29 @@ func (s *Service) lakeExpire(ls *lakeState, st *stream, now time.Time) int {
 		if pt.oldest >= cutoff {
 			continue
 		}
-		kept := pt.recs[:0]
+		// Rebuild the partition from the records kept, with the accounting
+		// lakePlace does (the keys map is shared afresh).
+		old := pt.recs
+		ls.bytes -= pt.bytes
+		pt.recs, pt.keys = recList{}, nil
 		pt.bytes, pt.oldest, pt.minPos = 0, 0, 0
-		for i := range pt.recs {
-			r := &pt.recs[i]
+		for _, r := range old.all() {
 			if r.arrival < cutoff {
-				ls.bytes -= lakeRecSize(r)
 				n++
 				continue
 			}
-			if len(kept) == 0 || r.pos < pt.minPos {
+			if pt.recs.len() == 0 || r.pos < pt.minPos {
 				pt.minPos = r.pos
 			}
-			if len(kept) == 0 || r.arrival < pt.oldest {
+			if pt.recs.len() == 0 || r.arrival < pt.oldest {
 				pt.oldest = r.arrival
 			}
-			pt.bytes += lakeRecSize(r)
-			kept = append(kept, *r)
+			rec := *r
+			pt.bytes += len(rec.data) + pt.share(&rec)
+			pt.recs.add(rec)
 		}
-		clear(pt.recs[len(kept):]) // let the dropped records' memory go
-		pt.recs = kept
-		if len(kept) == 0 {
+		ls.bytes += pt.bytes
+		if pt.recs.len() == 0 {
 			delete(ls.parts, prefix)
 		}
 	}

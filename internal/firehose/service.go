@@ -42,6 +42,24 @@
 // The buffer log's records hold the raw record bytes (no partition key); their
 // arrival time is the backend's.
 //
+// Memory of partitioned delivery (dynamic partitioning, format conversion;
+// lake.go), with P ≤ 500 active partitions and C = max(Options.LakeMemory
+// (default 256 MiB), SizeInMBs MiB):
+//
+//	B = Σ records (data bytes + 56 B slot)
+//	  + Σ distinct partition-key maps (≈ 312 B + key and value bytes; one per partition
+//	    when its records' keys agree, as they do when the keys name the partition)
+//	B < C + one record (the loop stops reading at C and then delivers the largest
+//	    partitions early; a record is ≤ 1,000 KiB)
+//	resident ≤ B                       buffered records
+//	         + ≤ 24 B × values per record  Parquet rows of the partitions being delivered
+//	                                   (≤ 64 at once; rows point into the records' bytes)
+//	         + ≤ B                     their encoded objects (Parquet column buffers of one
+//	                                   row group each, ≤ BlockSizeBytes and ≤ the partition)
+//	         + ≤ B                     the HTTP client's copy of each body in flight
+//	         + ≈ 1 MiB                 ≤ 128 idle S3 connections
+//	         ≈ 3 × C at worst, whatever P is.
+//
 // Lock order: Service.saveMu, then Service.mu. Metrics use atomics.
 package firehose
 

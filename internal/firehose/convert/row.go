@@ -69,8 +69,16 @@ func (d *Deserializer) prepare() error {
 }
 
 // Row converts one JSON record into a Parquet row of s. The error is a
-// *RecordError.
+// *RecordError. The row may refer to rec's bytes: rec must not change
+// while the row is in use. (A Converter prepares the key matching once;
+// this prepares it on every call.)
 func (s *Schema) Row(d *Deserializer, rec []byte) (parquet.Row, error) {
+	return newMatcher(s, d).row(rec)
+}
+
+// rowReference is Row written plainly with encoding/json: the definition
+// the hot path (rowfast.go) is fuzzed against.
+func (s *Schema) rowReference(d *Deserializer, rec []byte) (parquet.Row, error) {
 	dec := json.NewDecoder(bytes.NewReader(rec))
 	dec.UseNumber()
 	var v any
@@ -79,6 +87,9 @@ func (s *Schema) Row(d *Deserializer, rec []byte) (parquet.Row, error) {
 	}
 	if dec.More() {
 		return nil, &RecordError{Code: CodeParseError, Message: "The record holds more than one JSON value."}
+	}
+	if !json.Valid(rec) { // e.g. a stray closing bracket after the value, which More ignores
+		return nil, &RecordError{Code: CodeParseError, Message: "The record is not valid JSON."}
 	}
 	obj, ok := v.(map[string]any)
 	if !ok {

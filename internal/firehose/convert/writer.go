@@ -28,6 +28,7 @@ type Converter struct {
 	des    Deserializer
 	opts   ParquetOptions
 	codec  compress.Codec
+	match  *matcher
 }
 
 // NewConverter checks the options and builds a converter for cols.
@@ -40,6 +41,7 @@ func NewConverter(cols []Column, des Deserializer, opts ParquetOptions) (*Conver
 		return nil, err
 	}
 	c := &Converter{schema: s, des: des, opts: opts}
+	c.match = newMatcher(s, &c.des)
 	switch opts.Compression {
 	case "", "SNAPPY":
 		c.codec = &snappy.Codec{}
@@ -68,8 +70,10 @@ type Failure struct {
 	Err   *RecordError
 }
 
-// Row converts one record; the error is a *RecordError.
-func (c *Converter) Row(rec []byte) (parquet.Row, error) { return c.schema.Row(&c.des, rec) }
+// Row converts one record; the error is a *RecordError. The row may refer
+// to rec's bytes: rec must not change while the row is in use. Row is safe
+// for concurrent use.
+func (c *Converter) Row(rec []byte) (parquet.Row, error) { return c.match.row(rec) }
 
 // Convert writes the records that fit the schema as one Parquet file and
 // reports the others. data is nil when no record converted. Row groups

@@ -53,7 +53,7 @@ func NewUploader(ep Endpoint) *Uploader {
 	cfg := aws.Config{
 		Region:           region,
 		Credentials:      credentials.NewStaticCredentialsProvider(ep.AccessKey, ep.SecretKey, ""),
-		HTTPClient:       awsclient.OwnBody{Next: &http.Client{Timeout: 5 * time.Minute}},
+		HTTPClient:       awsclient.OwnBody{Next: &http.Client{Timeout: 5 * time.Minute, Transport: newTransport()}},
 		RetryMaxAttempts: 1,
 	}
 	if !sg.static {
@@ -71,6 +71,20 @@ func NewUploader(ep Endpoint) *Uploader {
 		u.anon = s3.NewFromConfig(cfg, opts)
 	}
 	return u
+}
+
+// MaxConcurrentPuts is how many uploads to one endpoint the transport
+// keeps idle connections for: the delivery loops put many partitions'
+// objects at once, and net/http's default of 2 idle connections per host
+// would make all but two of them dial (and the server accept) a new
+// connection every round.
+const MaxConcurrentPuts = 128
+
+func newTransport() *http.Transport {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConns = 2 * MaxConcurrentPuts
+	t.MaxIdleConnsPerHost = MaxConcurrentPuts
+	return t
 }
 
 // Client exposes the underlying S3 client (tests read objects back with it).

@@ -106,15 +106,19 @@ func (s *Store) Read(ctx context.Context, id storage.ShardID, from uint64, lim s
 	if err != nil {
 		return from, err
 	}
+	// fn runs without the lock (a slow reader must not stall Append): the
+	// records below the snapshot's length are never written again (Append
+	// writes past it, Trim builds a new slice).
 	sh.mu.RLock()
-	defer sh.mu.RUnlock()
-	if from < sh.base {
-		from = sh.base
+	recs, base := sh.recs, sh.base
+	sh.mu.RUnlock()
+	if from < base {
+		from = base
 	}
 	pos := from
 	n, bytes := 0, 0
-	for i := int(from - sh.base); i >= 0 && i < len(sh.recs); i++ {
-		r := &sh.recs[i]
+	for i := int(from - base); i >= 0 && i < len(recs); i++ {
+		r := &recs[i]
 		sz := len(r.pk) + len(r.data)
 		if n > 0 && ((lim.MaxRecords > 0 && n >= lim.MaxRecords) || (lim.MaxBytes > 0 && bytes+sz > lim.MaxBytes)) {
 			break
