@@ -54,6 +54,9 @@ import (
 const (
 	maxFragmentBytes    = 50 << 20
 	maxFragmentDuration = 10 * time.Second
+	// maxFragmentMetadata is AWS's "Maximum fragment metadata limit: 10
+	// tags" (every SimpleTag counts, AWS_KINESISVIDEO_IMAGE_* ones too)
+	maxFragmentMetadata = 10
 	// maxConnection is how long AWS keeps a PutMedia connection (the
 	// producer SDKs reconnect before it, when they rotate the token)
 	maxConnection = 45 * time.Minute
@@ -196,15 +199,38 @@ func opPutMedia(s *Service, c *call) (any, error) {
 
 	sp := mkv.NewSplitter(body, maxFragmentBytes)
 	var arrival time.Time
+	// the fragment's number is taken when it starts, so that BUFFERING,
+	// RECEIVED, PERSISTED and ERROR all carry it; a refused fragment
+	// leaves its number unused
+	var seq uint64
+	var seqErr error
+	num := func() string {
+		if seq == 0 {
+			return ""
+		}
+		return fragNumber(seq)
+	}
 	sp.OnClusterStart = func(tc int64) {
 		arrival = s.o.Now()
-		a.send(ack{EventType: "BUFFERING", FragmentTimecode: &tc})
+		seq, seqErr = fs.Reserve()
+		if seqErr != nil {
+			seq = 0
+		}
+		a.send(ack{EventType: "BUFFERING", FragmentTimecode: &tc, FragmentNumber: num()})
 	}
 	persist := st.RetentionHrs > 0
 	last := int64(-1 << 62) // this session's last accepted producer ms
 	began := s.o.Now()
 	for {
+		seq, seqErr = 0, nil
 		cl, err := sp.Next()
+		if err == nil && seqErr != nil && !fs.Closed() {
+			// the reservation could not be recorded (a deleted stream's
+			// fragment goes on to ERROR 4008 below)
+			s.log.Error("video: number fragment", "stream", st.Name, "err", seqErr)
+			a.send(ack{EventType: "ERROR", FragmentTimecode: &cl.Timecode, ErrorId: 5001})
+			return nil, nil
+		}
 		if err != nil {
 			if errors.Is(err, io.EOF) {
 				return nil, nil
@@ -220,6 +246,7 @@ func opPutMedia(s *Service, c *call) (any, error) {
 			e := ack{EventType: "ERROR", ErrorId: code}
 			if cl != nil {
 				e.FragmentTimecode = &cl.Timecode
+				e.FragmentNumber = num()
 			}
 			a.send(e)
 			return nil, nil
@@ -228,7 +255,7 @@ func opPutMedia(s *Service, c *call) (any, error) {
 		if arrival.Sub(began) >= maxConnection {
 			// a fragment begun after 45 minutes: 4003 ends the session
 			// (the producer sends it again on a new connection)
-			a.send(ack{EventType: "ERROR", FragmentTimecode: &tc, ErrorId: 4003})
+			a.send(ack{EventType: "ERROR", FragmentTimecode: &tc, FragmentNumber: num(), ErrorId: 4003})
 			return nil, nil
 		}
 		scale := int64(cl.Header.TimecodeScale)
@@ -241,7 +268,7 @@ func opPutMedia(s *Service, c *call) (any, error) {
 		}
 		dur := fragmentDuration(cl)
 		if code := checkFragment(&last, cl, producer, dur); code != 0 {
-			if a.send(ack{EventType: "ERROR", FragmentTimecode: &tc, ErrorId: code}) != nil {
+			if a.send(ack{EventType: "ERROR", FragmentTimecode: &tc, FragmentNumber: num(), ErrorId: code}) != nil {
 				return nil, nil
 			}
 			continue
@@ -249,21 +276,21 @@ func opPutMedia(s *Service, c *call) (any, error) {
 		if gate.wait(ctx) != nil {
 			return nil, nil // the producer went away while throttled
 		}
-		if a.send(ack{EventType: "RECEIVED", FragmentTimecode: &tc}) != nil {
+		if a.send(ack{EventType: "RECEIVED", FragmentTimecode: &tc, FragmentNumber: num()}) != nil {
 			return nil, nil
 		}
 		if fs.Closed() {
-			a.send(ack{EventType: "ERROR", FragmentTimecode: &tc, ErrorId: 4008})
+			a.send(ack{EventType: "ERROR", FragmentTimecode: &tc, FragmentNumber: num(), ErrorId: 4008})
 			return nil, nil
 		}
-		m, err := fs.Append(cl.Header, producer, arrival, dur, cl.Raw)
+		m, err := fs.AppendSeq(seq, cl.Header, producer, arrival, dur, cl.Raw)
 		if err != nil {
 			s.log.Error("video: persist fragment", "stream", st.Name, "err", err)
 			code := 5001
 			if fs.Closed() {
 				code = 4008
 			}
-			a.send(ack{EventType: "ERROR", FragmentTimecode: &tc, ErrorId: code})
+			a.send(ack{EventType: "ERROR", FragmentTimecode: &tc, FragmentNumber: num(), ErrorId: code})
 			return nil, nil
 		}
 		if persist {
@@ -279,6 +306,9 @@ func opPutMedia(s *Service, c *call) (any, error) {
 // session may overlap an earlier one, as producers re-sending after a
 // reconnect do).
 func checkFragment(last *int64, cl *mkv.Cluster, producer time.Time, dur time.Duration) int {
+	if cl.MetaTags > maxFragmentMetadata {
+		return 4009
+	}
 	if dur > maxFragmentDuration {
 		return 4002
 	}
