@@ -143,6 +143,40 @@ func TestPutMediaRates(t *testing.T) {
 	}
 }
 
+// TestGetMediaOutputRate: GetMedia sends at most 5 fragments in any
+// second on a connection (AWS's quota), with the injected clock: a reader
+// from EARLIEST over a 7-fragment backlog gets all seven, the sixth after
+// one second's wait. The byte rate (25 MB/s) is TestRateWriter's.
+func TestGetMediaOutputRate(t *testing.T) {
+	ffm, _ := testMedia(t)
+	clk := &fakeClock{now: time.Unix(1_800_000_000, 0)}
+	e := start(t, "", func(o *video.Options) { o.Now = clk.Now; o.Sleep = clk.Sleep; o.GetMediaIdle = 200 * time.Millisecond })
+	e.createStream("out", 1)
+	f, _ := os.Open(ffm)
+	nums := checkAcks(t, e.putMedia("out", f, time.UnixMilli(1_700_000_000_000)))
+	f.Close()
+	if len(nums) != 7 {
+		t.Fatalf("%d fragments persisted, want 7", len(nums))
+	}
+	clk.Advance(time.Minute)
+	clk.mu.Lock()
+	clk.slept = nil // PutMedia's own fragment rate waited too
+	clk.mu.Unlock()
+	resp := e.post("/getMedia", map[string]any{"StreamName": "out", "StartSelector": map[string]any{"StartSelectorType": "EARLIEST"}})
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if got := tagValues(body, "AWS_KINESISVIDEO_FRAGMENT_NUMBER"); len(got) != 7 || got[6] != nums[6] {
+		t.Fatalf("GetMedia sent fragments %v, want %v", got, nums)
+	}
+	clk.mu.Lock()
+	slept := append([]time.Duration(nil), clk.slept...)
+	clk.mu.Unlock()
+	// fragments 1-5 at once, 6 and 7 after one second (far below 25 MB)
+	if len(slept) != 1 || slept[0] != time.Second {
+		t.Fatalf("waits %v, want one of 1s", slept)
+	}
+}
+
 // TestGetMediaLimitsAndErrorTags: a fourth concurrent GetMedia is
 // ConnectionLimitExceededException; a fragment that cannot be read ends
 // the response with AWS_KINESISVIDEO_ERROR_CODE / _ERROR_ID tags.

@@ -17,7 +17,8 @@ package video
 // ResourceNotFoundException; StreamName and StreamARN together
 // InvalidArgumentException. Per stream: 5 calls a second
 // (ClientLimitExceededException), 3 concurrent connections
-// (ConnectionLimitExceededException). An error after the 200 ends the
+// (ConnectionLimitExceededException); per connection at most 25 MB/s and
+// 5 fragments a second are sent (limits.go). An error after the 200 ends the
 // response with a Tags element {AWS_KINESISVIDEO_ERROR_CODE,
 // AWS_KINESISVIDEO_ERROR_ID} (media.go): 4000 when retention removed the
 // next fragment while it was being sent, 5000 when it cannot be read.
@@ -141,12 +142,15 @@ func opGetMedia(s *Service, c *call) (any, error) {
 	if ct == "" {
 		ct = "video/webm"
 	}
-	w := c.w
-	w.Header().Set("Content-Type", ct)
-	w.WriteHeader(http.StatusOK)
-	rc := http.NewResponseController(w)
+	c.w.Header().Set("Content-Type", ct)
+	c.w.WriteHeader(http.StatusOK)
+	rc := http.NewResponseController(c.w)
 	rc.Flush()
 	ctx := c.r.Context()
+	// AWS's output rates per connection: 25 MB/s, 5 fragments a second
+	// (a reader catching up on a backlog is slowed, never refused)
+	w := &rateWriter{ctx: ctx, w: c.w, byteRate: byteRate{perSec: getMediaBytesPerS, now: s.o.Now, sleep: s.o.Sleep}}
+	gate := &fragmentGate{perSec: getMediaFragsPerS, now: s.o.Now, sleep: s.o.Sleep}
 	var buf []byte
 	idle := time.NewTimer(s.o.GetMediaIdle)
 	defer idle.Stop()
@@ -170,6 +174,9 @@ func opGetMedia(s *Service, c *call) (any, error) {
 				}
 				w.Write(e)
 				return nil, nil
+			}
+			if gate.wait(ctx) != nil {
+				return nil, nil // the client went away while throttled
 			}
 			buf = appendFragment(buf[:0], h, cl, m, s.o.Now().UnixMilli())
 			if _, err := w.Write(buf); err != nil {

@@ -165,7 +165,7 @@ func opPutMedia(s *Service, c *call) (any, error) {
 	a := &acker{w: c.w, rc: rc}
 
 	ctx := r.Context()
-	body := &countingReader{r: &rateReader{ctx: ctx, r: r.Body, perSec: putMediaBytesPerS, now: s.o.Now, sleep: s.o.Sleep}}
+	body := &countingReader{r: &rateReader{ctx: ctx, r: r.Body, byteRate: byteRate{perSec: putMediaBytesPerS, now: s.o.Now, sleep: s.o.Sleep}}}
 	gate := &fragmentGate{perSec: putMediaFragsPerS, now: s.o.Now, sleep: s.o.Sleep}
 	// the IDLE ticker writes acks too: it must be gone before the handler
 	// returns (a write after that is a use of a finished ResponseWriter)

@@ -68,7 +68,7 @@ const (
 
 // Meta describes one stored fragment.
 type Meta struct {
-	Seq      uint64
+	Seq uint64
 	// Ord counts the stream's stored fragments without gaps (1, 2, 3, … in
 	// this process; after a restart it starts again from the oldest kept
 	// fragment): HLS media sequence numbers need consecutive values
@@ -102,7 +102,7 @@ type Store struct {
 	nextRes  uint64 // next sequence Reserve hands out (≥ nextSeq)
 	resEnd   uint64 // last sequence covered by the "reserved" file
 	ord      uint64 // Ord of the last stored fragment
-	err      error // sticky write/fsync error
+	err      error  // sticky write/fsync error
 	changed  chan struct{}
 	closed   bool
 	segBytes int64
