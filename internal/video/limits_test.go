@@ -177,6 +177,59 @@ func TestGetMediaOutputRate(t *testing.T) {
 	}
 }
 
+// TestGetMediaFragmentGoneWhileSending: the 4000 path, deterministically.
+// A GetMedia from EARLIEST sends five fragments and waits for the sixth
+// (5 fragments a second); during that wait (the injected Sleep) the clock
+// passes the stream's retention and a sweep removes every fragment, so the
+// sixth, listed before, is gone when its turn comes: the response ends
+// with AWS_KINESISVIDEO_ERROR_ID 4000 after the five.
+func TestGetMediaFragmentGoneWhileSending(t *testing.T) {
+	ffm, _ := testMedia(t)
+	clk := &fakeClock{now: time.Unix(1_800_000_000, 0)}
+	var mu sync.Mutex
+	var onSleep func()
+	sleep := func(ctx context.Context, d time.Duration) error {
+		clk.Sleep(ctx, d)
+		mu.Lock()
+		f := onSleep
+		onSleep = nil
+		mu.Unlock()
+		if f != nil {
+			f()
+		}
+		return nil
+	}
+	e := start(t, "", func(o *video.Options) { o.Now = clk.Now; o.Sleep = sleep; o.GetMediaIdle = 2 * time.Second })
+	e.createStream("expiring", 1)
+	f, _ := os.Open(ffm)
+	nums := checkAcks(t, e.putMedia("expiring", f, time.UnixMilli(1_700_000_000_000)))
+	f.Close()
+	if len(nums) != 7 {
+		t.Fatalf("%d fragments persisted, want 7", len(nums))
+	}
+	clk.Advance(time.Minute)
+	mu.Lock()
+	onSleep = func() {
+		clk.Advance(2 * time.Hour) // past the 1-hour retention
+		e.svc.Sweep()
+	}
+	mu.Unlock()
+	resp := e.post("/getMedia", map[string]any{"StreamName": "expiring", "StartSelector": map[string]any{"StartSelectorType": "EARLIEST"}})
+	body, _ := io.ReadAll(resp.Body) // ends with the error tags, not the idle timeout
+	resp.Body.Close()
+	if got := tagValues(body, "AWS_KINESISVIDEO_FRAGMENT_NUMBER"); len(got) != 5 || got[4] != nums[4] {
+		t.Fatalf("sent fragments %v, want the first five of %v", got, nums)
+	}
+	if id := tagValues(body, "AWS_KINESISVIDEO_ERROR_ID"); len(id) != 1 || id[0] != "4000" || len(tagValues(body, "AWS_KINESISVIDEO_ERROR_CODE")) != 1 {
+		t.Fatalf("error tags %v", id)
+	}
+	var fl fragList
+	e.postJSON("/listFragments", map[string]any{"StreamName": "expiring"}, &fl)
+	if len(fl.Fragments) != 0 {
+		t.Fatalf("%d fragments listed after the sweep", len(fl.Fragments))
+	}
+}
+
 // TestGetMediaLimitsAndErrorTags: a fourth concurrent GetMedia is
 // ConnectionLimitExceededException; a fragment that cannot be read ends
 // the response with AWS_KINESISVIDEO_ERROR_CODE / _ERROR_ID tags.

@@ -21,7 +21,8 @@ package video
 // 5 fragments a second are sent (limits.go). An error after the 200 ends the
 // response with a Tags element {AWS_KINESISVIDEO_ERROR_CODE,
 // AWS_KINESISVIDEO_ERROR_ID} (media.go): 4000 when retention removed the
-// next fragment while it was being sent, 5000 when it cannot be read.
+// next fragment after it was listed (checked just before it is read and
+// sent), 5000 when it cannot be read.
 
 import (
 	"net/http"
@@ -159,6 +160,19 @@ func opGetMedia(s *Service, c *call) (any, error) {
 		sent := false
 		for _, m := range fs.Since(next, 64) {
 			next = m.Seq + 1
+			if gate.wait(ctx) != nil {
+				return nil, nil // the client went away while throttled
+			}
+			// retention may have taken the fragment since it was listed
+			// (while the previous one was sent or the gate waited): AWS
+			// ends the response with 4000, fragment not found
+			if _, ok := fs.Find(m.Seq); !ok {
+				if fs.Closed() {
+					return nil, nil
+				}
+				w.Write(errorTags(4000))
+				return nil, nil
+			}
 			h, cl, err := fs.Read(m)
 			if err != nil {
 				if fs.Closed() {
@@ -174,9 +188,6 @@ func opGetMedia(s *Service, c *call) (any, error) {
 				}
 				w.Write(e)
 				return nil, nil
-			}
-			if gate.wait(ctx) != nil {
-				return nil, nil // the client went away while throttled
 			}
 			buf = appendFragment(buf[:0], h, cl, m, s.o.Now().UnixMilli())
 			if _, err := w.Write(buf); err != nil {
