@@ -111,6 +111,9 @@ func (s *Service) serveHLS(w http.ResponseWriter, r *http.Request) (string, erro
 	if err != nil {
 		return name, err
 	}
+	if err := s.playbackWait(r.Context(), sess, name); err != nil {
+		return name, nil // the player went away while its request waited
+	}
 	h := w.Header()
 	switch name {
 	case "getHLSMasterPlaylist.m3u8":

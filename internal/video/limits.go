@@ -15,6 +15,19 @@ package video
 // taken (its acknowledgements come later); nothing is refused or dropped.
 // GetMedia's output rates are applied the same way on each connection: it
 // writes at most 25 MB/s and at most 5 fragments in any second.
+// The playback resources of one HLS or DASH session ("Video playback
+// protocol API service quotas", session-level):
+//
+//	getHLSMasterPlaylist, getHLSMediaPlaylist, getMP4InitFragment,
+//	getDASHManifest          5 requests/s
+//	getMP4MediaFragment, getTSFragment   20 requests/s
+//
+// AWS refuses a request over these with ClientLimitExceededException;
+// Eddy delays it until the second has room instead (a deliberate
+// difference: ffmpeg reads an ON_DEMAND playlist's fragments as fast as it
+// can and does not retry a refused one, and AWS's burst allowance is not
+// documented), so a player gets at most AWS's rate and no errors.
+//
 // Time comes from Options.Now and waits go through Options.Sleep, so tests
 // drive both.
 
@@ -40,6 +53,33 @@ const (
 	getMediaFragsPerS = 5
 	fragListConns     = 5
 )
+
+// playbackTPS is the per-session request rate of each playback resource.
+var playbackTPS = map[string]int{
+	"getHLSMasterPlaylist.m3u8": 5, "getHLSMediaPlaylist.m3u8": 5, "getMP4InitFragment.mp4": 5,
+	"getDASHManifest.mpd": 5, "getMP4MediaFragment.mp4": 20, "getTSFragment.ts": 20,
+}
+
+// playbackWait returns when the session may serve one more request for
+// resource (at once when within its rate). Requests of one session over
+// the rate wait in turn.
+func (s *Service) playbackWait(ctx context.Context, sess *session, resource string) error {
+	tps := playbackTPS[resource]
+	if tps == 0 {
+		return nil
+	}
+	sess.rateMu.Lock()
+	defer sess.rateMu.Unlock()
+	if sess.rates == nil {
+		sess.rates = map[string]*fragmentGate{}
+	}
+	g := sess.rates[resource]
+	if g == nil {
+		g = &fragmentGate{perSec: tps, now: s.o.Now, sleep: s.o.Sleep}
+		sess.rates[resource] = g
+	}
+	return g.wait(ctx)
+}
 
 // admission counts one operation's calls and open connections on one
 // stream; guarded by Service.mu.

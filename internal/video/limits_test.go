@@ -230,6 +230,80 @@ func TestGetMediaFragmentGoneWhileSending(t *testing.T) {
 	}
 }
 
+// TestPlaybackSessionRates: AWS's per-session request rates of the HLS
+// resources (5/s for playlists, 20/s for media fragments), with the
+// injected clock: within the rate nothing waits; the request over it waits
+// until the second has room (one 1 s wait), and is then served; another
+// session has its own budget.
+func TestPlaybackSessionRates(t *testing.T) {
+	ffm, _ := testMedia(t)
+	clk := &fakeClock{now: time.Unix(1_800_000_000, 0)}
+	e := start(t, "", func(o *video.Options) { o.Now = clk.Now; o.Sleep = clk.Sleep })
+	e.createStream("play", 1)
+	f, _ := os.Open(ffm)
+	nums := checkAcks(t, e.putMedia("play", f, time.UnixMilli(1_700_000_000_000)))
+	f.Close()
+	session := func() string {
+		var out struct{ HLSStreamingSessionURL string }
+		e.postJSON("/getHLSStreamingSessionURL", map[string]any{"StreamName": "play", "PlaybackMode": "ON_DEMAND",
+			"HLSFragmentSelector": map[string]any{"FragmentSelectorType": "PRODUCER_TIMESTAMP",
+				"TimestampRange": map[string]any{"StartTimestamp": 1_699_999_999.0, "EndTimestamp": 1_700_000_100.0}}}, &out)
+		return out.HLSStreamingSessionURL
+	}
+	waits := func() []time.Duration {
+		clk.mu.Lock()
+		defer clk.mu.Unlock()
+		w := clk.slept
+		clk.slept = nil
+		return w
+	}
+	get := func(url string) {
+		t.Helper()
+		resp, err := http.Get(url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			t.Fatalf("%s: %d %s", url, resp.StatusCode, resp.Header.Get("x-amzn-ErrorType"))
+		}
+	}
+	a := session()
+	clk.Advance(time.Minute)
+	waits() // PutMedia's
+	playlist := strings.Replace(a, "getHLSMasterPlaylist", "getHLSMediaPlaylist", 1)
+	for i := 0; i < 5; i++ {
+		get(playlist)
+	}
+	if w := waits(); len(w) != 0 {
+		t.Fatalf("5 playlist requests in a second waited %v", w)
+	}
+	get(playlist)
+	if w := waits(); len(w) != 1 || w[0] != time.Second {
+		t.Fatalf("the sixth playlist request waited %v, want 1s", w)
+	}
+	frag := strings.Replace(a, "getHLSMasterPlaylist.m3u8?", "getMP4MediaFragment.mp4?FragmentNumber="+nums[0]+"&", 1)
+	for i := 0; i < 20; i++ {
+		get(frag)
+	}
+	if w := waits(); len(w) != 0 {
+		t.Fatalf("20 fragment requests in a second waited %v", w)
+	}
+	get(frag)
+	if w := waits(); len(w) != 1 || w[0] != time.Second {
+		t.Fatalf("the 21st fragment request waited %v, want 1s", w)
+	}
+	// another session: its own budget
+	b := strings.Replace(session(), "getHLSMasterPlaylist", "getHLSMediaPlaylist", 1)
+	for i := 0; i < 5; i++ {
+		get(b)
+	}
+	if w := waits(); len(w) != 0 {
+		t.Fatalf("a new session's playlist requests waited %v", w)
+	}
+}
+
 // TestGetMediaLimitsAndErrorTags: a fourth concurrent GetMedia is
 // ConnectionLimitExceededException; a fragment that cannot be read ends
 // the response with AWS_KINESISVIDEO_ERROR_CODE / _ERROR_ID tags.
