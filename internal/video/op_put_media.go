@@ -13,12 +13,16 @@ package video
 //   - PERSISTED after it is fsynced (only when DataRetentionInHours > 0),
 //   - ERROR with an ErrorId, IDLE while no data arrives.
 //
-// Each Cluster is one fragment, held in memory alone (≤ 50 MB, else
-// ErrorId 4001). Producer timestamp = start + Timecode (RELATIVE) or the
+// A fragment is numbered when it starts (fragstore.Reserve), so every ack
+// of it, BUFFERING on, carries its FragmentNumber, as AWS's do; a refused
+// fragment's number stays unused. Each Cluster is one fragment, held in
+// memory alone (≤ 50 MB, else ErrorId 4001). Producer timestamp = start + Timecode (RELATIVE) or the
 // Timecode (ABSOLUTE); server timestamp = arrival of the cluster's first
 // byte. Fragment-level faults drop that fragment and keep the connection:
 // 4002 duration over 10 s, 4004 producer timestamp not after the previous
-// fragment's in this session, 4006 first video frame not a keyframe. A
+// fragment's in this session, 4006 first video frame not a keyframe, 4009
+// more than 10 fragment metadata tags (SimpleTags in the Tags before the
+// Cluster). A
 // producer that reconnects and re-sends from its last acknowledged fragment
 // (what the producer SDKs do after an error or an ack timeout) starts a new
 // session: its fragments are taken again, so the stream holds both copies,
