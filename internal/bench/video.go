@@ -9,9 +9,10 @@ package bench
 // fragment's last byte to receiving its PERSISTED acknowledgement (the
 // server has fsynced it), and reports how many arrived within 1 s.
 //
-// The HLS phase then opens a LIVE session on one stream while it keeps
+// The HLS phase then opens LIVE sessions on one stream while it keeps
 // streaming and measures, per fragment, PERSISTED acknowledgement → the
-// fragment listed in the LIVE media playlist (polled every 20 ms, so the
+// fragment listed in the LIVE media playlist (polled every 20 ms, in turn
+// over 10 sessions to stay within the 5 requests/s a session serves, so the
 // figure includes up to 20 ms of polling).
 
 import (
@@ -290,32 +291,42 @@ func videoProducer(ctx context.Context, o VideoOptions, name string, hdr, payloa
 
 var videoHTTP = &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 1024, DisableCompression: true}}
 
-// observeHLS opens a LIVE HLS session on stream and, for each persisted
-// fragment number, polls the media playlist until it is listed.
+// hlsPollSessions is how many LIVE sessions observeHLS polls in turn: AWS
+// (and Eddy) serve a session's media playlist at most 5 times a second, so
+// a 20 ms poll needs 10 sessions (AWS has no limit on their number).
+const hlsPollSessions = 10
+
+// observeHLS opens LIVE HLS sessions on stream and, for each persisted
+// fragment number, polls their media playlists in turn until it is listed.
 func observeHLS(ctx context.Context, o VideoOptions, stream string, persisted <-chan [2]any, add func(time.Duration)) {
-	var url string
+	var urls []string
+	k := 0
 	for p := range persisted {
 		num, at := p[0].(string), p[1].(time.Time)
-		if url == "" {
+		for len(urls) < hlsPollSessions && ctx.Err() == nil {
 			body := fmt.Sprintf(`{"StreamName":%q,"PlaybackMode":"LIVE"}`, stream)
 			req, _ := http.NewRequestWithContext(ctx, "POST", o.Endpoint+"/getHLSStreamingSessionURL", strings.NewReader(body))
 			sum := sha256.Sum256([]byte(body))
 			v4.NewSigner().SignHTTP(ctx, aws.Credentials{AccessKeyID: "AKIDEXAMPLE", SecretAccessKey: "secret"}, req, hex.EncodeToString(sum[:]), "kinesisvideo", o.Region, time.Now())
 			resp, err := videoHTTP.Do(req)
 			if err != nil {
-				continue
+				break
 			}
 			var out struct{ HLSStreamingSessionURL string }
 			json.NewDecoder(resp.Body).Decode(&out)
 			resp.Body.Close()
-			url = strings.Replace(out.HLSStreamingSessionURL, "getHLSMasterPlaylist", "getHLSMediaPlaylist", 1)
-			if url == "" {
-				continue
+			if out.HLSStreamingSessionURL == "" {
+				break
 			}
+			urls = append(urls, strings.Replace(out.HLSStreamingSessionURL, "getHLSMasterPlaylist", "getHLSMediaPlaylist", 1))
+		}
+		if len(urls) < hlsPollSessions {
+			continue
 		}
 		deadline := time.Now().Add(5 * time.Second)
 		for time.Now().Before(deadline) && ctx.Err() == nil {
-			resp, err := videoHTTP.Get(url)
+			resp, err := videoHTTP.Get(urls[k%len(urls)])
+			k++
 			if err == nil {
 				b, _ := io.ReadAll(resp.Body)
 				resp.Body.Close()

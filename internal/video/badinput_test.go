@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"net/http"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -38,6 +39,43 @@ func cluster(tc uint64, blocks ...[]byte) []byte {
 	return mkv.AppendElement(nil, mkv.IDCluster, p)
 }
 
+// tags is a Tags element of n fragment metadata items, as a producer
+// prepends them to a fragment.
+func tags(n int) []byte {
+	var tag []byte
+	for i := 0; i < n; i++ {
+		st := mkv.AppendString(nil, 0x45A3, "KEY_"+strconv.Itoa(i)) // TagName
+		st = mkv.AppendString(st, 0x4487, "v")                      // TagString
+		tag = mkv.AppendElement(tag, mkv.IDSimpleTag, st)
+	}
+	return mkv.AppendElement(nil, mkv.IDTags, mkv.AppendElement(nil, mkv.IDTag, tag))
+}
+
+// numbered asserts AWS's numbering: every ack of a fragment carries the
+// number its BUFFERING ack gave, and numbers only grow, over errors,
+// reconnects and restarts (after is the last number seen before); it
+// returns the last number.
+func numbered(t *testing.T, acks []ackEvent, after string) string {
+	t.Helper()
+	cur := ""
+	for _, a := range acks {
+		if a.EventType == "IDLE" || a.FragmentTimecode == nil {
+			continue
+		}
+		if a.EventType == "BUFFERING" {
+			if len(a.FragmentNumber) != 47 || a.FragmentNumber <= after {
+				t.Fatalf("BUFFERING number %q not after %q (acks %+v)", a.FragmentNumber, after, acks)
+			}
+			cur, after = a.FragmentNumber, a.FragmentNumber
+			continue
+		}
+		if a.FragmentNumber != cur {
+			t.Fatalf("%s ack (ErrorId %d) with number %q, its BUFFERING had %q", a.EventType, a.ErrorId, a.FragmentNumber, cur)
+		}
+	}
+	return after
+}
+
 func acksOf(acks []ackEvent, typ string) []ackEvent {
 	var out []ackEvent
 	for _, a := range acks {
@@ -56,6 +94,7 @@ func TestPutMediaBadInput(t *testing.T) {
 	}
 	hdr := header(t, file)
 	e := start(t, "")
+	outer := t
 	t0 := time.UnixMilli(1_700_000_000_000)
 	frame := bytes.Repeat([]byte{0, 0, 0, 1, 0x65}, 4)
 
@@ -103,6 +142,11 @@ func TestPutMediaBadInput(t *testing.T) {
 		body = append(body, cluster(2000, simpleBlock(1, 0, true, frame), simpleBlock(1, 11000, false, frame))...) // 11 s
 		body = append(body, cluster(3000, simpleBlock(1, 0, true, frame))...)
 		body = append(body, cluster(2500, simpleBlock(1, 0, true, frame))...) // backwards
+		body = append(body, tags(11)...)                                      // over AWS's 10 metadata tags
+		body = append(body, cluster(3500, simpleBlock(1, 0, true, frame))...)
+		body = append(body, tags(4)...) // 10 in two Tags elements: allowed
+		body = append(body, tags(6)...)
+		body = append(body, cluster(3600, simpleBlock(1, 0, true, frame))...)
 		body = append(body, cluster(4000, simpleBlock(9, 0, true, frame))...) // unknown track: ends the stream
 		body = append(body, cluster(5000, simpleBlock(1, 0, true, frame))...)
 		acks := e.putMedia("faults", bytes.NewReader(body), t0)
@@ -115,7 +159,7 @@ func TestPutMediaBadInput(t *testing.T) {
 				got = append(got, -a.ErrorId)
 			}
 		}
-		want := []int{0, -4006, -4002, 3000, -4004, -4010}
+		want := []int{0, -4006, -4002, 3000, -4004, -4009, 3600, -4010}
 		if len(got) != len(want) {
 			t.Fatalf("acks %v, want %v", got, want)
 		}
@@ -124,6 +168,22 @@ func TestPutMediaBadInput(t *testing.T) {
 				t.Fatalf("acks %v, want %v", got, want)
 			}
 		}
+		for _, a := range acksOf(acks, "ERROR") {
+			if a.ErrorId == 4009 && a.ErrorCode != "FRAGMENT_METADATA_LIMIT_REACHED" {
+				t.Fatalf("4009 ack %+v", a)
+			}
+		}
+		last := numbered(t, acks, "")
+		// a reconnect and a restart go on after every number shown,
+		// refused fragments' included
+		last = numbered(t, e.putMedia("faults", bytes.NewReader(append(append([]byte(nil), hdr...), cluster(9000, simpleBlock(1, 0, true, frame))...)), t0), last)
+		e.svc.Close()
+		e = start(outer, e.dir) // the later subtests use the restarted service
+		acks = e.putMedia("faults", bytes.NewReader(append(append([]byte(nil), hdr...), cluster(9500, simpleBlock(1, 0, true, frame))...)), t0)
+		if len(acksOf(acks, "PERSISTED")) != 1 {
+			t.Fatalf("after restart: %+v", acks)
+		}
+		numbered(t, acks, last)
 	})
 
 	t.Run("garbage", func(t *testing.T) {

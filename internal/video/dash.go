@@ -38,6 +38,9 @@ func (s *Service) serveDASH(w http.ResponseWriter, r *http.Request) (string, err
 	if err != nil {
 		return name, err
 	}
+	if err := s.playbackWait(r.Context(), sess, name); err != nil {
+		return name, nil // the player went away while its request waited
+	}
 	switch name {
 	case "getDASHManifest.mpd":
 		frags := sess.fragments(fs)

@@ -111,6 +111,9 @@ func (s *Service) serveHLS(w http.ResponseWriter, r *http.Request) (string, erro
 	if err != nil {
 		return name, err
 	}
+	if err := s.playbackWait(r.Context(), sess, name); err != nil {
+		return name, nil // the player went away while its request waited
+	}
 	h := w.Header()
 	switch name {
 	case "getHLSMasterPlaylist.m3u8":
@@ -155,9 +158,11 @@ func (s *Service) serveHLS(w http.ResponseWriter, r *http.Request) (string, erro
 			version = 3
 		}
 		fmt.Fprintf(&b, "#EXTM3U\n#EXT-X-VERSION:%d\n#EXT-X-TARGETDURATION:%d\n", version, target)
+		// fragment numbers have gaps (refused fragments); the media
+		// sequence counts stored fragments
 		seq := uint64(0)
 		if len(frags) > 0 {
-			seq = frags[0].Seq
+			seq = frags[0].Ord
 		}
 		fmt.Fprintf(&b, "#EXT-X-MEDIA-SEQUENCE:%d\n", seq)
 		if sess.mode != "LIVE" {

@@ -4,7 +4,7 @@ package video
 // Video Streams service quotas", data plane table):
 //
 //	PutMedia                 5 calls/s, 1 connection, 12.5 MB/s read, 5 fragments/s
-//	GetMedia                 5 calls/s, 3 connections
+//	GetMedia                 5 calls/s, 3 connections, 25 MB/s and 5 fragments/s sent
 //	GetMediaForFragmentList  5 connections
 //
 // A call over the call rate is ClientLimitExceededException, a connection
@@ -13,6 +13,21 @@ package video
 // as AWS applies them, by reading no faster: the body is read at most at
 // 12.5 MB/s and a sixth fragment within one second waits before it is
 // taken (its acknowledgements come later); nothing is refused or dropped.
+// GetMedia's output rates are applied the same way on each connection: it
+// writes at most 25 MB/s and at most 5 fragments in any second.
+// The playback resources of one HLS or DASH session ("Video playback
+// protocol API service quotas", session-level):
+//
+//	getHLSMasterPlaylist, getHLSMediaPlaylist, getMP4InitFragment,
+//	getDASHManifest          5 requests/s
+//	getMP4MediaFragment, getTSFragment   20 requests/s
+//
+// AWS refuses a request over these with ClientLimitExceededException;
+// Eddy delays it until the second has room instead (a deliberate
+// difference: ffmpeg reads an ON_DEMAND playlist's fragments as fast as it
+// can and does not retry a refused one, and AWS's burst allowance is not
+// documented), so a player gets at most AWS's rate and no errors.
+//
 // Time comes from Options.Now and waits go through Options.Sleep, so tests
 // drive both.
 
@@ -34,8 +49,37 @@ const (
 	putMediaFragsPerS = 5
 	getMediaTPS       = 5
 	getMediaConns     = 3
+	getMediaBytesPerS = 25_000_000
+	getMediaFragsPerS = 5
 	fragListConns     = 5
 )
+
+// playbackTPS is the per-session request rate of each playback resource.
+var playbackTPS = map[string]int{
+	"getHLSMasterPlaylist.m3u8": 5, "getHLSMediaPlaylist.m3u8": 5, "getMP4InitFragment.mp4": 5,
+	"getDASHManifest.mpd": 5, "getMP4MediaFragment.mp4": 20, "getTSFragment.ts": 20,
+}
+
+// playbackWait returns when the session may serve one more request for
+// resource (at once when within its rate). Requests of one session over
+// the rate wait in turn.
+func (s *Service) playbackWait(ctx context.Context, sess *session, resource string) error {
+	tps := playbackTPS[resource]
+	if tps == 0 {
+		return nil
+	}
+	sess.rateMu.Lock()
+	defer sess.rateMu.Unlock()
+	if sess.rates == nil {
+		sess.rates = map[string]*fragmentGate{}
+	}
+	g := sess.rates[resource]
+	if g == nil {
+		g = &fragmentGate{perSec: tps, now: s.o.Now, sleep: s.o.Sleep}
+		sess.rates[resource] = g
+	}
+	return g.wait(ctx)
+}
 
 // admission counts one operation's calls and open connections on one
 // stream; guarded by Service.mu.
@@ -99,51 +143,89 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 	}
 }
 
-// rateReader reads no faster than perSec bytes per second on average,
-// with one second's worth as burst.
-type rateReader struct {
-	ctx    context.Context
-	r      io.Reader
+// byteRate lets perSec bytes a second through on average, with one
+// second's worth as burst; rateReader and rateWriter apply it.
+type byteRate struct {
 	perSec int64
 	now    func() time.Time
 	sleep  func(context.Context, time.Duration) error
 	start  time.Time
-	n      int64         // bytes read since start
+	n      int64         // bytes through since start
 	slept  time.Duration // waited since start
 }
 
-// elapsed is the time since the first read: by the clock, or by the waits
+// elapsed is the time since the first use: by the clock, or by the waits
 // when the clock moved less (a test clock that stands still).
-func (rr *rateReader) elapsed() time.Duration {
-	return max(rr.now().Sub(rr.start), rr.slept)
+func (b *byteRate) elapsed() time.Duration {
+	return max(b.now().Sub(b.start), b.slept)
 }
 
-func (rr *rateReader) Read(p []byte) (int, error) {
-	if rr.start.IsZero() {
-		rr.start = rr.now()
+// room waits until bytes may pass and returns how many of want may pass
+// now (at least one); the caller adds what it moved to b.n.
+func (b *byteRate) room(ctx context.Context, want int) (int, error) {
+	if b.start.IsZero() {
+		b.start = b.now()
 	}
 	for {
 		// bytes allowed so far: one second's burst plus the elapsed
 		// time's share
-		allowed := rr.perSec + int64(rr.elapsed().Seconds()*float64(rr.perSec))
-		room := allowed - rr.n
+		allowed := b.perSec + int64(b.elapsed().Seconds()*float64(b.perSec))
+		room := allowed - b.n
 		if room > 0 {
-			if int64(len(p)) > room {
-				p = p[:room]
-			}
-			break
+			return int(min(int64(want), room)), nil
 		}
 		// wait for a useful chunk (up to 20 ms worth), not for one byte
-		need := min(int64(len(p)), max(rr.perSec/50, 1))
-		wait := time.Duration(float64(need-room) / float64(rr.perSec) * float64(time.Second))
-		if err := rr.sleep(rr.ctx, wait); err != nil {
+		need := min(int64(want), max(b.perSec/50, 1))
+		wait := time.Duration(float64(need-room) / float64(b.perSec) * float64(time.Second))
+		if err := b.sleep(ctx, wait); err != nil {
 			return 0, err
 		}
-		rr.slept += wait
+		b.slept += wait
 	}
-	n, err := rr.r.Read(p)
+}
+
+// rateReader reads no faster than its byteRate.
+type rateReader struct {
+	ctx context.Context
+	r   io.Reader
+	byteRate
+}
+
+func (rr *rateReader) Read(p []byte) (int, error) {
+	if len(p) == 0 {
+		return rr.r.Read(p)
+	}
+	k, err := rr.room(rr.ctx, len(p))
+	if err != nil {
+		return 0, err
+	}
+	n, err := rr.r.Read(p[:k])
 	rr.n += int64(n)
 	return n, err
+}
+
+// rateWriter writes no faster than its byteRate (GetMedia's output).
+type rateWriter struct {
+	ctx context.Context
+	w   io.Writer
+	byteRate
+}
+
+func (rw *rateWriter) Write(p []byte) (int, error) {
+	done := 0
+	for done < len(p) {
+		k, err := rw.room(rw.ctx, len(p)-done)
+		if err != nil {
+			return done, err
+		}
+		n, err := rw.w.Write(p[done : done+k])
+		rw.n += int64(n)
+		done += n
+		if err != nil {
+			return done, err
+		}
+	}
+	return done, nil
 }
 
 // fragmentGate lets at most perSec fragments through in any second.

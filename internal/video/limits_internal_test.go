@@ -19,9 +19,9 @@ func TestRateReader(t *testing.T) {
 	for i := range src {
 		src[i] = byte(i * 7)
 	}
-	rr := &rateReader{ctx: context.Background(), r: bytes.NewReader(src), perSec: putMediaBytesPerS,
+	rr := &rateReader{ctx: context.Background(), r: bytes.NewReader(src), byteRate: byteRate{perSec: putMediaBytesPerS,
 		now:   func() time.Time { return now },
-		sleep: func(_ context.Context, d time.Duration) error { now = now.Add(d); slept += d; waits++; return nil }}
+		sleep: func(_ context.Context, d time.Duration) error { now = now.Add(d); slept += d; waits++; return nil }}}
 	got, err := io.ReadAll(rr)
 	if err != nil || !bytes.Equal(got, src) {
 		t.Fatalf("read %d bytes, %v", len(got), err)
@@ -31,6 +31,33 @@ func TestRateReader(t *testing.T) {
 	}
 	if waits > 100 { // 17.5 MB in 250 kB chunks is 70 waits
 		t.Fatalf("%d waits: the reader trickles", waits)
+	}
+}
+
+// TestRateWriter: GetMedia's output, 55 MB written in 1 MB calls at
+// 25 MB/s with a one-second burst, waits (55 − 25) / 25 = 1.2 s in all
+// (plus at most one 20 ms chunk) and passes every byte unchanged.
+func TestRateWriter(t *testing.T) {
+	now := time.Unix(1_800_000_000, 0)
+	var slept time.Duration
+	var sink bytes.Buffer
+	rw := &rateWriter{ctx: context.Background(), w: &sink, byteRate: byteRate{perSec: getMediaBytesPerS,
+		now:   func() time.Time { return now },
+		sleep: func(_ context.Context, d time.Duration) error { now = now.Add(d); slept += d; return nil }}}
+	src := make([]byte, 55_000_000)
+	for i := range src {
+		src[i] = byte(i * 13)
+	}
+	for off := 0; off < len(src); off += 1 << 20 {
+		if n, err := rw.Write(src[off:min(off+1<<20, len(src))]); err != nil || n != min(1<<20, len(src)-off) {
+			t.Fatalf("write at %d: %d %v", off, n, err)
+		}
+	}
+	if !bytes.Equal(sink.Bytes(), src) {
+		t.Fatal("bytes changed")
+	}
+	if want := 1200 * time.Millisecond; slept < want-time.Millisecond || slept > want+25*time.Millisecond {
+		t.Fatalf("waited %v, want %v", slept, want)
 	}
 }
 

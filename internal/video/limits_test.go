@@ -143,6 +143,167 @@ func TestPutMediaRates(t *testing.T) {
 	}
 }
 
+// TestGetMediaOutputRate: GetMedia sends at most 5 fragments in any
+// second on a connection (AWS's quota), with the injected clock: a reader
+// from EARLIEST over a 7-fragment backlog gets all seven, the sixth after
+// one second's wait. The byte rate (25 MB/s) is TestRateWriter's.
+func TestGetMediaOutputRate(t *testing.T) {
+	ffm, _ := testMedia(t)
+	clk := &fakeClock{now: time.Unix(1_800_000_000, 0)}
+	e := start(t, "", func(o *video.Options) { o.Now = clk.Now; o.Sleep = clk.Sleep; o.GetMediaIdle = 200 * time.Millisecond })
+	e.createStream("out", 1)
+	f, _ := os.Open(ffm)
+	nums := checkAcks(t, e.putMedia("out", f, time.UnixMilli(1_700_000_000_000)))
+	f.Close()
+	if len(nums) != 7 {
+		t.Fatalf("%d fragments persisted, want 7", len(nums))
+	}
+	clk.Advance(time.Minute)
+	clk.mu.Lock()
+	clk.slept = nil // PutMedia's own fragment rate waited too
+	clk.mu.Unlock()
+	resp := e.post("/getMedia", map[string]any{"StreamName": "out", "StartSelector": map[string]any{"StartSelectorType": "EARLIEST"}})
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if got := tagValues(body, "AWS_KINESISVIDEO_FRAGMENT_NUMBER"); len(got) != 7 || got[6] != nums[6] {
+		t.Fatalf("GetMedia sent fragments %v, want %v", got, nums)
+	}
+	clk.mu.Lock()
+	slept := append([]time.Duration(nil), clk.slept...)
+	clk.mu.Unlock()
+	// fragments 1-5 at once, 6 and 7 after one second (far below 25 MB)
+	if len(slept) != 1 || slept[0] != time.Second {
+		t.Fatalf("waits %v, want one of 1s", slept)
+	}
+}
+
+// TestGetMediaFragmentGoneWhileSending: the 4000 path, deterministically.
+// A GetMedia from EARLIEST sends five fragments and waits for the sixth
+// (5 fragments a second); during that wait (the injected Sleep) the clock
+// passes the stream's retention and a sweep removes every fragment, so the
+// sixth, listed before, is gone when its turn comes: the response ends
+// with AWS_KINESISVIDEO_ERROR_ID 4000 after the five.
+func TestGetMediaFragmentGoneWhileSending(t *testing.T) {
+	ffm, _ := testMedia(t)
+	clk := &fakeClock{now: time.Unix(1_800_000_000, 0)}
+	var mu sync.Mutex
+	var onSleep func()
+	sleep := func(ctx context.Context, d time.Duration) error {
+		clk.Sleep(ctx, d)
+		mu.Lock()
+		f := onSleep
+		onSleep = nil
+		mu.Unlock()
+		if f != nil {
+			f()
+		}
+		return nil
+	}
+	e := start(t, "", func(o *video.Options) { o.Now = clk.Now; o.Sleep = sleep; o.GetMediaIdle = 2 * time.Second })
+	e.createStream("expiring", 1)
+	f, _ := os.Open(ffm)
+	nums := checkAcks(t, e.putMedia("expiring", f, time.UnixMilli(1_700_000_000_000)))
+	f.Close()
+	if len(nums) != 7 {
+		t.Fatalf("%d fragments persisted, want 7", len(nums))
+	}
+	clk.Advance(time.Minute)
+	mu.Lock()
+	onSleep = func() {
+		clk.Advance(2 * time.Hour) // past the 1-hour retention
+		e.svc.Sweep()
+	}
+	mu.Unlock()
+	resp := e.post("/getMedia", map[string]any{"StreamName": "expiring", "StartSelector": map[string]any{"StartSelectorType": "EARLIEST"}})
+	body, _ := io.ReadAll(resp.Body) // ends with the error tags, not the idle timeout
+	resp.Body.Close()
+	if got := tagValues(body, "AWS_KINESISVIDEO_FRAGMENT_NUMBER"); len(got) != 5 || got[4] != nums[4] {
+		t.Fatalf("sent fragments %v, want the first five of %v", got, nums)
+	}
+	if id := tagValues(body, "AWS_KINESISVIDEO_ERROR_ID"); len(id) != 1 || id[0] != "4000" || len(tagValues(body, "AWS_KINESISVIDEO_ERROR_CODE")) != 1 {
+		t.Fatalf("error tags %v", id)
+	}
+	var fl fragList
+	e.postJSON("/listFragments", map[string]any{"StreamName": "expiring"}, &fl)
+	if len(fl.Fragments) != 0 {
+		t.Fatalf("%d fragments listed after the sweep", len(fl.Fragments))
+	}
+}
+
+// TestPlaybackSessionRates: AWS's per-session request rates of the HLS
+// resources (5/s for playlists, 20/s for media fragments), with the
+// injected clock: within the rate nothing waits; the request over it waits
+// until the second has room (one 1 s wait), and is then served; another
+// session has its own budget.
+func TestPlaybackSessionRates(t *testing.T) {
+	ffm, _ := testMedia(t)
+	clk := &fakeClock{now: time.Unix(1_800_000_000, 0)}
+	e := start(t, "", func(o *video.Options) { o.Now = clk.Now; o.Sleep = clk.Sleep })
+	e.createStream("play", 1)
+	f, _ := os.Open(ffm)
+	nums := checkAcks(t, e.putMedia("play", f, time.UnixMilli(1_700_000_000_000)))
+	f.Close()
+	session := func() string {
+		var out struct{ HLSStreamingSessionURL string }
+		e.postJSON("/getHLSStreamingSessionURL", map[string]any{"StreamName": "play", "PlaybackMode": "ON_DEMAND",
+			"HLSFragmentSelector": map[string]any{"FragmentSelectorType": "PRODUCER_TIMESTAMP",
+				"TimestampRange": map[string]any{"StartTimestamp": 1_699_999_999.0, "EndTimestamp": 1_700_000_100.0}}}, &out)
+		return out.HLSStreamingSessionURL
+	}
+	waits := func() []time.Duration {
+		clk.mu.Lock()
+		defer clk.mu.Unlock()
+		w := clk.slept
+		clk.slept = nil
+		return w
+	}
+	get := func(url string) {
+		t.Helper()
+		resp, err := http.Get(url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			t.Fatalf("%s: %d %s", url, resp.StatusCode, resp.Header.Get("x-amzn-ErrorType"))
+		}
+	}
+	a := session()
+	clk.Advance(time.Minute)
+	waits() // PutMedia's
+	playlist := strings.Replace(a, "getHLSMasterPlaylist", "getHLSMediaPlaylist", 1)
+	for i := 0; i < 5; i++ {
+		get(playlist)
+	}
+	if w := waits(); len(w) != 0 {
+		t.Fatalf("5 playlist requests in a second waited %v", w)
+	}
+	get(playlist)
+	if w := waits(); len(w) != 1 || w[0] != time.Second {
+		t.Fatalf("the sixth playlist request waited %v, want 1s", w)
+	}
+	frag := strings.Replace(a, "getHLSMasterPlaylist.m3u8?", "getMP4MediaFragment.mp4?FragmentNumber="+nums[0]+"&", 1)
+	for i := 0; i < 20; i++ {
+		get(frag)
+	}
+	if w := waits(); len(w) != 0 {
+		t.Fatalf("20 fragment requests in a second waited %v", w)
+	}
+	get(frag)
+	if w := waits(); len(w) != 1 || w[0] != time.Second {
+		t.Fatalf("the 21st fragment request waited %v, want 1s", w)
+	}
+	// another session: its own budget
+	b := strings.Replace(session(), "getHLSMasterPlaylist", "getHLSMediaPlaylist", 1)
+	for i := 0; i < 5; i++ {
+		get(b)
+	}
+	if w := waits(); len(w) != 0 {
+		t.Fatalf("a new session's playlist requests waited %v", w)
+	}
+}
+
 // TestGetMediaLimitsAndErrorTags: a fourth concurrent GetMedia is
 // ConnectionLimitExceededException; a fragment that cannot be read ends
 // the response with AWS_KINESISVIDEO_ERROR_CODE / _ERROR_ID tags.

@@ -31,6 +31,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/eddy-streams/eddy/internal/awserr"
@@ -63,6 +64,10 @@ type session struct {
 	showTime bool   // DisplayFragmentTimestamp ALWAYS
 	showNum  bool   // DisplayFragmentNumber ALWAYS (DASH)
 	disc     string // DiscontinuityMode: ALWAYS, NEVER or ON_DISCONTINUITY
+
+	// per-resource request rates (limits.go); rateMu is taken alone
+	rateMu sync.Mutex
+	rates  map[string]*fragmentGate
 }
 
 func newToken() string {

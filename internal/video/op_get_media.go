@@ -17,10 +17,12 @@ package video
 // ResourceNotFoundException; StreamName and StreamARN together
 // InvalidArgumentException. Per stream: 5 calls a second
 // (ClientLimitExceededException), 3 concurrent connections
-// (ConnectionLimitExceededException). An error after the 200 ends the
+// (ConnectionLimitExceededException); per connection at most 25 MB/s and
+// 5 fragments a second are sent (limits.go). An error after the 200 ends the
 // response with a Tags element {AWS_KINESISVIDEO_ERROR_CODE,
 // AWS_KINESISVIDEO_ERROR_ID} (media.go): 4000 when retention removed the
-// next fragment while it was being sent, 5000 when it cannot be read.
+// next fragment after it was listed (checked just before it is read and
+// sent), 5000 when it cannot be read.
 
 import (
 	"net/http"
@@ -141,12 +143,15 @@ func opGetMedia(s *Service, c *call) (any, error) {
 	if ct == "" {
 		ct = "video/webm"
 	}
-	w := c.w
-	w.Header().Set("Content-Type", ct)
-	w.WriteHeader(http.StatusOK)
-	rc := http.NewResponseController(w)
+	c.w.Header().Set("Content-Type", ct)
+	c.w.WriteHeader(http.StatusOK)
+	rc := http.NewResponseController(c.w)
 	rc.Flush()
 	ctx := c.r.Context()
+	// AWS's output rates per connection: 25 MB/s, 5 fragments a second
+	// (a reader catching up on a backlog is slowed, never refused)
+	w := &rateWriter{ctx: ctx, w: c.w, byteRate: byteRate{perSec: getMediaBytesPerS, now: s.o.Now, sleep: s.o.Sleep}}
+	gate := &fragmentGate{perSec: getMediaFragsPerS, now: s.o.Now, sleep: s.o.Sleep}
 	var buf []byte
 	idle := time.NewTimer(s.o.GetMediaIdle)
 	defer idle.Stop()
@@ -155,6 +160,19 @@ func opGetMedia(s *Service, c *call) (any, error) {
 		sent := false
 		for _, m := range fs.Since(next, 64) {
 			next = m.Seq + 1
+			if gate.wait(ctx) != nil {
+				return nil, nil // the client went away while throttled
+			}
+			// retention may have taken the fragment since it was listed
+			// (while the previous one was sent or the gate waited): AWS
+			// ends the response with 4000, fragment not found
+			if _, ok := fs.Find(m.Seq); !ok {
+				if fs.Closed() {
+					return nil, nil
+				}
+				w.Write(errorTags(4000))
+				return nil, nil
+			}
 			h, cl, err := fs.Read(m)
 			if err != nil {
 				if fs.Closed() {

@@ -13,12 +13,16 @@ package video
 //   - PERSISTED after it is fsynced (only when DataRetentionInHours > 0),
 //   - ERROR with an ErrorId, IDLE while no data arrives.
 //
-// Each Cluster is one fragment, held in memory alone (≤ 50 MB, else
-// ErrorId 4001). Producer timestamp = start + Timecode (RELATIVE) or the
+// A fragment is numbered when it starts (fragstore.Reserve), so every ack
+// of it, BUFFERING on, carries its FragmentNumber, as AWS's do; a refused
+// fragment's number stays unused. Each Cluster is one fragment, held in
+// memory alone (≤ 50 MB, else ErrorId 4001). Producer timestamp = start + Timecode (RELATIVE) or the
 // Timecode (ABSOLUTE); server timestamp = arrival of the cluster's first
 // byte. Fragment-level faults drop that fragment and keep the connection:
 // 4002 duration over 10 s, 4004 producer timestamp not after the previous
-// fragment's in this session, 4006 first video frame not a keyframe. A
+// fragment's in this session, 4006 first video frame not a keyframe, 4009
+// more than 10 fragment metadata tags (SimpleTags in the Tags before the
+// Cluster). A
 // producer that reconnects and re-sends from its last acknowledged fragment
 // (what the producer SDKs do after an error or an ack timeout) starts a new
 // session: its fragments are taken again, so the stream holds both copies,
@@ -54,6 +58,9 @@ import (
 const (
 	maxFragmentBytes    = 50 << 20
 	maxFragmentDuration = 10 * time.Second
+	// maxFragmentMetadata is AWS's "Maximum fragment metadata limit: 10
+	// tags" (every SimpleTag counts, AWS_KINESISVIDEO_IMAGE_* ones too)
+	maxFragmentMetadata = 10
 	// maxConnection is how long AWS keeps a PutMedia connection (the
 	// producer SDKs reconnect before it, when they rotate the token)
 	maxConnection = 45 * time.Minute
@@ -162,7 +169,7 @@ func opPutMedia(s *Service, c *call) (any, error) {
 	a := &acker{w: c.w, rc: rc}
 
 	ctx := r.Context()
-	body := &countingReader{r: &rateReader{ctx: ctx, r: r.Body, perSec: putMediaBytesPerS, now: s.o.Now, sleep: s.o.Sleep}}
+	body := &countingReader{r: &rateReader{ctx: ctx, r: r.Body, byteRate: byteRate{perSec: putMediaBytesPerS, now: s.o.Now, sleep: s.o.Sleep}}}
 	gate := &fragmentGate{perSec: putMediaFragsPerS, now: s.o.Now, sleep: s.o.Sleep}
 	// the IDLE ticker writes acks too: it must be gone before the handler
 	// returns (a write after that is a use of a finished ResponseWriter)
@@ -196,15 +203,38 @@ func opPutMedia(s *Service, c *call) (any, error) {
 
 	sp := mkv.NewSplitter(body, maxFragmentBytes)
 	var arrival time.Time
+	// the fragment's number is taken when it starts, so that BUFFERING,
+	// RECEIVED, PERSISTED and ERROR all carry it; a refused fragment
+	// leaves its number unused
+	var seq uint64
+	var seqErr error
+	num := func() string {
+		if seq == 0 {
+			return ""
+		}
+		return fragNumber(seq)
+	}
 	sp.OnClusterStart = func(tc int64) {
 		arrival = s.o.Now()
-		a.send(ack{EventType: "BUFFERING", FragmentTimecode: &tc})
+		seq, seqErr = fs.Reserve()
+		if seqErr != nil {
+			seq = 0
+		}
+		a.send(ack{EventType: "BUFFERING", FragmentTimecode: &tc, FragmentNumber: num()})
 	}
 	persist := st.RetentionHrs > 0
 	last := int64(-1 << 62) // this session's last accepted producer ms
 	began := s.o.Now()
 	for {
+		seq, seqErr = 0, nil
 		cl, err := sp.Next()
+		if err == nil && seqErr != nil && !fs.Closed() {
+			// the reservation could not be recorded (a deleted stream's
+			// fragment goes on to ERROR 4008 below)
+			s.log.Error("video: number fragment", "stream", st.Name, "err", seqErr)
+			a.send(ack{EventType: "ERROR", FragmentTimecode: &cl.Timecode, ErrorId: 5001})
+			return nil, nil
+		}
 		if err != nil {
 			if errors.Is(err, io.EOF) {
 				return nil, nil
@@ -220,6 +250,7 @@ func opPutMedia(s *Service, c *call) (any, error) {
 			e := ack{EventType: "ERROR", ErrorId: code}
 			if cl != nil {
 				e.FragmentTimecode = &cl.Timecode
+				e.FragmentNumber = num()
 			}
 			a.send(e)
 			return nil, nil
@@ -228,7 +259,7 @@ func opPutMedia(s *Service, c *call) (any, error) {
 		if arrival.Sub(began) >= maxConnection {
 			// a fragment begun after 45 minutes: 4003 ends the session
 			// (the producer sends it again on a new connection)
-			a.send(ack{EventType: "ERROR", FragmentTimecode: &tc, ErrorId: 4003})
+			a.send(ack{EventType: "ERROR", FragmentTimecode: &tc, FragmentNumber: num(), ErrorId: 4003})
 			return nil, nil
 		}
 		scale := int64(cl.Header.TimecodeScale)
@@ -241,7 +272,7 @@ func opPutMedia(s *Service, c *call) (any, error) {
 		}
 		dur := fragmentDuration(cl)
 		if code := checkFragment(&last, cl, producer, dur); code != 0 {
-			if a.send(ack{EventType: "ERROR", FragmentTimecode: &tc, ErrorId: code}) != nil {
+			if a.send(ack{EventType: "ERROR", FragmentTimecode: &tc, FragmentNumber: num(), ErrorId: code}) != nil {
 				return nil, nil
 			}
 			continue
@@ -249,21 +280,21 @@ func opPutMedia(s *Service, c *call) (any, error) {
 		if gate.wait(ctx) != nil {
 			return nil, nil // the producer went away while throttled
 		}
-		if a.send(ack{EventType: "RECEIVED", FragmentTimecode: &tc}) != nil {
+		if a.send(ack{EventType: "RECEIVED", FragmentTimecode: &tc, FragmentNumber: num()}) != nil {
 			return nil, nil
 		}
 		if fs.Closed() {
-			a.send(ack{EventType: "ERROR", FragmentTimecode: &tc, ErrorId: 4008})
+			a.send(ack{EventType: "ERROR", FragmentTimecode: &tc, FragmentNumber: num(), ErrorId: 4008})
 			return nil, nil
 		}
-		m, err := fs.Append(cl.Header, producer, arrival, dur, cl.Raw)
+		m, err := fs.AppendSeq(seq, cl.Header, producer, arrival, dur, cl.Raw)
 		if err != nil {
 			s.log.Error("video: persist fragment", "stream", st.Name, "err", err)
 			code := 5001
 			if fs.Closed() {
 				code = 4008
 			}
-			a.send(ack{EventType: "ERROR", FragmentTimecode: &tc, ErrorId: code})
+			a.send(ack{EventType: "ERROR", FragmentTimecode: &tc, FragmentNumber: num(), ErrorId: code})
 			return nil, nil
 		}
 		if persist {
@@ -279,6 +310,9 @@ func opPutMedia(s *Service, c *call) (any, error) {
 // session may overlap an earlier one, as producers re-sending after a
 // reconnect do).
 func checkFragment(last *int64, cl *mkv.Cluster, producer time.Time, dur time.Duration) int {
+	if cl.MetaTags > maxFragmentMetadata {
+		return 4009
+	}
 	if dur > maxFragmentDuration {
 		return 4002
 	}

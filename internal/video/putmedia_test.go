@@ -25,12 +25,14 @@ type fragList struct {
 }
 
 // checkAcks asserts BUFFERING, RECEIVED, PERSISTED per fragment, in order,
-// with increasing fragment numbers; it returns the persisted numbers.
+// with increasing fragment numbers, the same number from BUFFERING on (as
+// AWS acknowledges); it returns the persisted numbers.
 func checkAcks(t *testing.T, acks []ackEvent) []string {
 	t.Helper()
 	var nums []string
 	want := "BUFFERING"
 	var tc int64 = -1
+	var cur string
 	for _, a := range acks {
 		if a.EventType == "IDLE" {
 			continue
@@ -59,6 +61,12 @@ func checkAcks(t *testing.T, acks []ackEvent) []string {
 		}
 		if *a.FragmentTimecode != tc {
 			t.Fatalf("ack for timecode %d inside fragment %d", *a.FragmentTimecode, tc)
+		}
+		if a.EventType == "BUFFERING" {
+			cur = a.FragmentNumber
+		}
+		if len(a.FragmentNumber) != 47 || a.FragmentNumber != cur {
+			t.Fatalf("%s ack with fragment number %q, BUFFERING had %q", a.EventType, a.FragmentNumber, cur)
 		}
 	}
 	if want != "BUFFERING" {

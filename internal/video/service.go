@@ -9,6 +9,8 @@
 // stream's fragments live in a fragstore under <dir>/streams/<id>.
 //
 // Lock order: Service.mu, then a fragstore's own mutex (never the reverse).
+// A playback session's rateMu is taken alone (held while a request over
+// the session's rate waits; no other lock is taken under it).
 package video
 
 import (

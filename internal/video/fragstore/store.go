@@ -21,7 +21,16 @@
 // Every segment starts with the header record its first fragment uses, so a
 // segment can be deleted whole by retention. A torn tail (short or bad
 // frame at the end of the last segment) is truncated at Open; fragments
-// before it are kept. See docs/format/video-fragments.md.
+// before it are kept.
+//
+// Fragment sequences are handed out by Reserve when a fragment starts (its
+// BUFFERING acknowledgement carries the number) and need not all be stored:
+// a fragment refused after its start leaves a gap. So that a number once
+// shown is never shown again for another fragment, after a restart too,
+// reservations are made in blocks whose end is written first to the file
+// "reserved" (decimal, written to a temporary file, fsynced, renamed); Open
+// continues after the larger of that and the last stored sequence. See
+// docs/format/video-fragments.md.
 package fragstore
 
 import (
@@ -34,6 +43,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -51,11 +61,18 @@ const (
 	// SegmentBytes is when a new segment starts.
 	SegmentBytes = 64 << 20
 	maxPayload   = 64 << 20
+	// reserveBlock is how many sequences one write of "reserved" covers
+	reserveBlock = 1024
+	reservedFile = "reserved"
 )
 
 // Meta describes one stored fragment.
 type Meta struct {
-	Seq      uint64
+	Seq uint64
+	// Ord counts the stream's stored fragments without gaps (1, 2, 3, … in
+	// this process; after a restart it starts again from the oldest kept
+	// fragment): HLS media sequence numbers need consecutive values
+	Ord      uint64
 	HeaderID uint32
 	Producer int64 // ms since the epoch
 	Server   int64 // ms since the epoch
@@ -81,8 +98,11 @@ type Store struct {
 	lastHdr  uint32
 	active   *os.File
 	segs     []*segment
-	nextSeq  uint64
-	err      error // sticky write/fsync error
+	nextSeq  uint64 // after the last stored fragment
+	nextRes  uint64 // next sequence Reserve hands out (≥ nextSeq)
+	resEnd   uint64 // last sequence covered by the "reserved" file
+	ord      uint64 // Ord of the last stored fragment
+	err      error  // sticky write/fsync error
 	changed  chan struct{}
 	closed   bool
 	segBytes int64
@@ -110,7 +130,69 @@ func Open(dir string) (*Store, error) {
 			return nil, err
 		}
 	}
+	s.nextRes = s.nextSeq
+	b, err := os.ReadFile(filepath.Join(dir, reservedFile))
+	switch {
+	case err == nil:
+		v, perr := strconv.ParseUint(strings.TrimSpace(string(b)), 10, 64)
+		if perr != nil {
+			return nil, fmt.Errorf("fragstore: %s in %s: %w", reservedFile, dir, perr)
+		}
+		s.resEnd = v
+		s.nextRes = max(s.nextRes, v+1)
+	case !os.IsNotExist(err):
+		return nil, fmt.Errorf("fragstore: %w", err)
+	}
 	return s, nil
+}
+
+// Reserve hands out the sequence of a fragment that is starting: greater
+// than every sequence handed out or stored before, in this process or an
+// earlier one. A failure to record the reservation is sticky.
+func (s *Store) Reserve() (uint64, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return 0, errors.New("fragstore: closed")
+	}
+	if s.err != nil {
+		return 0, s.err
+	}
+	seq := max(s.nextRes, s.nextSeq)
+	if seq > s.resEnd {
+		end := seq + reserveBlock - 1
+		if err := s.writeReserved(end); err != nil {
+			s.err = err
+			return 0, err
+		}
+		s.resEnd = end
+	}
+	s.nextRes = seq + 1
+	return seq, nil
+}
+
+// writeReserved records end durably: temporary file, fsync, rename,
+// directory fsync.
+func (s *Store) writeReserved(end uint64) error {
+	tmp := filepath.Join(s.dir, reservedFile+".tmp")
+	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o644)
+	if err != nil {
+		return fmt.Errorf("fragstore: create %s: %w", tmp, err)
+	}
+	_, err = f.WriteString(strconv.FormatUint(end, 10) + "\n")
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("fragstore: write %s: %w", tmp, err)
+	}
+	if err := os.Rename(tmp, filepath.Join(s.dir, reservedFile)); err != nil {
+		return fmt.Errorf("fragstore: rename %s: %w", tmp, err)
+	}
+	return syncDir(s.dir)
 }
 
 func (s *Store) scan(name string, last bool) error {
@@ -209,6 +291,8 @@ func (s *Store) apply(seg *segment, off int64, p []byte) error {
 		if s.headers[m.HeaderID] == nil || m.Seq < s.nextSeq {
 			return errors.New("fragment without header or out of order")
 		}
+		s.ord++
+		m.Ord = s.ord
 		s.frags = append(s.frags, m)
 		s.nextSeq = m.Seq + 1
 	default:
@@ -239,10 +323,19 @@ func sameHeader(a, b *mkv.Header) bool {
 	return bytes.Equal(a.EBML, b.EBML) && bytes.Equal(a.Info, b.Info) && bytes.Equal(a.Tracks, b.Tracks)
 }
 
-// Append stores one fragment (cluster is the whole Cluster element) and
-// fsyncs it; the returned Meta carries its sequence number. A write or
-// fsync error is sticky: every later Append fails.
+// Append reserves a sequence and stores the fragment under it (AppendSeq).
 func (s *Store) Append(h *mkv.Header, producer, server time.Time, duration time.Duration, cluster []byte) (Meta, error) {
+	seq, err := s.Reserve()
+	if err != nil {
+		return Meta{}, err
+	}
+	return s.AppendSeq(seq, h, producer, server, duration, cluster)
+}
+
+// AppendSeq stores one fragment (cluster is the whole Cluster element)
+// under seq, a sequence from Reserve greater than every stored one, and
+// fsyncs it. A write or fsync error is sticky: every later Append fails.
+func (s *Store) AppendSeq(seq uint64, h *mkv.Header, producer, server time.Time, duration time.Duration, cluster []byte) (Meta, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
@@ -251,6 +344,11 @@ func (s *Store) Append(h *mkv.Header, producer, server time.Time, duration time.
 	if s.err != nil {
 		return Meta{}, s.err
 	}
+	if seq < s.nextSeq || seq >= s.nextRes {
+		return Meta{}, fmt.Errorf("fragstore: sequence %d not reserved or not after the last stored %d", seq, s.nextSeq-1)
+	}
+	// the segment a fragment starts is named after its sequence
+	s.nextSeq = seq
 	var buf []byte
 	newSeg := s.active == nil || s.segs[len(s.segs)-1].size >= s.segBytes
 	if newSeg {
@@ -289,8 +387,10 @@ func (s *Store) Append(h *mkv.Header, producer, server time.Time, duration time.
 		return Meta{}, s.err
 	}
 	seg.size += int64(len(buf))
+	s.ord++
+	m.Ord = s.ord
 	s.frags = append(s.frags, m)
-	s.nextSeq++
+	s.nextSeq = seq + 1
 	close(s.changed)
 	s.changed = make(chan struct{})
 	return m, nil

@@ -80,7 +80,8 @@ func TestAppendReopenTornTail(t *testing.T) {
 		t.Fatal("torn tail not truncated")
 	}
 	m, err := s.Append(hdr("V_MPEGH/ISO/HEVC"), now.Add(10*time.Second), now, time.Second, []byte("next"))
-	if err != nil || m.Seq != 6 {
+	// numbers reserved before the reopen are skipped; the ordinal goes on
+	if err != nil || m.Seq <= 5 || m.Ord != 6 {
 		t.Fatalf("append after reopen: %v %+v", err, m)
 	}
 }
@@ -147,4 +148,84 @@ func FuzzOpen(f *testing.F) {
 		}
 		s.Close()
 	})
+}
+
+// A sequence handed out by Reserve is never handed out again, whether the
+// fragment was stored or not, after a reopen too; stored fragments keep
+// consecutive Ords across the gaps.
+func TestReserveUniqueAcrossReopen(t *testing.T) {
+	dir := t.TempDir()
+	s, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.UnixMilli(1_700_000_000_000)
+	seen := map[uint64]bool{}
+	var last uint64
+	reserve := func(s *Store) uint64 {
+		t.Helper()
+		seq, err := s.Reserve()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if seen[seq] || seq <= last {
+			t.Fatalf("Reserve gave %d again or out of order (last %d)", seq, last)
+		}
+		seen[seq], last = true, seq
+		return seq
+	}
+	a := reserve(s)
+	dropped := reserve(s) // a fragment refused after BUFFERING
+	b := reserve(s)
+	if _, err := s.AppendSeq(a, hdr("V_MPEG4/ISO/AVC"), now, now, time.Second, []byte("a")); err != nil {
+		t.Fatal(err)
+	}
+	mb, err := s.AppendSeq(b, hdr("V_MPEG4/ISO/AVC"), now.Add(time.Second), now, time.Second, []byte("b"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if mb.Seq != b || mb.Ord != 2 {
+		t.Fatalf("stored %+v, want seq %d ord 2", mb, b)
+	}
+	if _, err := s.AppendSeq(dropped, hdr("V_MPEG4/ISO/AVC"), now, now, time.Second, []byte("late")); err == nil {
+		t.Fatal("AppendSeq took a sequence below the last stored one")
+	}
+	if _, err := s.AppendSeq(last+5, hdr("V_MPEG4/ISO/AVC"), now, now, time.Second, []byte("x")); err == nil {
+		t.Fatal("AppendSeq took a sequence never reserved")
+	}
+	unstored := reserve(s) // BUFFERING shown, then the process dies
+	s.Close()
+
+	s, err = Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := reserve(s); n <= unstored {
+		t.Fatalf("after reopen Reserve gave %d, not after %d shown before", n, unstored)
+	}
+	fr := s.Fragments()
+	if len(fr) != 2 || fr[0].Ord != 1 || fr[1].Ord != 2 || fr[1].Seq != b {
+		t.Fatalf("after reopen %+v", fr)
+	}
+	// enough reservations to need a new block, then a reopen again
+	for i := 0; i < reserveBlock+3; i++ {
+		reserve(s)
+	}
+	s.Close()
+	s, err = Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	reserve(s)
+	m, err := s.Append(hdr("V_MPEG4/ISO/AVC"), now.Add(2*time.Second), now, time.Second, []byte("c"))
+	if err != nil || m.Seq <= last || m.Ord != 3 {
+		t.Fatalf("Append after reopen: %+v %v (last reserved %d)", m, err, last)
+	}
+	// a damaged reservation file is an error, not a silent restart at 1
+	s.Close()
+	os.WriteFile(filepath.Join(dir, reservedFile), []byte("garbage"), 0o644)
+	if _, err := Open(dir); err == nil {
+		t.Fatal("Open accepted a damaged reservation file")
+	}
 }

@@ -60,6 +60,10 @@ type Cluster struct {
 	// the first video track's block timecodes (relative), when it has any
 	VideoMin, VideoMax int64
 	VideoBlocks        int
+	// MetaTags counts the SimpleTags of the Tags elements between the
+	// previous cluster and this one: the fragment metadata a producer
+	// prepends (PutMedia allows 10)
+	MetaTags int
 }
 
 // ParseError is a malformed stream; Code is the PutMedia ErrorId.
@@ -92,6 +96,7 @@ type Splitter struct {
 
 	hdr      *Header
 	pending  *Header // being assembled after an EBML header
+	metaTags int     // SimpleTags seen since the last cluster
 	peekID   uint32
 	peekSize int64
 	peeked   bool
@@ -246,7 +251,18 @@ func (s *Splitter) Next() (*Cluster, error) {
 			if s.hdr == nil || s.pending != nil {
 				return nil, invalid("Cluster before Tracks")
 			}
-			return s.cluster(size)
+			c, err := s.cluster(size)
+			if c != nil {
+				c.MetaTags = s.metaTags
+			}
+			s.metaTags = 0
+			return c, err
+		case IDTags:
+			p, err := s.readPayload(size, maxMeta)
+			if err != nil {
+				return nil, err
+			}
+			s.metaTags += countSimpleTags(p)
 		default:
 			// SeekHead, Void, Cues, Tags, Chapters, …: skipped
 			if size == UnknownSize || size > maxMeta {
@@ -257,6 +273,24 @@ func (s *Splitter) Next() (*Cluster, error) {
 			}
 		}
 	}
+}
+
+// countSimpleTags counts the SimpleTags directly in each Tag of a Tags
+// payload (one per metadata item, as the producer SDKs write them).
+func countSimpleTags(p []byte) int {
+	n := 0
+	Children(p, func(id uint32, tp []byte) bool {
+		if id == IDTag {
+			Children(tp, func(cid uint32, _ []byte) bool {
+				if cid == IDSimpleTag {
+					n++
+				}
+				return true
+			})
+		}
+		return true
+	})
+	return n
 }
 
 func (s *Splitter) building() *Header {

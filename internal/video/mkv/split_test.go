@@ -101,6 +101,39 @@ func TestSplitterLimits(t *testing.T) {
 
 // FuzzSplitter: any input ends in clusters, io.EOF or a ParseError, never a
 // panic, and no cluster exceeds the limit.
+// metaTags is a Tags element of n SimpleTags (fragment metadata).
+func metaTags(n int) []byte {
+	var tag []byte
+	for i := 0; i < n; i++ {
+		tag = AppendElement(tag, IDSimpleTag, AppendString(nil, 0x45A3, "K"))
+	}
+	return AppendElement(nil, IDTags, AppendElement(nil, IDTag, tag))
+}
+
+// TestSplitterMetaTags: the SimpleTags of the Tags elements before a
+// cluster (after the previous one) are counted for that cluster; an
+// unknown-size cluster ends at the Tags that follow it.
+func TestSplitterMetaTags(t *testing.T) {
+	var in []byte
+	in = append(in, testHeader()...)
+	in = append(in, metaTags(2)...)
+	in = append(in, metaTags(9)...)
+	in = append(in, unknownCluster(0, block(0, true))...)
+	in = append(in, metaTags(1)...)
+	in = append(in, unknownCluster(1000, block(0, true))...)
+	in = append(in, unknownCluster(2000, block(0, true))...)
+	s := NewSplitter(bytes.NewReader(in), 1<<20)
+	for i, want := range []int{11, 1, 0} {
+		c, err := s.Next()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.MetaTags != want {
+			t.Fatalf("cluster %d: %d metadata tags, want %d", i, c.MetaTags, want)
+		}
+	}
+}
+
 func FuzzSplitter(f *testing.F) {
 	h := testHeader()
 	f.Add(append(append([]byte(nil), h...), unknownCluster(0, block(0, true))...))
