@@ -62,7 +62,7 @@ type deliveryConfig struct {
 	dest          *S3Config
 	endpoint      string
 	delivered     uint64
-	primary       uint64 // the plain loop's primary position (primaryPos)
+	primary       uint64     // the plain loop's primary position (primaryPos)
 	other         *otherDest // a destination beyond S3 (dest_other.go)
 	arn, id       string
 	osEndpoint    string // the eddy:opensearch-endpoint tag (dest_opensearch.go)
