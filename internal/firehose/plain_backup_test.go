@@ -171,3 +171,45 @@ func TestLakeTrimAfterDelivery(t *testing.T) {
 		})
 	}
 }
+
+// TestPlainBackupPrimaryDown: in the plain loop a primary that keeps
+// failing (its bucket does not exist) does not hold the backup back: every
+// record is still backed up, once, while the primary retries.
+func TestPlainBackupPrimaryDown(t *testing.T) {
+	v := startVersity(t, "bkup")
+	srv := startServer(t, nil, v.URL)
+	c := srv.Firehose()
+	s3Stream(t, c, "pd", fhtypes.ExtendedS3DestinationConfiguration{
+		BucketARN:      aws.String("arn:aws:s3:::missing-bucket"),
+		BufferingHints: &fhtypes.BufferingHints{SizeInMBs: aws.Int32(1), IntervalInSeconds: aws.Int32(0)},
+		S3BackupMode:   fhtypes.S3BackupModeEnabled,
+		S3BackupConfiguration: &fhtypes.S3DestinationConfiguration{RoleARN: aws.String("arn:aws:iam::000000000000:role/r"),
+			BucketARN: aws.String("arn:aws:s3:::bkup"), BufferingHints: &fhtypes.BufferingHints{SizeInMBs: aws.Int32(1), IntervalInSeconds: aws.Int32(0)}},
+	})
+	src := recs("d", 50, 100)
+	putBatch(t, c, "pd", src[:25])
+	putBatch(t, c, "pd", src[25:])
+	var bodies [][]byte
+	waitFor(t, 30*time.Second, "every record in the backup", func() bool {
+		bodies = bodies[:0]
+		n := 0
+		for _, o := range v.listObjects(t, "bkup", "") {
+			bodies = append(bodies, o.Body)
+			n += len(o.Body)
+		}
+		return n >= 50*100
+	})
+	for i, n := range backupRuns(t, bodies, src) {
+		if n != 1 {
+			t.Fatalf("record %d backed up %d times", i, n)
+		}
+	}
+	if f := metricValue(t, srv.fh, "eddy_firehose_delivery_to_s3_failures_total", "pd"); f == "0" || f == "" {
+		t.Fatalf("primary failures %q: want the missing bucket to fail", f)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := srv.fh.Flush(ctx, "000000000000", "us-east-1", "pd"); err == nil {
+		t.Fatal("flush succeeded with the primary bucket missing")
+	}
+}
