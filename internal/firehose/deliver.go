@@ -26,7 +26,6 @@ type buffer struct {
 	arrivals    []int64
 	bytes       int
 	primaryDone bool // the primary object of this exact buffer is uploaded
-	backupDone  bool
 	// out is recs after the Lambda processor (transform.go), once
 	// transformDone
 	out           [][]byte
@@ -52,7 +51,7 @@ func (b *buffer) dropExpired(cutoffMs int64) int {
 			b.meta = b.meta[n:]
 		}
 		b.start += uint64(n)
-		b.primaryDone, b.backupDone, b.transformDone, b.out, b.outIdx = false, false, false, nil, nil
+		b.primaryDone, b.transformDone, b.out, b.outIdx = false, false, nil, nil
 	}
 	return n
 }
@@ -63,6 +62,7 @@ type deliveryConfig struct {
 	dest          *S3Config
 	endpoint      string
 	delivered     uint64
+	primary       uint64     // the plain loop's primary position (primaryPos)
 	other         *otherDest // a destination beyond S3 (dest_other.go)
 	arn, id       string
 	osEndpoint    string // the eddy:opensearch-endpoint tag (dest_opensearch.go)
@@ -76,7 +76,8 @@ func (s *Service) snapshot(st *stream) (deliveryConfig, bool) {
 		return deliveryConfig{}, false
 	default:
 	}
-	c := deliveryConfig{name: st.meta.Name, version: strconv.Itoa(st.meta.Version), dest: st.meta.Dest, delivered: st.meta.Delivered}
+	c := deliveryConfig{name: st.meta.Name, version: strconv.Itoa(st.meta.Version), dest: st.meta.Dest, delivered: st.meta.Delivered,
+		primary: primaryPos(&st.meta)}
 	if o := st.meta.Other; o != nil {
 		c.other, c.arn, c.id = o, st.meta.arn(), st.meta.ID
 		c.dest = o.bufferingDest(c.dest)
@@ -133,11 +134,18 @@ func (s *Service) deliverLoop(ctx context.Context, st *stream) {
 	id := st.meta.shardID()
 	log := s.log.With("stream", st.meta.Name, "account", st.meta.Account)
 	var buf buffer
+	// bk is the S3 backup's own reader (lake_backup.go, shared with the
+	// partitioned loop): its own buffer, BufferingHints, compression,
+	// prefix, backoff and durable position.
+	var bk lakeBackup
+	var marks plainMarks
 	loaded := false
 	var flushes []flushReq
 	failures := 0
 	var failingSince time.Time // first failure of the current buffer
 	var lastErr error          // why the destination refused it
+	var retryWall time.Time    // the primary's next attempt after a failure (wall clock)
+	var retryVersion string    // the configuration that failed (a change cuts the backoff short)
 	for {
 		cfg, ok := s.snapshot(st)
 		if !ok {
@@ -153,9 +161,15 @@ func (s *Service) deliverLoop(ctx context.Context, st *stream) {
 			loaded = false
 			continue
 		}
-		if !loaded || buf.start != cfg.delivered && len(buf.recs) == 0 {
-			buf.reset(cfg.delivered)
+		if !loaded || buf.start != cfg.primary && len(buf.recs) == 0 {
+			if !loaded {
+				bk, marks = lakeBackup{}, plainMarks{}
+			}
+			buf.reset(cfg.primary)
 			loaded = true
+		}
+		if cfg.version != retryVersion {
+			retryWall = time.Time{}
 		}
 		bounds, err := s.backend.Bounds(ctx, id)
 		if err != nil {
@@ -200,16 +214,24 @@ func (s *Service) deliverLoop(ctx context.Context, st *stream) {
 			st.m.expiredRecords.Add(int64(n))
 			log.Warn("dropped records undelivered for 24 hours", "records", n)
 		}
+		// The backup runs on its own hints, beside the primary.
+		var bkDue time.Time
+		bkMore := false
+		if cfg.other == nil {
+			var bkErr error
+			bkDue, bkMore, bkErr = s.lakeBackupStep(ctx, st, cfg, &bk, len(flushes) > 0)
+			flushes = failFlushes(flushes, bkErr)
+		} else {
+			bk = lakeBackup{}
+		}
 		if len(buf.recs) == 0 {
 			st.m.oldestPendingMs.Store(0)
-			if buf.start != cfg.delivered {
-				s.checkpoint(ctx, st, &buf)
-			}
-			flushes = replyFlushes(flushes, buf.next)
-			if buf.next < bounds.Next {
+			s.checkpoint(ctx, st, &buf, &bk, &marks)
+			flushes = replyFlushes(flushes, bk.backed(buf.next))
+			if buf.next < bounds.Next || bkMore {
 				continue
 			}
-			if fr, ok := s.wait(ctx, st, s.backend.Watch(id, buf.next), 0); !ok {
+			if fr, ok := s.wait(ctx, st, s.backend.Watch(id, buf.next), until(s.now(), bkDue)); !ok {
 				return
 			} else if fr != nil {
 				flushes = append(flushes, s.flushTarget(ctx, id, fr))
@@ -220,8 +242,23 @@ func (s *Service) deliverLoop(ctx context.Context, st *stream) {
 		full := buf.bytes >= sizeLimit || buf.next < bounds.Next
 		forced := len(flushes) > 0
 		due := time.UnixMilli(buf.arrivals[0]).Add(interval)
-		if !full && !forced && now.Before(due) {
-			fr, ok := s.wait(ctx, st, s.backend.Watch(id, buf.next), due.Sub(now))
+		backingOff := !retryWall.IsZero() && time.Now().Before(retryWall)
+		if !forced && (backingOff || !full && now.Before(due)) {
+			if bkMore {
+				continue
+			}
+			var watch <-chan struct{}
+			var d time.Duration
+			if backingOff {
+				// Back off on the wall clock (a config change or flush cuts it short).
+				d = time.Until(retryWall)
+			} else {
+				watch, d = s.backend.Watch(id, buf.next), due.Sub(now)
+			}
+			if bd := until(s.now(), bkDue); bd > 0 && bd < d {
+				d = bd
+			}
+			fr, ok := s.wait(ctx, st, watch, d)
 			if !ok {
 				return
 			}
@@ -254,21 +291,23 @@ func (s *Service) deliverLoop(ctx context.Context, st *stream) {
 				f.done <- err
 			}
 			flushes = flushes[:0]
-			// Back off on the wall clock (a config change or flush cuts it short).
-			fr, ok := s.wait(ctx, st, nil, backoff)
-			if !ok {
-				return
-			}
-			if fr != nil {
-				flushes = append(flushes, s.flushTarget(ctx, id, fr))
-			}
+			retryWall, retryVersion = time.Now().Add(backoff), cfg.version
 			continue
 		}
-		failures, failingSince, lastErr = 0, time.Time{}, nil
+		failures, failingSince, lastErr, retryWall = 0, time.Time{}, nil, time.Time{}
 		st.failure.Store(nil)
-		s.checkpoint(ctx, st, &buf)
-		flushes = replyFlushes(flushes, buf.start)
+		s.checkpoint(ctx, st, &buf, &bk, &marks)
+		flushes = replyFlushes(flushes, bk.backed(buf.start))
 	}
+}
+
+// until is how long from now to due (0: no due time; at least 1 ms once
+// due, so that a wait with it still wakes).
+func until(now, due time.Time) time.Duration {
+	if due.IsZero() {
+		return 0
+	}
+	return max(due.Sub(now), time.Millisecond)
 }
 
 // flushTarget pins a flush request to the log's tip when it arrives: every
@@ -295,28 +334,60 @@ func replyFlushes(flushes []flushReq, pos uint64) []flushReq {
 	return kept
 }
 
-// checkpoint records buf.next as delivered, trims the log and resets buf.
-func (s *Service) checkpoint(ctx context.Context, st *stream, buf *buffer) {
-	pos := buf.next
+// plainMarks is what the plain loop's checkpoint remembers between calls.
+type plainMarks struct {
+	doneMs    int64 // arrival of the last record the primary delivered
+	trimmedMs int64 // the last trim cutoff
+}
+
+// primaryPos is the first buffer-log position the plain loop's primary has
+// not delivered. It is Delivered unless the S3 backup holds Delivered back
+// (its own hints can make it lag the primary): then LakeDone[""] is the
+// last position the primary wrote, the same mark the partitioned loop
+// keeps for its unpartitioned prefix, so either loop resumes the primary
+// where the other stopped.
+func primaryPos(m *streamMeta) uint64 {
+	if d, ok := m.LakeDone[""]; ok && d >= m.Delivered {
+		return d + 1
+	}
+	return m.Delivered
+}
+
+// checkpoint saves the plain loop's progress (the primary past buf, when it
+// holds the records just delivered; Delivered, where a restart reads from,
+// at the smaller of the primary's and the backup's positions), trims the
+// log below what both have written and resets buf.
+func (s *Service) checkpoint(ctx context.Context, st *stream, buf *buffer, bk *lakeBackup, m *plainMarks) {
+	primary := buf.next
 	if len(buf.recs) == 0 {
-		pos = buf.start
+		primary = buf.start
+	} else {
+		m.doneMs = buf.arrivals[len(buf.arrivals)-1]
 	}
-	var lastMs int64
-	if n := len(buf.arrivals); n > 0 {
-		lastMs = buf.arrivals[n-1]
-	}
+	pos, cutoff := primary, m.doneMs
+	bk.bound(&pos, &cutoff) // lake_backup.go
 	s.mu.Lock()
+	changed := st.meta.Delivered != pos || primaryPos(&st.meta) != primary
 	st.meta.Delivered = pos
-	s.mu.Unlock()
-	if err := s.saveCheckpoint(st); err != nil {
-		s.log.Error("save delivery checkpoint", "stream", st.meta.Name, "err", err)
+	if primary > pos {
+		st.meta.LakeDone = map[string]uint64{"": primary - 1}
+	} else {
+		st.meta.LakeDone = nil
 	}
-	if lastMs > 0 {
-		if err := s.backend.Trim(ctx, st.meta.shardID(), lastMs); err != nil && ctx.Err() == nil {
-			s.log.Warn("trim buffer log", "stream", st.meta.Name, "err", err)
+	s.mu.Unlock()
+	if changed {
+		if err := s.saveCheckpoint(st); err != nil {
+			s.log.Error("save delivery checkpoint", "stream", st.meta.Name, "err", err)
 		}
 	}
-	buf.reset(pos)
+	if cutoff > m.trimmedMs {
+		if err := s.backend.Trim(ctx, st.meta.shardID(), cutoff); err != nil && ctx.Err() == nil {
+			s.log.Warn("trim buffer log", "stream", st.meta.Name, "err", err)
+		} else {
+			m.trimmedMs = cutoff
+		}
+	}
+	buf.reset(primary)
 }
 
 // wait blocks until the watch fires, d passes (d > 0), the stream is kicked
@@ -384,7 +455,8 @@ func appendsDelimiter(c *S3Config) bool {
 	return false
 }
 
-// deliver uploads buf to the destination (and the S3 backup when enabled).
+// deliver uploads buf to the destination (the S3 backup has its own reader:
+// lake_backup.go).
 func (s *Service) deliver(ctx context.Context, st *stream, cfg deliveryConfig, buf *buffer) error {
 	if cfg.other != nil {
 		if buf.primaryDone {
@@ -420,19 +492,6 @@ func (s *Service) deliver(ctx context.Context, st *stream, cfg deliveryConfig, b
 		st.m.objects.Add(1)
 		st.m.deliveredRecords.Add(int64(len(recs)))
 		st.m.deliveredBytes.Add(int64(len(body)))
-	}
-	if deref(cfg.dest.S3BackupMode) == backupEnabled && cfg.dest.S3BackupConfiguration != nil && !buf.backupDone {
-		bc := cfg.dest.S3BackupConfiguration
-		key, data, err := encodeObject(bc, cfg.name, cfg.version, buf.arrivals[0], concat(buf.recs, false))
-		if err != nil {
-			return err
-		}
-		bucket, _ := s3dest.BucketFromARN(deref(bc.BucketARN))
-		if err := up.Put(ctx, bucket, key, data, s3dest.ContentEncoding(deref(bc.CompressionFormat))); err != nil {
-			return fmt.Errorf("backup: %w", err)
-		}
-		buf.backupDone = true
-		st.m.backupRecords.Add(int64(len(buf.recs)))
 	}
 	return nil
 }

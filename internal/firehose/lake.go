@@ -260,6 +260,7 @@ type lakeState struct {
 	parts    map[string]*partition
 	bytes    int
 	readPos  uint64
+	lastMs   int64 // arrival of the last record read (the trim bound once all is delivered)
 	failed   []failedRec
 	pipeline *lakePipeline
 	pending  []pendingRec // read, awaiting the Lambda processor (lake_transform.go)
@@ -334,6 +335,7 @@ func (s *Service) lakeLoop(ctx context.Context, st *stream, cfg deliveryConfig) 
 			// timer each): a query that loops fails the rest of its batch.
 			jctx, cancel := context.WithTimeout(ctx, jqTimeout)
 			next, err := s.backend.Read(ctx, id, ls.readPos, storage.ReadLimits{MaxBytes: p.readLimit(limit - ls.bytes)}, func(r storage.StoredRecord) bool {
+				ls.lastMs = r.ArrivalMs
 				if p.lambda != nil {
 					ls.collect(r) // transformed below, in batches
 				} else {
@@ -589,6 +591,11 @@ func (s *Service) lakeCheckpoint(ctx context.Context, st *stream, ls *lakeState)
 		if f.rec.pos < pos {
 			pos = f.rec.pos
 		}
+	}
+	if cutoff < 0 && len(ls.pending) == 0 {
+		// Every record read is delivered: trim below the last one (those
+		// not read yet arrived at or after it).
+		cutoff = ls.lastMs
 	}
 	ls.backup.bound(&pos, &cutoff) // lake_backup.go
 	// done marks below pos can no longer match a re-read record.

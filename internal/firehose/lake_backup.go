@@ -1,7 +1,7 @@
 package firehose
 
-// Source-record backup (ExtendedS3 `S3BackupMode: Enabled`) in the
-// partitioned loop (lake.go).
+// Source-record backup (ExtendedS3 `S3BackupMode: Enabled`), for both the
+// partitioned loop (lake.go) and the plain one (deliver.go).
 //
 // AWS backs up "all untransformed records" to the S3BackupConfiguration's
 // bucket while it delivers the transformed ones: the records as they
@@ -15,9 +15,9 @@ package firehose
 // backup is taken before anything can fail.
 //
 // Here the backup is a second reader of the stream's buffer log, with its
-// own buffer (deliver.go's buffer type) and its own cursor, run by the
-// partitioned loop on every pass (lakeBackupStep) and independent of the
-// partitions: a partition that cannot be delivered does not hold the
+// own buffer (deliver.go's buffer type) and its own cursor, run by either
+// loop on every pass (lakeBackupStep) and independent of the primary
+// delivery (partitions, or the plain loop's one buffer): a partition that cannot be delivered does not hold the
 // backup back, and a failing backup bucket retries with its own backoff
 // without pushing partitions to their RetryOptions error output. A backup
 // object is exactly what the plain loop (deliver.go) writes for the same
@@ -32,10 +32,12 @@ package firehose
 // trimmed only below what both have written, so after kill -9 each side
 // resumes from its own position: the backup from max(Delivered,
 // LakeBackup), the partitions from Delivered, skipping what LakeDone says
-// they already wrote. As in the plain loop a record may be backed up twice
-// (an upload stored just before the crash), never lost. If the stream
-// switches to the plain loop (deliverLoop), that loop starts at Delivered
-// and backs up from there.
+// they already wrote. The plain loop keeps the same marks: Delivered is the
+// smaller of its primary's position and the backup's, and LakeDone[""]
+// the last position its primary wrote when that is further
+// (deliver.go's primaryPos), the mark the partitioned loop keeps for its
+// unpartitioned prefix. A record may be backed up twice (an upload stored
+// just before the crash), never lost.
 //
 // Memory: the backup buffer holds at most the backup's SizeInMBs (≤ 128
 // MiB) plus one log read, on top of the partitions' bound in lake.go.
@@ -194,6 +196,15 @@ func (b *lakeBackup) bound(pos *uint64, cutoff *int64) {
 		return
 	}
 	*cutoff = min(*cutoff, need)
+}
+
+// backed lowers pos to the first position not yet backed up, when the
+// backup is on.
+func (b *lakeBackup) backed(pos uint64) uint64 {
+	if b != nil && b.active {
+		return min(pos, b.buf.start)
+	}
+	return pos
 }
 
 // failFlushes answers the pending flushes with the backup's error (a flush

@@ -186,17 +186,20 @@ func TestLakeBackupParquet(t *testing.T) {
 // acknowledged record reaches both its partition and the backup. In
 // "partitions-behind" the partitions hold everything (900 s) while the
 // backup writes every second; in "backup-behind" it is the other way
-// round: each side resumes from its own checkpoint.
+// round: each side resumes from its own checkpoint. The "plain" cases do
+// the same with a non-partitioned stream (deliver.go's loop, whose backup
+// is the same reader with its own hints).
 func TestLakeBackupKill(t *testing.T) {
 	if testing.Short() {
 		t.Skip("kills and restarts a process twice")
 	}
-	for _, mode := range []string{"partitions-behind", "backup-behind"} {
+	for _, mode := range []string{"partitions-behind", "backup-behind", "plain/primary-behind", "plain/backup-behind"} {
 		t.Run(mode, func(t *testing.T) {
+			plain := strings.HasPrefix(mode, "plain/")
 			v := startVersity(t, "lkb", "bkb")
 			dir := t.TempDir()
 			partHint, backupHint := int32(900), int32(1)
-			if mode == "backup-behind" {
+			if strings.HasSuffix(mode, "backup-behind") {
 				partHint, backupHint = 1, 900
 			}
 			cmd, url := startCrashChild(t, dir, v.URL)
@@ -205,7 +208,7 @@ func TestLakeBackupKill(t *testing.T) {
 					Credentials: credentials.NewStaticCredentialsProvider("AKIDEXAMPLE", "secret", ""), RetryMaxAttempts: 1})
 			}
 			c := client(url)
-			s3Stream(t, c, "kb", fhtypes.ExtendedS3DestinationConfiguration{
+			dest := fhtypes.ExtendedS3DestinationConfiguration{
 				BucketARN: aws.String("arn:aws:s3:::lkb"), Prefix: aws.String("p/k=!{partitionKeyFromQuery:k}/"),
 				ErrorOutputPrefix:                aws.String("e/!{firehose:error-output-type}/"),
 				BufferingHints:                   &fhtypes.BufferingHints{SizeInMBs: aws.Int32(128), IntervalInSeconds: aws.Int32(partHint)},
@@ -217,7 +220,11 @@ func TestLakeBackupKill(t *testing.T) {
 				S3BackupConfiguration: &fhtypes.S3DestinationConfiguration{RoleARN: aws.String("arn:aws:iam::000000000000:role/f"),
 					BucketARN: aws.String("arn:aws:s3:::bkb"), Prefix: aws.String("b/"),
 					BufferingHints: &fhtypes.BufferingHints{SizeInMBs: aws.Int32(128), IntervalInSeconds: aws.Int32(backupHint)}},
-			})
+			}
+			if plain {
+				dest.Prefix, dest.ErrorOutputPrefix, dest.DynamicPartitioningConfiguration, dest.ProcessingConfiguration = aws.String("p/"), nil, nil, nil
+			}
+			s3Stream(t, c, "kb", dest)
 
 			var mu sync.Mutex
 			acked := map[string]bool{}
@@ -246,7 +253,7 @@ func TestLakeBackupKill(t *testing.T) {
 				}()
 			}
 			ahead := "bkb" // the side that writes before the kill
-			if mode == "backup-behind" {
+			if strings.HasSuffix(mode, "backup-behind") {
 				ahead = "lkb"
 			}
 			waitFor(t, 30*time.Second, "load and deliveries on the side that is ahead", func() bool {
@@ -284,7 +291,7 @@ func TestLakeBackupKill(t *testing.T) {
 						if !bytes.HasSuffix(l, []byte("\n")) || !json.Valid(l) {
 							t.Fatalf("%s/%s holds a partial record %.60q", bucket, o.Key, l)
 						}
-						if bucket == "lkb" && !strings.Contains(string(l), `"k":"`+o.Key[len("p/k="):strings.Index(o.Key, "/kb-")]+`"`) {
+						if bucket == "lkb" && !plain && !strings.Contains(string(l), `"k":"`+o.Key[len("p/k="):strings.Index(o.Key, "/kb-")]+`"`) {
 							t.Fatalf("record %.30q in partition %s", l, o.Key)
 						}
 						got[string(l)]++
