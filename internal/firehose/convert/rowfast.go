@@ -123,7 +123,7 @@ type span struct{ start, end int } // end 0: absent
 func (m *matcher) row(rec []byte) (parquet.Row, error) {
 	s := m.s
 	var spanBuf [32]span
-	spans := spanBuf[:0]
+	var spans []span
 	if len(s.root) <= len(spanBuf) {
 		spans = spanBuf[:len(s.root)]
 	} else {
