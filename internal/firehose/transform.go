@@ -29,7 +29,6 @@ import (
 	"fmt"
 	"strconv"
 
-
 	"github.com/eddy-streams/eddy/internal/awserr"
 	"github.com/eddy-streams/eddy/internal/firehose/s3dest"
 	"github.com/eddy-streams/eddy/internal/lambda"
