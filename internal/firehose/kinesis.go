@@ -185,9 +185,8 @@ func (r *sourceReader) pass(ctx context.Context) (busy bool, watches []<-chan st
 		b, w, lag, err := r.readShard(ctx, sh, seq)
 		behind = max(behind, lag)
 		if err != nil {
-			if errors.Is(err, kinesis.ErrStreamGone) {
-				r.hasRef = false
-			}
+			// resolve again and restart every shard from its checkpoint
+			r.hasRef = false
 			return busy, nil, err
 		}
 		busy = busy || b
