@@ -95,10 +95,10 @@ func startExtraServices(s *Server, cfg config.Config, o Options, selfURL string)
 		Catalog: gl,
 		Backend: s.Backend, Now: o.Now, Logger: s.log.With("service", "firehose"),
 		S3Endpoint: cfg.S3Endpoint, S3AccessKey: cfg.S3AccessKey, S3SecretKey: cfg.S3SecretKey, S3Region: cfg.S3Region,
-		KinesisEndpoint: selfURL, DefaultAccount: cfg.Account, DefaultRegion: cfg.Region,
-		// Kinesis sources are read in process, in the stream ARN's account:
-		// no credentials, whatever --auth says
-		KinesisClient: firehose.InProcessKinesis(s.Kinesis),
+		DefaultAccount: cfg.Account, DefaultRegion: cfg.Region,
+		// Kinesis sources are read in process (kinesis/inproc.go), in the
+		// stream ARN's account: no credentials, whatever --auth says
+		Streams: s.Kinesis,
 		// Lambda processors invoke functions in process
 		Lambda: lam,
 		// delivery runs on the node holding each stream's lease

@@ -216,7 +216,7 @@ func startServer(t testing.TB, backend storage.Backend, s3url string, opts ...se
 	srv.http = httptest.NewServer(mux)
 	o := firehose.Options{
 		Backend: backend, Logger: quietLogger(t), S3Endpoint: s3url, S3AccessKey: s3Key, S3SecretKey: s3Secret,
-		KinesisEndpoint: srv.http.URL, RetryBase: 50 * time.Millisecond, RetryMax: 500 * time.Millisecond,
+		Streams: kin, RetryBase: 50 * time.Millisecond, RetryMax: 500 * time.Millisecond,
 		KinesisPollInterval: 50 * time.Millisecond,
 	}
 	for _, f := range opts {

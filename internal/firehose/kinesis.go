@@ -1,73 +1,85 @@
 package firehose
 
+// The KinesisStreamAsSource reader: copies the source data stream into the
+// delivery stream's buffer log through the in-process Data Streams API
+// (SourceStreams, implemented by *kinesis.Service), without HTTP, signing
+// or shard iterators. Shards are read in lineage order (a child only after
+// its parents are finished), aggregated KPL records are split, and the last
+// sequence number appended per shard is checkpointed after each append, so
+// a restart resumes after it (at least once). An idle reader waits on the
+// shards' Watch channels, not on a timer.
+//
+// Checkpoint format (streamMeta.Shards, and the cluster key
+// firehose-ckpt-<id>): per source shard id, the sequence number of the last
+// record appended ("seq", as before the in-process reader: its log position
+// is the sequence number's position field) and "done" for a finished shard;
+// "stream" stamps the entry with the source stream's creation time, so the
+// progress of a deleted and recreated stream of the same name is not applied
+// to the new one. An entry without the stamp (written before it existed)
+// belongs to whichever incarnation the reader finds first.
+
 import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/eddy-streams/eddy/internal/awsclient"
-	"net/http"
+	"reflect"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
-	"github.com/aws/aws-sdk-go-v2/service/kinesis"
-	ktypes "github.com/aws/aws-sdk-go-v2/service/kinesis/types"
-
+	"github.com/eddy-streams/eddy/internal/kinesis"
+	"github.com/eddy-streams/eddy/internal/shardmap"
 	"github.com/eddy-streams/eddy/internal/storage"
 	"github.com/eddy-streams/eddy/pkg/kpl"
 )
 
-// KinesisSource is what a KinesisStreamAsSource delivery stream needs from a
-// data stream. The default implementation is the AWS SDK Kinesis client
-// pointed at Options.KinesisEndpoint; tests may substitute their own.
-type KinesisSource interface {
-	ListShards(ctx context.Context, in *kinesis.ListShardsInput, optFns ...func(*kinesis.Options)) (*kinesis.ListShardsOutput, error)
-	GetShardIterator(ctx context.Context, in *kinesis.GetShardIteratorInput, optFns ...func(*kinesis.Options)) (*kinesis.GetShardIteratorOutput, error)
-	GetRecords(ctx context.Context, in *kinesis.GetRecordsInput, optFns ...func(*kinesis.Options)) (*kinesis.GetRecordsOutput, error)
+// SourceStreams is the in-process Data Streams API a KinesisStreamAsSource
+// reader uses (*kinesis.Service).
+type SourceStreams interface {
+	ResolveARN(arn string) (kinesis.StreamRef, error)
+	Shards(ref kinesis.StreamRef) ([]kinesis.ShardInfo, error)
+	Bounds(ctx context.Context, ref kinesis.StreamRef, shard uint32) (kinesis.ShardBounds, error)
+	PosAtTime(ctx context.Context, ref kinesis.StreamRef, shard uint32, ms int64) (uint64, error)
+	Read(ctx context.Context, ref kinesis.StreamRef, shard uint32, from uint64, max int, fn func(kinesis.InprocRecord) bool) (uint64, error)
+	Watch(ref kinesis.StreamRef, shard uint32, next uint64) <-chan struct{}
 }
 
-func (s *Service) kinesisClient(region, account string) KinesisSource {
-	if s.opts.KinesisClient != nil {
-		return s.opts.KinesisClient(region, account)
-	}
-	s.mu.Lock()
-	endpoint := s.opts.KinesisEndpoint
-	s.mu.Unlock()
-	ak, sk := s.opts.KinesisAccessKey, s.opts.KinesisSecretKey
-	if ak == "" {
-		ak = account // a 12-digit access key id names the account, as with kinesis-mock
-	}
-	if sk == "" {
-		sk = "eddy"
-	}
-	return kinesis.New(kinesis.Options{
-		Region:           region,
-		BaseEndpoint:     aws.String(endpoint),
-		Credentials:      credentials.NewStaticCredentialsProvider(ak, sk, ""),
-		HTTPClient:       awsclient.OwnBody{Next: &http.Client{Timeout: time.Minute}},
-		RetryMaxAttempts: 3,
-	})
+// kinesisReadMax bounds the records read from one shard per pass (the
+// GetRecords limits): the record that reaches the byte bound is the last.
+const (
+	kinesisReadMax   = 10000
+	kinesisReadBytes = 10 << 20
+)
+
+// sourceReader is the state of one stream's reader.
+type sourceReader struct {
+	s      *Service
+	st     *stream
+	arn    string
+	start  int64 // DeliveryStartTimestamp, ms
+	id     storage.ShardID
+	ref    kinesis.StreamRef
+	hasRef bool
+	next   map[string]uint64 // shard id -> next position to read (this incarnation)
+	gone   bool              // the source was missing at the last attempt (logged once)
 }
 
-// kinesisLoop copies the source data stream into the delivery stream's
-// buffer log: shards are read in lineage order (a child only after its
-// parents are finished), aggregated KPL records are split, and the last
-// sequence number appended per shard is checkpointed in metadata after each
-// append, so a restart resumes after it (at least once).
+// kinesisLoop runs the reader until ctx ends or the stream stops.
 func (s *Service) kinesisLoop(ctx context.Context, st *stream) {
 	s.mu.Lock()
-	arn := deref(st.meta.KinesisSource.KinesisStreamARN)
-	startMs := st.meta.StartMs
+	r := &sourceReader{s: s, st: st, arn: deref(st.meta.KinesisSource.KinesisStreamARN), start: st.meta.StartMs,
+		id: st.meta.shardID(), next: map[string]uint64{}}
 	s.mu.Unlock()
-	region, account, streamName, _ := parseStreamARN(arn)
-	log := s.log.With("stream", st.meta.Name, "source", arn)
-	client := s.kinesisClient(region, account)
-	id := st.meta.shardID()
-	iters := map[string]*string{}
+	log := s.log.With("stream", st.meta.Name, "source", r.arn)
 	for {
-		busy, err := s.pollKinesis(ctx, st, client, streamName, startMs, id, iters)
+		busy, watches, err := r.pass(ctx)
 		if err != nil && ctx.Err() == nil {
-			log.Warn("read source stream", "err", err)
+			if errors.Is(err, kinesis.ErrStreamGone) {
+				if !r.gone {
+					log.Warn("source stream gone; waiting for it", "err", err)
+				}
+				r.gone = true
+			} else {
+				log.Warn("read source stream", "err", err)
+			}
 		}
 		if busy && err == nil {
 			select {
@@ -79,49 +91,85 @@ func (s *Service) kinesisLoop(ctx context.Context, st *stream) {
 			}
 			continue
 		}
-		t := time.NewTimer(s.opts.KinesisPollInterval)
-		select {
-		case <-ctx.Done():
-			t.Stop()
+		if !r.wait(ctx, watches, err != nil || len(watches) == 0) {
 			return
-		case <-st.stop:
-			t.Stop()
-			return
-		case <-t.C:
 		}
 	}
 }
 
-// pollKinesis does one GetRecords per readable shard. busy reports that some
-// shard returned records and may have more.
-func (s *Service) pollKinesis(ctx context.Context, st *stream, client KinesisSource, streamName string, startMs int64, id storage.ShardID, iters map[string]*string) (busy bool, err error) {
-	var shards []ktypes.Shard
-	in := &kinesis.ListShardsInput{StreamName: aws.String(streamName)}
-	for {
-		out, err := client.ListShards(ctx, in)
-		if err != nil {
-			return false, fmt.Errorf("list shards: %w", err)
-		}
-		shards = append(shards, out.Shards...)
-		if out.NextToken == nil {
-			break
-		}
-		in = &kinesis.ListShardsInput{NextToken: out.NextToken}
+// wait blocks until a watched shard has news, or (retry) the poll interval
+// passed. False when the reader must stop.
+func (r *sourceReader) wait(ctx context.Context, watches []<-chan struct{}, retry bool) bool {
+	cases := make([]reflect.SelectCase, 0, len(watches)+3)
+	cases = append(cases,
+		reflect.SelectCase{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(ctx.Done())},
+		reflect.SelectCase{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(r.st.stop)})
+	if retry {
+		t := time.NewTimer(r.s.opts.KinesisPollInterval)
+		defer t.Stop()
+		cases = append(cases, reflect.SelectCase{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(t.C)})
 	}
-	known := map[string]bool{}
+	for _, w := range watches {
+		cases = append(cases, reflect.SelectCase{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(w)})
+	}
+	i, _, _ := reflect.Select(cases)
+	return i >= 2
+}
+
+// resolve finds the source stream's current incarnation and drops the
+// progress of any other.
+func (r *sourceReader) resolve() error {
+	if r.hasRef {
+		return nil
+	}
+	if r.s.opts.Streams == nil {
+		return fmt.Errorf("%w: Data Streams is not available on this server", kinesis.ErrStreamGone)
+	}
+	ref, err := r.s.opts.Streams.ResolveARN(r.arn)
+	if err != nil {
+		return err
+	}
+	r.s.mu.Lock()
+	for id, p := range r.st.meta.Shards {
+		if p != nil && p.Stream != 0 && p.Stream != ref.CreatedMs {
+			delete(r.st.meta.Shards, id) // a former incarnation's shard
+		}
+	}
+	r.s.mu.Unlock()
+	if r.gone {
+		r.s.log.Info("source stream found", "stream", r.st.meta.Name, "source", r.arn, "createdMs", ref.CreatedMs)
+	}
+	r.ref, r.hasRef, r.gone = ref, true, false
+	clear(r.next)
+	return nil
+}
+
+// pass reads once from every readable shard. busy reports that some shard
+// returned records (or finished) and may have more; watches are the
+// channels of the shards at their tip.
+func (r *sourceReader) pass(ctx context.Context) (busy bool, watches []<-chan struct{}, err error) {
+	if err := r.resolve(); err != nil {
+		return false, nil, err
+	}
+	src := r.s.opts.Streams
+	shards, err := src.Shards(r.ref)
+	if err != nil {
+		r.hasRef = false
+		return false, nil, fmt.Errorf("list shards: %w", err)
+	}
+	known := make(map[string]bool, len(shards))
 	for _, sh := range shards {
-		known[deref(sh.ShardId)] = true
+		known[sh.ID] = true
 	}
 	var behind int64
-	defer func() { st.m.kdsBehindMs.Store(behind) }()
+	defer func() { r.st.m.kdsBehindMs.Store(behind) }()
 	for _, sh := range shards {
-		shardID := deref(sh.ShardId)
-		s.mu.Lock()
-		prog := st.meta.Shards[shardID]
+		r.s.mu.Lock()
+		prog := r.st.meta.Shards[sh.ID]
 		ready := prog == nil || !prog.Done
-		for _, parent := range []*string{sh.ParentShardId, sh.AdjacentParentShardId} {
-			if p := deref(parent); p != "" && known[p] {
-				if pp := st.meta.Shards[p]; pp == nil || !pp.Done {
+		for _, p := range []string{sh.Parent, sh.AdjacentParent} {
+			if p != "" && known[p] {
+				if pp := r.st.meta.Shards[p]; pp == nil || !pp.Done {
 					ready = false
 				}
 			}
@@ -130,87 +178,121 @@ func (s *Service) pollKinesis(ctx context.Context, st *stream, client KinesisSou
 		if prog != nil {
 			seq = prog.Seq
 		}
-		s.mu.Unlock()
+		r.s.mu.Unlock()
 		if !ready {
 			continue
 		}
-		it := iters[shardID]
-		if it == nil {
-			gin := &kinesis.GetShardIteratorInput{StreamName: aws.String(streamName), ShardId: aws.String(shardID)}
-			if seq != "" {
-				gin.ShardIteratorType = ktypes.ShardIteratorTypeAfterSequenceNumber
-				gin.StartingSequenceNumber = aws.String(seq)
-			} else {
-				gin.ShardIteratorType = ktypes.ShardIteratorTypeAtTimestamp
-				gin.Timestamp = aws.Time(time.UnixMilli(startMs))
-			}
-			out, err := client.GetShardIterator(ctx, gin)
-			if err != nil {
-				return busy, fmt.Errorf("get shard iterator %s: %w", shardID, err)
-			}
-			it = out.ShardIterator
-		}
-		out, err := client.GetRecords(ctx, &kinesis.GetRecordsInput{ShardIterator: it, Limit: aws.Int32(10000)})
+		b, w, lag, err := r.readShard(ctx, sh, seq)
+		behind = max(behind, lag)
 		if err != nil {
-			var expired *ktypes.ExpiredIteratorException
-			if errors.As(err, &expired) {
-				delete(iters, shardID)
-				return true, nil
-			}
-			return busy, fmt.Errorf("get records %s: %w", shardID, err)
+			// resolve again and restart every shard from its checkpoint
+			r.hasRef = false
+			return busy, nil, err
 		}
-		behind = max(behind, deref(out.MillisBehindLatest))
-		if len(out.Records) > 0 {
-			var recs []storage.Record
-			nbytes := 0
-			for _, r := range out.Records {
-				nbytes += len(r.Data)
-				// the source metadata rides in the buffered record's
-				// partition key, rendered as the kinesisRecordMetadata of
-				// Lambda transformation events (transform.go)
-				if subs, ok := kpl.Deaggregate(r.Data); ok {
-					for i, sub := range subs {
-						recs = append(recs, storage.Record{Data: sub.Data, PartitionKey: string(sourceMetadata(shardID, sub.PartitionKey, r, i))})
-					}
-					continue
-				}
-				recs = append(recs, storage.Record{Data: r.Data, PartitionKey: string(sourceMetadata(shardID, deref(r.PartitionKey), r, 0))})
-			}
-			if len(recs) > 0 {
-				if _, err := s.backend.Append(ctx, id, recs); err != nil {
-					delete(iters, shardID) // re-read from the checkpoint
-					return busy, fmt.Errorf("append to buffer: %w", err)
-				}
-			}
-			st.m.kdsRecords.Add(int64(len(out.Records)))
-			st.m.kdsBytes.Add(int64(nbytes))
-			inBytes := 0
-			for _, r := range recs {
-				inBytes += len(r.Data)
-			}
-			st.m.incomingRecords.Add(int64(len(recs)))
-			st.m.incomingBytes.Add(int64(inBytes))
-			seq = deref(out.Records[len(out.Records)-1].SequenceNumber)
-			busy = true
-		}
-		done := out.NextShardIterator == nil
-		if len(out.Records) > 0 || done {
-			s.mu.Lock()
-			if st.meta.Shards == nil {
-				st.meta.Shards = map[string]*shardProgress{}
-			}
-			st.meta.Shards[shardID] = &shardProgress{Seq: seq, Done: done}
-			s.mu.Unlock()
-			if err := s.saveCheckpoint(st); err != nil {
-				return busy, err
-			}
-		}
-		if done {
-			delete(iters, shardID)
-			busy = true // children may be readable now
-		} else {
-			iters[shardID] = out.NextShardIterator
+		busy = busy || b
+		if w != nil {
+			watches = append(watches, w)
 		}
 	}
-	return busy, nil
+	return busy, watches, nil
+}
+
+// readShard appends the next records of one shard to the buffer log and
+// checkpoints them. It returns the shard's watch channel when the shard
+// is at its tip (nil when it finished or may have more).
+func (r *sourceReader) readShard(ctx context.Context, sh kinesis.ShardInfo, seq string) (busy bool, watch <-chan struct{}, behind int64, err error) {
+	src := r.s.opts.Streams
+	pos, ok := r.next[sh.ID]
+	if !ok {
+		if pos, err = r.startPos(ctx, sh, seq); err != nil {
+			return false, nil, 0, err
+		}
+		r.next[sh.ID] = pos
+	}
+	var recs []storage.Record
+	nsrc, nbytes, lastArr := 0, 0, int64(0)
+	end, err := src.Read(ctx, r.ref, sh.Index, pos, kinesisReadMax, func(rec kinesis.InprocRecord) bool {
+		nsrc++
+		nbytes += len(rec.Data)
+		data := append([]byte(nil), rec.Data...) // rec aliases storage buffers
+		sq, arr := rec.SequenceNumber(), rec.ArrivalMs
+		// the source metadata rides in the buffered record's partition key,
+		// rendered as the kinesisRecordMetadata of Lambda transformation
+		// events (transform.go)
+		if subs, ok := kpl.Deaggregate(data); ok {
+			for i, sub := range subs {
+				recs = append(recs, storage.Record{Data: sub.Data, PartitionKey: string(sourceMetadata(sh.ID, sub.PartitionKey, sq, i, arr))})
+			}
+		} else {
+			recs = append(recs, storage.Record{Data: data, PartitionKey: string(sourceMetadata(sh.ID, string(rec.PartitionKey), sq, 0, arr))})
+		}
+		seq, lastArr = sq, arr
+		return nbytes < kinesisReadBytes
+	})
+	if err != nil {
+		return false, nil, 0, fmt.Errorf("read %s: %w", sh.ID, err)
+	}
+	if len(recs) > 0 {
+		if _, err := r.s.backend.Append(ctx, r.id, recs); err != nil {
+			return false, nil, 0, fmt.Errorf("append to buffer: %w", err) // re-read from r.next
+		}
+		st := r.st
+		st.m.kdsRecords.Add(int64(nsrc))
+		st.m.kdsBytes.Add(int64(nbytes))
+		inBytes := 0
+		for _, rec := range recs {
+			inBytes += len(rec.Data)
+		}
+		st.m.incomingRecords.Add(int64(len(recs)))
+		st.m.incomingBytes.Add(int64(inBytes))
+	}
+	r.next[sh.ID] = end
+	b, err := src.Bounds(ctx, r.ref, sh.Index)
+	if err != nil {
+		return false, nil, 0, fmt.Errorf("bounds of %s: %w", sh.ID, err)
+	}
+	done := b.Sealed && end >= b.Next
+	if end < b.Next && lastArr > 0 {
+		behind = max(0, r.s.now().UnixMilli()-lastArr)
+	}
+	if nsrc > 0 || done {
+		if err := r.checkpoint(sh.ID, seq, done); err != nil {
+			return true, nil, behind, err
+		}
+	}
+	switch {
+	case done:
+		return true, nil, behind, nil // children may be readable now
+	case nsrc > 0 && end < b.Next:
+		return true, nil, behind, nil // more to read
+	}
+	return nsrc > 0, src.Watch(r.ref, sh.Index, end), behind, nil
+}
+
+// startPos is where a shard's reading begins: after the checkpointed
+// sequence number, else at the delivery stream's start time.
+func (r *sourceReader) startPos(ctx context.Context, sh kinesis.ShardInfo, seq string) (uint64, error) {
+	if seq != "" {
+		f, err := shardmap.DecodeSeq(seq)
+		if err == nil && f.ShardIndex == sh.Index && f.Pos > 0 && f.Pos < shardmap.EndPos {
+			return f.Pos, nil // a record's Pos field is its log position + 1
+		}
+		r.s.log.Warn("checkpoint names no record of the shard; reading from the delivery start", "stream", r.st.meta.Name,
+			"shard", sh.ID, "seq", seq)
+	}
+	pos, err := r.s.opts.Streams.PosAtTime(ctx, r.ref, sh.Index, r.start)
+	if err != nil {
+		return 0, fmt.Errorf("position at %d in %s: %w", r.start, sh.ID, err)
+	}
+	return pos, nil
+}
+
+func (r *sourceReader) checkpoint(shardID, seq string, done bool) error {
+	r.s.mu.Lock()
+	if r.st.meta.Shards == nil {
+		r.st.meta.Shards = map[string]*shardProgress{}
+	}
+	r.st.meta.Shards[shardID] = &shardProgress{Seq: seq, Done: done, Stream: r.ref.CreatedMs}
+	r.s.mu.Unlock()
+	return r.s.saveCheckpoint(r.st)
 }

@@ -15,7 +15,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	ktypes "github.com/aws/aws-sdk-go-v2/service/kinesis/types"
 
-	"github.com/eddy-streams/eddy/internal/firehose"
 	"github.com/eddy-streams/eddy/pkg/kpl"
 )
 
@@ -39,26 +38,12 @@ func putKinesis(t testing.TB, c *kinesis.Client, stream string, data [][]byte) {
 	}
 }
 
-// TestKinesisSource reads an Eddy data stream through the SDK: it starts at
-// the delivery stream's creation, splits KPL aggregates, follows a split and
-// a merge, and refuses direct puts.
+// TestKinesisSource reads an Eddy data stream in process: it starts at the
+// delivery stream's creation, splits KPL aggregates, follows a split and a
+// merge, and refuses direct puts.
 func TestKinesisSource(t *testing.T) {
-	for _, mode := range []string{"loopback-http", "in-process"} {
-		t.Run(mode, func(t *testing.T) { testKinesisSource(t, mode) })
-	}
-}
-
-func testKinesisSource(t *testing.T, mode string) {
 	v := startVersity(t, "kds-bucket")
-	var srv *server
-	srv = startServer(t, nil, v.URL, func(o *firehoseOptions) {
-		if mode == "in-process" {
-			o.KinesisEndpoint = "http://127.0.0.1:1" // unused: reads bypass HTTP
-			o.KinesisClient = func(region, account string) firehose.KinesisSource {
-				return firehose.InProcessKinesis(srv.kin)(region, account)
-			}
-		}
-	})
+	srv := startServer(t, nil, v.URL)
 	kc, fc := srv.Kinesis(), srv.Firehose()
 	ctx := context.Background()
 	if _, err := kc.CreateStream(ctx, &kinesis.CreateStreamInput{StreamName: aws.String("src"), ShardCount: aws.Int32(2)}); err != nil {

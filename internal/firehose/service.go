@@ -101,17 +101,11 @@ type Options struct {
 	// thresholds (defaults 16 MiB and 8 MiB).
 	S3MultipartThreshold, S3PartSize int
 
-	// KinesisEndpoint is this server's own URL, used to read the source data
-	// stream of KinesisStreamAsSource delivery streams.
-	KinesisEndpoint string
-	// KinesisAccessKey/SecretKey sign those reads (defaults: the source
-	// stream's 12-digit account id, which the gateway maps to that account,
-	// and "eddy"). KinesisClient (see InProcessKinesis) avoids signing at all.
-	KinesisAccessKey string
-	KinesisSecretKey string
-	// KinesisClient, when set, builds the source reader instead of an SDK
-	// client over HTTP (InProcessKinesis; fakes in tests).
-	KinesisClient func(region, account string) KinesisSource
+	// Streams reads the source data streams of KinesisStreamAsSource
+	// delivery streams in process (*kinesis.Service), in the stream ARN's
+	// account: no credentials, whatever --auth says. Nil: such streams
+	// wait for a source that never comes.
+	Streams SourceStreams
 
 	DefaultAccount string
 	DefaultRegion  string
@@ -128,7 +122,9 @@ type Options struct {
 	// RetryBase and RetryMax bound the backoff between failed uploads
 	// (defaults 1 s and 5 s: AWS retries S3 delivery every 5 s for 24 h).
 	RetryBase, RetryMax time.Duration
-	// KinesisPollInterval is the GetRecords period per shard (default 1 s).
+	// KinesisPollInterval is the wait before the source reader retries a
+	// missing or failing source stream (default 1 s); an idle reader waits
+	// on the shards' Watch channels instead.
 	KinesisPollInterval time.Duration
 
 	// DestRetryBase and DestRetryMax bound the backoff between attempts at
@@ -228,6 +224,9 @@ type streamMeta struct {
 type shardProgress struct {
 	Seq  string `json:"seq,omitempty"` // last sequence number appended to the buffer
 	Done bool   `json:"done,omitempty"`
+	// Stream is the source stream's creation time (ms) the entry belongs
+	// to; 0 in checkpoints written before it existed (kinesis.go).
+	Stream int64 `json:"stream,omitempty"`
 }
 
 const metaVersion = 1
@@ -328,15 +327,6 @@ func (s *Service) Start(ctx context.Context) error {
 		s.launchLocked(st)
 	}
 	return s.watchShared() // cluster.go
-}
-
-// SetKinesisEndpoint sets the URL KinesisStreamAsSource streams read from,
-// for servers that learn their own address only after New. Source readers
-// started later use it.
-func (s *Service) SetKinesisEndpoint(url string) {
-	s.mu.Lock()
-	s.opts.KinesisEndpoint = url
-	s.mu.Unlock()
 }
 
 // Close stops every goroutine and waits for them. Buffered records stay in

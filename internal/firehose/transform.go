@@ -29,8 +29,6 @@ import (
 	"fmt"
 	"strconv"
 
-	ktypes "github.com/aws/aws-sdk-go-v2/service/kinesis/types"
-
 	"github.com/eddy-streams/eddy/internal/awserr"
 	"github.com/eddy-streams/eddy/internal/firehose/s3dest"
 	"github.com/eddy-streams/eddy/internal/lambda"
@@ -127,18 +125,14 @@ type transformRecord struct {
 
 // sourceMetadata renders a stream-source record's kinesisRecordMetadata
 // (stored as the buffered record's partition key).
-func sourceMetadata(shardID, partitionKey string, r ktypes.Record, sub int) []byte {
-	var ms int64
-	if r.ApproximateArrivalTimestamp != nil {
-		ms = r.ApproximateArrivalTimestamp.UnixMilli()
-	}
+func sourceMetadata(shardID, partitionKey, seq string, sub int, arrivalMs int64) []byte {
 	b, _ := json.Marshal(struct {
 		ShardID                     string `json:"shardId"`
 		PartitionKey                string `json:"partitionKey"`
 		SequenceNumber              string `json:"sequenceNumber"`
 		SubsequenceNumber           int    `json:"subsequenceNumber"`
 		ApproximateArrivalTimestamp int64  `json:"approximateArrivalTimestamp"`
-	}{shardID, partitionKey, deref(r.SequenceNumber), sub, ms})
+	}{shardID, partitionKey, seq, sub, arrivalMs})
 	return b
 }
 

@@ -1,7 +1,8 @@
 package kinesis
 
 // In-process access for other services of the same server (the analytics
-// runner): list a stream's shards with their lineage, read a shard from a
+// runner, Lambda's event source mappings, Firehose's KinesisStreamAsSource
+// reader): list a stream's shards with their lineage, read a shard from a
 // log position, and put records, all without HTTP, signing or iterators.
 // Streams are named by account, region and name; a StreamRef carries the
 // stream's creation time so that a deleted and recreated stream of the same
