@@ -64,7 +64,18 @@ type Cluster struct {
 	// previous cluster and this one: the fragment metadata a producer
 	// prepends (PutMedia allows 10)
 	MetaTags int
+	// Tags are those SimpleTags' name/value pairs in stream order (the
+	// producer SDK's AWS_KINESISVIDEO_END_OF_FRAGMENT marker left out; at
+	// most maxKeptTags kept: a fragment with more is refused anyway)
+	Tags []Tag
 }
+
+// EndOfFragmentTag is the producer SDK's end-of-fragment marker, a
+// SimpleTag that is not fragment metadata.
+const EndOfFragmentTag = "AWS_KINESISVIDEO_END_OF_FRAGMENT"
+
+// maxKeptTags bounds Cluster.Tags.
+const maxKeptTags = 64
 
 // ParseError is a malformed stream; Code is the PutMedia ErrorId.
 type ParseError struct {
@@ -97,6 +108,7 @@ type Splitter struct {
 	hdr      *Header
 	pending  *Header // being assembled after an EBML header
 	metaTags int     // SimpleTags seen since the last cluster
+	tags     []Tag   // their name/value pairs (≤ maxKeptTags)
 	peekID   uint32
 	peekSize int64
 	peeked   bool
@@ -254,8 +266,10 @@ func (s *Splitter) Next() (*Cluster, error) {
 			c, err := s.cluster(size)
 			if c != nil {
 				c.MetaTags = s.metaTags
+				c.Tags = s.tags
 			}
 			s.metaTags = 0
+			s.tags = nil
 			return c, err
 		case IDTags:
 			p, err := s.readPayload(size, maxMeta)
@@ -263,6 +277,11 @@ func (s *Splitter) Next() (*Cluster, error) {
 				return nil, err
 			}
 			s.metaTags += countSimpleTags(p)
+			for _, t := range SimpleTags(p) {
+				if t.Name != EndOfFragmentTag && len(s.tags) < maxKeptTags {
+					s.tags = append(s.tags, t)
+				}
+			}
 		default:
 			// SeekHead, Void, Cues, Tags, Chapters, …: skipped
 			if size == UnknownSize || size > maxMeta {
@@ -291,6 +310,39 @@ func countSimpleTags(p []byte) int {
 		return true
 	})
 	return n
+}
+
+// SimpleTags returns the name/value pairs of the SimpleTags directly in
+// each Tag of a Tags payload (TagName, TagString; a SimpleTag without a
+// TagName is left out, nested SimpleTags are not read).
+func SimpleTags(p []byte) []Tag {
+	var out []Tag
+	Children(p, func(id uint32, tp []byte) bool {
+		if id == IDTag {
+			Children(tp, func(cid uint32, sp []byte) bool {
+				if cid != IDSimpleTag {
+					return true
+				}
+				var t Tag
+				named := false
+				Children(sp, func(eid uint32, ep []byte) bool {
+					switch eid {
+					case IDTagName:
+						t.Name, named = strings.TrimRight(string(ep), "\x00"), true
+					case IDTagString:
+						t.Value = strings.TrimRight(string(ep), "\x00")
+					}
+					return true
+				})
+				if named {
+					out = append(out, t)
+				}
+				return true
+			})
+		}
+		return true
+	})
+	return out
 }
 
 func (s *Splitter) building() *Header {
