@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"strings"
 	"testing"
 )
 
@@ -131,6 +132,57 @@ func TestSplitterMetaTags(t *testing.T) {
 		if c.MetaTags != want {
 			t.Fatalf("cluster %d: %d metadata tags, want %d", i, c.MetaTags, want)
 		}
+		if len(c.Tags) != want {
+			t.Fatalf("cluster %d: %d tags kept, want %d", i, len(c.Tags), want)
+		}
+	}
+}
+
+// namedTags is a Tags element with one Tag of the given name/value pairs.
+func namedTags(kv ...string) []byte {
+	var tag []byte
+	for i := 0; i+1 < len(kv); i += 2 {
+		st := AppendString(nil, IDTagName, kv[i])
+		st = AppendString(st, IDTagString, kv[i+1])
+		tag = AppendElement(tag, IDSimpleTag, st)
+	}
+	return AppendElement(nil, IDTags, AppendElement(nil, IDTag, tag))
+}
+
+// TestSplitterTagValues: the name/value pairs before a cluster are kept
+// for it in order, the end-of-fragment marker is counted but not kept, a
+// SimpleTag without a name is counted but not kept, and a Tags element
+// after the last cluster belongs to no cluster.
+func TestSplitterTagValues(t *testing.T) {
+	var in []byte
+	in = append(in, testHeader()...)
+	in = append(in, namedTags("GPS", "47N", "Motion", "true")...)
+	in = append(in, unknownCluster(0, block(0, true))...)
+	in = append(in, namedTags(EndOfFragmentTag, "")...)
+	unnamed := AppendElement(nil, IDSimpleTag, AppendString(nil, IDTagString, "no name"))
+	in = append(in, AppendElement(nil, IDTags, AppendElement(nil, IDTag, unnamed))...)
+	in = append(in, namedTags("GPS", "48N")...)
+	in = append(in, unknownCluster(1000, block(0, true))...)
+	in = append(in, namedTags("late", "x")...)
+	s := NewSplitter(bytes.NewReader(in), 1<<20)
+	for i, want := range []struct {
+		count int
+		tags  string
+	}{{2, "GPS=47N,Motion=true"}, {3, "GPS=48N"}} {
+		c, err := s.Next()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, tg := range c.Tags {
+			got = append(got, tg.Name+"="+tg.Value)
+		}
+		if c.MetaTags != want.count || strings.Join(got, ",") != want.tags {
+			t.Fatalf("cluster %d: count %d tags %q, want %d %q", i, c.MetaTags, got, want.count, want.tags)
+		}
+	}
+	if _, err := s.Next(); !errors.Is(err, io.EOF) {
+		t.Fatalf("after the last cluster: %v", err)
 	}
 }
 
@@ -139,6 +191,7 @@ func FuzzSplitter(f *testing.F) {
 	f.Add(append(append([]byte(nil), h...), unknownCluster(0, block(0, true))...))
 	f.Add(h)
 	f.Add(append(append([]byte(nil), h...), AppendElement(nil, IDCluster, AppendUint(nil, IDTimecode, 5))...))
+	f.Add(append(append(append([]byte(nil), h...), namedTags("GPS", "47N", EndOfFragmentTag, "")...), unknownCluster(0, block(0, true))...))
 	f.Fuzz(func(t *testing.T, in []byte) {
 		s := NewSplitter(bytes.NewReader(in), 4096)
 		for i := 0; i < 1000; i++ {
@@ -152,6 +205,9 @@ func FuzzSplitter(f *testing.F) {
 			}
 			if len(c.Raw) > 4096+12 {
 				t.Fatalf("cluster of %d bytes", len(c.Raw))
+			}
+			if len(c.Tags) > c.MetaTags || len(c.Tags) > maxKeptTags {
+				t.Fatalf("%d tags kept of %d counted", len(c.Tags), c.MetaTags)
 			}
 		}
 	})
