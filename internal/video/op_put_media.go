@@ -25,7 +25,8 @@ package video
 // Cluster). The metadata is stored with the fragment (name and value of
 // each SimpleTag, in order; the producer SDK's
 // AWS_KINESISVIDEO_END_OF_FRAGMENT marker left out) and returned by
-// GetMedia and GetMediaForFragmentList (media.go). A
+// GetMedia and GetMediaForFragmentList (media.go); more than 4 MiB of it
+// before one Cluster is malformed MKV (4006). A
 // producer that reconnects and re-sends from its last acknowledged fragment
 // (what the producer SDKs do after an error or an ack timeout) starts a new
 // session: its fragments are taken again, so the stream holds both copies,

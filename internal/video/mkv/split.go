@@ -109,6 +109,7 @@ type Splitter struct {
 	pending  *Header // being assembled after an EBML header
 	metaTags int     // SimpleTags seen since the last cluster
 	tags     []Tag   // their name/value pairs (≤ maxKeptTags)
+	tagBytes int     // bytes of those Tags elements (≤ maxMeta)
 	peekID   uint32
 	peekSize int64
 	peeked   bool
@@ -270,11 +271,19 @@ func (s *Splitter) Next() (*Cluster, error) {
 			}
 			s.metaTags = 0
 			s.tags = nil
+			s.tagBytes = 0
 			return c, err
 		case IDTags:
 			p, err := s.readPayload(size, maxMeta)
 			if err != nil {
 				return nil, err
+			}
+			// the metadata before one cluster is bounded as one header
+			// element is (a fragment's record stays under the store's
+			// frame limit with a 50 MB cluster)
+			s.tagBytes += len(p)
+			if s.tagBytes > maxMeta {
+				return nil, invalid("fragment metadata over %d bytes", maxMeta)
 			}
 			s.metaTags += countSimpleTags(p)
 			for _, t := range SimpleTags(p) {

@@ -212,3 +212,28 @@ func FuzzSplitter(f *testing.F) {
 		}
 	})
 }
+
+// TestSplitterMetadataBound: the Tags before one cluster may hold at most
+// 4 MiB in all (each within the limit is not enough); more is invalid MKV.
+func TestSplitterMetadataBound(t *testing.T) {
+	big := namedTags("blob", strings.Repeat("x", 3<<20))
+	var in []byte
+	in = append(in, testHeader()...)
+	in = append(in, big...)
+	in = append(in, unknownCluster(0, block(0, true))...)
+	in = append(in, big...)
+	in = append(in, unknownCluster(1000, block(0, true))...)
+	in = append(in, big...)
+	in = append(in, big...)
+	in = append(in, unknownCluster(2000, block(0, true))...)
+	s := NewSplitter(bytes.NewReader(in), 1<<20)
+	for i := 0; i < 2; i++ {
+		if c, err := s.Next(); err != nil || len(c.Tags) != 1 || len(c.Tags[0].Value) != 3<<20 {
+			t.Fatalf("cluster %d: %v", i, err)
+		}
+	}
+	var pe *ParseError
+	if _, err := s.Next(); !errors.As(err, &pe) || pe.Code != CodeInvalidMKV {
+		t.Fatalf("6 MiB of metadata: %v", err)
+	}
+}
