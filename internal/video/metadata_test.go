@@ -58,8 +58,8 @@ func fragmentTags(t *testing.T, body []byte) (nums []string, tags [][]string) {
 
 // TestFragmentMetadata: the producer's fragment metadata (MKV Tags before
 // a cluster, as the producer SDK writes it: persistent items before every
-// fragment, a non-persistent one before one fragment, the end-of-fragment
-// marker after a fragment) is stored with each fragment and returned by
+// fragment, a non-persistent one before one fragment, late metadata and the
+// end-of-fragment marker right after a fragment) is stored with each fragment and returned by
 // GetMedia and GetMediaForFragmentList in a Tags element before that
 // fragment's Cluster.
 func TestFragmentMetadata(t *testing.T) {
@@ -71,6 +71,14 @@ func TestFragmentMetadata(t *testing.T) {
 	parts := splitClusters(file) // header + cluster 0, cluster 1, …
 	hdr := header(t, parts[0])
 	clusters := append([][]byte{parts[0][len(hdr):]}, parts[1:]...)
+	for i, cl := range clusters {
+		// unknown-size clusters, as the producer SDK sends them
+		n := 1
+		for m := byte(0x80); cl[4]&m == 0; m >>= 1 {
+			n++
+		}
+		clusters[i] = append(mkv.AppendUnknownSize(append([]byte(nil), cl[:4]...)), cl[4+n:]...)
+	}
 	var body []byte
 	body = append(body, hdr...)
 	want := make([][]string, len(clusters))
@@ -82,17 +90,17 @@ func TestFragmentMetadata(t *testing.T) {
 			body = append(body, producerTag("Motion", "true")...)
 			want[i] = append(want[i], "Motion=true")
 		}
-		if i == 4 {
-			// a persistent item changed from here on
-			body = append(body, producerTag("Zone", "B")...)
-			want[i] = append(want[i], "Zone=B")
-		}
-		if i > 4 {
+		if i >= 4 {
+			// a persistent item added from here on
 			body = append(body, producerTag("Zone", "B")...)
 			want[i] = append(want[i], "Zone=B")
 		}
 		body = append(body, cl...)
 		if i == 3 {
+			// explicit end of fragment: the metadata added after the
+			// fragment started, then the marker, right after its cluster
+			body = append(body, producerTag("Late", "1")...)
+			want[i] = append(want[i], "Late=1")
 			body = append(body, producerTag(mkv.EndOfFragmentTag, "")...)
 		}
 	}

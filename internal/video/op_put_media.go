@@ -22,9 +22,10 @@ package video
 // 4002 duration over 10 s, 4004 producer timestamp not after the previous
 // fragment's in this session, 4006 first video frame not a keyframe, 4009
 // more than 10 fragment metadata tags (SimpleTags in the Tags before the
-// Cluster). The metadata is stored with the fragment (name and value of
-// each SimpleTag, in order; the producer SDK's
-// AWS_KINESISVIDEO_END_OF_FRAGMENT marker left out) and returned by
+// Cluster, and in a run of Tags right after an unknown-size Cluster that
+// ends with the producer SDK's AWS_KINESISVIDEO_END_OF_FRAGMENT marker).
+// The metadata is stored with the fragment (name and value of each
+// SimpleTag, in order; the marker left out) and returned by
 // GetMedia and GetMediaForFragmentList (media.go); more than 4 MiB of it
 // before one Cluster is malformed MKV (4006). A
 // producer that reconnects and re-sends from its last acknowledged fragment

@@ -61,8 +61,9 @@ type Cluster struct {
 	VideoMin, VideoMax int64
 	VideoBlocks        int
 	// MetaTags counts the SimpleTags of the Tags elements between the
-	// previous cluster and this one: the fragment metadata a producer
-	// prepends (PutMedia allows 10)
+	// previous cluster and this one (the fragment metadata a producer
+	// prepends) and of a run after it ending with EndOfFragmentTag
+	// (PutMedia allows 10)
 	MetaTags int
 	// Tags are those SimpleTags' name/value pairs in stream order (the
 	// producer SDK's AWS_KINESISVIDEO_END_OF_FRAGMENT marker left out; at
@@ -110,6 +111,7 @@ type Splitter struct {
 	metaTags int     // SimpleTags seen since the last cluster
 	tags     []Tag   // their name/value pairs (≤ maxKeptTags)
 	tagBytes int     // bytes of those Tags elements (≤ maxMeta)
+	deferred error   // met after a complete cluster: returned next
 	peekID   uint32
 	peekSize int64
 	peeked   bool
@@ -209,6 +211,10 @@ func rawElement(id uint32, p []byte) []byte {
 // Next returns the next cluster. io.EOF means the stream ended cleanly
 // between clusters; a *ParseError describes malformed input.
 func (s *Splitter) Next() (*Cluster, error) {
+	if err := s.deferred; err != nil {
+		s.deferred = nil
+		return nil, err
+	}
 	for {
 		id, size, err := s.readHeader()
 		if err != nil {
@@ -272,6 +278,10 @@ func (s *Splitter) Next() (*Cluster, error) {
 			s.metaTags = 0
 			s.tags = nil
 			s.tagBytes = 0
+			if err == nil && size == UnknownSize {
+				// an error here is the next element's: c is complete
+				s.deferred = s.trailingTags(c)
+			}
 			return c, err
 		case IDTags:
 			p, err := s.readPayload(size, maxMeta)
@@ -319,6 +329,59 @@ func countSimpleTags(p []byte) int {
 		return true
 	})
 	return n
+}
+
+// trailingTags handles the Tags elements that ended the unknown-size
+// cluster c. The producer SDK ends a fragment explicitly with a Tags
+// element holding AWS_KINESISVIDEO_END_OF_FRAGMENT, preceded by the
+// metadata added after the fragment started: a run of Tags elements right
+// after c that ends with that marker belongs to c. Any other run is the
+// metadata the SDK puts before the next cluster (it sends it with that
+// cluster's start, so looking at the element after it does not wait for
+// the next fragment).
+func (s *Splitter) trailingTags(c *Cluster) error {
+	var tags []Tag
+	n, size := 0, 0
+	for s.peeked && s.peekID == IDTags {
+		s.peeked = false
+		p, err := s.readPayload(s.peekSize, maxMeta)
+		if err != nil {
+			return err
+		}
+		if size += len(p); size > maxMeta {
+			return invalid("fragment metadata over %d bytes", maxMeta)
+		}
+		n += countSimpleTags(p)
+		eofr := false
+		for _, t := range SimpleTags(p) {
+			if t.Name == EndOfFragmentTag {
+				eofr = true
+			} else if len(tags) < maxKeptTags {
+				tags = append(tags, t)
+			}
+		}
+		if eofr {
+			c.MetaTags += n
+			for _, t := range tags {
+				if len(c.Tags) < maxKeptTags {
+					c.Tags = append(c.Tags, t)
+				}
+			}
+			return nil
+		}
+		id, esize, err := s.readHeader()
+		if err != nil {
+			if errors.Is(err, io.EOF) {
+				return io.EOF // the stream ended after metadata of no cluster
+			}
+			return err
+		}
+		s.peekID, s.peekSize, s.peeked = id, esize, true
+	}
+	s.metaTags += n
+	s.tags = append(s.tags, tags...)
+	s.tagBytes += size
+	return nil
 }
 
 // SimpleTags returns the name/value pairs of the SimpleTags directly in

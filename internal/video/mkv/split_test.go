@@ -150,25 +150,30 @@ func namedTags(kv ...string) []byte {
 }
 
 // TestSplitterTagValues: the name/value pairs before a cluster are kept
-// for it in order, the end-of-fragment marker is counted but not kept, a
-// SimpleTag without a name is counted but not kept, and a Tags element
-// after the last cluster belongs to no cluster.
+// for it in order; a run of Tags right after an unknown-size cluster that
+// ends with the producer SDK's end-of-fragment marker belongs to that
+// cluster (the marker counted, not kept); a SimpleTag without a name is
+// counted but not kept; a Tags element after the last cluster belongs to
+// no cluster.
 func TestSplitterTagValues(t *testing.T) {
 	var in []byte
 	in = append(in, testHeader()...)
 	in = append(in, namedTags("GPS", "47N", "Motion", "true")...)
 	in = append(in, unknownCluster(0, block(0, true))...)
+	in = append(in, namedTags("Late", "1")...)
 	in = append(in, namedTags(EndOfFragmentTag, "")...)
 	unnamed := AppendElement(nil, IDSimpleTag, AppendString(nil, IDTagString, "no name"))
 	in = append(in, AppendElement(nil, IDTags, AppendElement(nil, IDTag, unnamed))...)
 	in = append(in, namedTags("GPS", "48N")...)
 	in = append(in, unknownCluster(1000, block(0, true))...)
+	in = append(in, namedTags("GPS", "49N")...)
+	in = append(in, AppendElement(nil, IDCluster, append(AppendUint(nil, IDTimecode, 2000), block(0, true)...))...)
 	in = append(in, namedTags("late", "x")...)
 	s := NewSplitter(bytes.NewReader(in), 1<<20)
 	for i, want := range []struct {
 		count int
 		tags  string
-	}{{2, "GPS=47N,Motion=true"}, {3, "GPS=48N"}} {
+	}{{4, "GPS=47N,Motion=true,Late=1"}, {2, "GPS=48N"}, {1, "GPS=49N"}} {
 		c, err := s.Next()
 		if err != nil {
 			t.Fatal(err)
@@ -183,6 +188,35 @@ func TestSplitterTagValues(t *testing.T) {
 	}
 	if _, err := s.Next(); !errors.Is(err, io.EOF) {
 		t.Fatalf("after the last cluster: %v", err)
+	}
+}
+
+// TestSplitterTrailingTagsEnd: a stream that ends, or breaks, in the Tags
+// after a complete unknown-size cluster still returns that cluster; the
+// end or the error comes next.
+func TestSplitterTrailingTagsEnd(t *testing.T) {
+	var in []byte
+	in = append(in, testHeader()...)
+	in = append(in, unknownCluster(0, block(0, true))...)
+	in = append(in, namedTags("GPS", "1")...)
+	for _, tc := range []struct {
+		name string
+		in   []byte
+		end  func(error) bool
+	}{
+		{"clean end", in, func(err error) bool { return errors.Is(err, io.EOF) }},
+		{"truncated", in[:len(in)-2], func(err error) bool {
+			var pe *ParseError
+			return errors.As(err, &pe) && pe.Code == CodeInvalidMKV
+		}},
+	} {
+		s := NewSplitter(bytes.NewReader(tc.in), 1<<20)
+		if c, err := s.Next(); err != nil || c.Timecode != 0 {
+			t.Fatalf("%s: cluster: %v", tc.name, err)
+		}
+		if _, err := s.Next(); !tc.end(err) {
+			t.Fatalf("%s: then %v", tc.name, err)
+		}
 	}
 }
 
