@@ -61,7 +61,7 @@ func fragmentTags(t *testing.T, body []byte) (nums []string, tags [][]string) {
 // fragment, a non-persistent one before one fragment, late metadata and the
 // end-of-fragment marker right after a fragment) is stored with each fragment and returned by
 // GetMedia and GetMediaForFragmentList in a Tags element before that
-// fragment's Cluster.
+// fragment's Cluster, after a restart too.
 func TestFragmentMetadata(t *testing.T) {
 	ffm, _ := testMedia(t)
 	file, err := os.ReadFile(ffm)
@@ -151,6 +151,17 @@ func TestFragmentMetadata(t *testing.T) {
 	check("GetMediaForFragmentList", out, []int{4, 2, 0})
 	list := filepath.Join(t.TempDir(), "list.mkv")
 	os.WriteFile(list, out, 0o644)
+
+	// the metadata is durable: a restarted service returns it too
+	e.svc.Close()
+	e = start(t, e.dir)
+	resp = e.post("/getMediaForFragmentList", map[string]any{"StreamName": "meta", "Fragments": []string{nums[3], nums[2]}})
+	out, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("GetMediaForFragmentList after restart %d %s", resp.StatusCode, out)
+	}
+	check("GetMediaForFragmentList after restart", out, []int{3, 2})
 
 	// ffprobe reads the output without errors, and shows the first
 	// fragment's metadata among the format tags
