@@ -5,6 +5,7 @@ package video
 //
 //	EBML header | Segment (unknown size) | Info | Tracks
 //	| Tags{AWS_KINESISVIDEO_FRAGMENT_NUMBER, _SERVER_TIMESTAMP, _PRODUCER_TIMESTAMP}
+//	| [Tags{the producer's fragment metadata, as stored with the fragment}]
 //	| Cluster (sized) | [Tags{AWS_KINESISVIDEO_MILLIS_BEHIND_NOW, _CONTINUATION_TOKEN}]
 
 import (
@@ -18,8 +19,11 @@ import (
 func secs(ms int64) string { return fmt.Sprintf("%d.%03d", ms/1000, ms%1000) }
 
 // appendFragment appends one fragment's MKV to b. nowMs >= 0 adds the
-// trailing lag and continuation tags (GetMedia).
-func appendFragment(b []byte, h *mkv.Header, cluster []byte, m fragstore.Meta, nowMs int64) []byte {
+// trailing lag and continuation tags (GetMedia). meta is the producer's
+// fragment metadata: one more Tags element before the Cluster, where the
+// producer put it (persistent metadata is re-sent by the producer SDK
+// before every fragment, so each fragment carries what applied to it).
+func appendFragment(b []byte, h *mkv.Header, meta []mkv.Tag, cluster []byte, m fragstore.Meta, nowMs int64) []byte {
 	b = append(b, h.EBML...)
 	b = mkv.AppendID(b, mkv.IDSegment)
 	b = mkv.AppendUnknownSize(b)
@@ -30,6 +34,9 @@ func appendFragment(b []byte, h *mkv.Header, cluster []byte, m fragstore.Meta, n
 		mkv.Tag{Name: "AWS_KINESISVIDEO_SERVER_TIMESTAMP", Value: secs(m.Server)},
 		mkv.Tag{Name: "AWS_KINESISVIDEO_PRODUCER_TIMESTAMP", Value: secs(m.Producer)},
 	)
+	if len(meta) > 0 {
+		b = mkv.AppendTags(b, meta...)
+	}
 	b = append(b, cluster...)
 	if nowMs >= 0 {
 		b = mkv.AppendTags(b,

@@ -173,7 +173,7 @@ func opGetMedia(s *Service, c *call) (any, error) {
 				w.Write(errorTags(4000))
 				return nil, nil
 			}
-			h, cl, err := fs.Read(m)
+			h, meta, cl, err := fs.ReadTags(m)
 			if err != nil {
 				if fs.Closed() {
 					return nil, nil
@@ -189,7 +189,7 @@ func opGetMedia(s *Service, c *call) (any, error) {
 				w.Write(e)
 				return nil, nil
 			}
-			buf = appendFragment(buf[:0], h, cl, m, s.o.Now().UnixMilli())
+			buf = appendFragment(buf[:0], h, meta, cl, m, s.o.Now().UnixMilli())
 			if _, err := w.Write(buf); err != nil {
 				return nil, nil
 			}

@@ -53,12 +53,12 @@ func opGetMediaForFragmentList(s *Service, c *call) (any, error) {
 	c.w.WriteHeader(http.StatusOK)
 	var buf []byte
 	for _, m := range metas {
-		h, cl, err := fs.Read(m)
+		h, meta, cl, err := fs.ReadTags(m)
 		if err != nil {
 			s.log.Error("video: read fragment", "stream", st.Name, "err", err)
 			return nil, nil
 		}
-		buf = appendFragment(buf[:0], h, cl, m, -1)
+		buf = appendFragment(buf[:0], h, meta, cl, m, -1)
 		if _, err := c.w.Write(buf); err != nil {
 			return nil, nil
 		}

@@ -22,7 +22,12 @@ package video
 // 4002 duration over 10 s, 4004 producer timestamp not after the previous
 // fragment's in this session, 4006 first video frame not a keyframe, 4009
 // more than 10 fragment metadata tags (SimpleTags in the Tags before the
-// Cluster). A
+// Cluster, and in a run of Tags right after an unknown-size Cluster that
+// ends with the producer SDK's AWS_KINESISVIDEO_END_OF_FRAGMENT marker).
+// The metadata is stored with the fragment (name and value of each
+// SimpleTag, in order; the marker left out) and returned by
+// GetMedia and GetMediaForFragmentList (media.go); more than 4 MiB of it
+// before one Cluster is malformed MKV (4006). A
 // producer that reconnects and re-sends from its last acknowledged fragment
 // (what the producer SDKs do after an error or an ack timeout) starts a new
 // session: its fragments are taken again, so the stream holds both copies,
@@ -287,7 +292,7 @@ func opPutMedia(s *Service, c *call) (any, error) {
 			a.send(ack{EventType: "ERROR", FragmentTimecode: &tc, FragmentNumber: num(), ErrorId: 4008})
 			return nil, nil
 		}
-		m, err := fs.AppendSeq(seq, cl.Header, producer, arrival, dur, cl.Raw)
+		m, err := fs.AppendSeq(seq, cl.Header, producer, arrival, dur, cl.Raw, cl.Tags...)
 		if err != nil {
 			s.log.Error("video: persist fragment", "stream", st.Name, "err", err)
 			code := 5001

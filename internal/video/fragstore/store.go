@@ -11,13 +11,19 @@
 //	8    4     CRC-32C (Castagnoli) of the payload, little endian
 //	12   n     payload
 //
-// Payload, version 1:
+// Payload, version 2 (written now) or 1 (read, written before fragment
+// metadata was kept):
 //
-//	0    1     version = 1
+//	0    1     version = 2 (or 1)
 //	1    1     kind: 1 header, 2 fragment
 //	header:   2 u32 header id | u32 len + EBML header element | u32 len + Info | u32 len + Tracks
-//	fragment: 2 u64 seq | u32 header id | i64 producer ms | i64 server ms | u32 duration ms | cluster element (rest)
+//	fragment: 2 u64 seq | u32 header id | i64 producer ms | i64 server ms | u32 duration ms
+//	          | v2 only: u32 T + T bytes of tags, each u32 len + name, u32 len + value
+//	          | cluster element (rest)
 //
+// A header record is the same in both versions. The tags are the
+// producer's fragment metadata (MKV SimpleTags before the Cluster), in
+// stream order.
 // Every segment starts with the header record its first fragment uses, so a
 // segment can be deleted whole by retention. A torn tail (short or bad
 // frame at the end of the last segment) is truncated at Open; fragments
@@ -39,7 +45,6 @@ import (
 	"errors"
 	"fmt"
 	"hash/crc32"
-	"io"
 	"os"
 	"path/filepath"
 	"sort"
@@ -54,8 +59,10 @@ import (
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
 const (
-	magic      = "KVF1"
-	version    = 1
+	magic   = "KVF1"
+	version = 2
+	// version1 records (no fragment tags) are still read
+	version1   = 1
 	kindHeader = 1
 	kindFrag   = 2
 	// SegmentBytes is when a new segment starts.
@@ -78,8 +85,11 @@ type Meta struct {
 	Server   int64 // ms since the epoch
 	Duration int64 // ms
 	Size     int64 // cluster bytes
-	seg      *segment
-	off      int64 // of the cluster bytes in seg
+	// Tags counts the fragment's metadata tags
+	Tags   int
+	seg    *segment
+	off    int64 // of the cluster bytes in seg
+	tagLen int64 // bytes of the tag block just before them (0 in version 1)
 }
 
 type segment struct {
@@ -244,7 +254,7 @@ func frameAt(b []byte) (int, bool) {
 }
 
 func (s *Store) apply(seg *segment, off int64, p []byte) error {
-	if len(p) < 2 || p[0] != version {
+	if len(p) < 2 || (p[0] != version && p[0] != version1) {
 		return errors.New("bad record")
 	}
 	switch p[1] {
@@ -287,7 +297,25 @@ func (s *Store) apply(seg *segment, off int64, p []byte) error {
 			seg:      seg,
 		}
 		m.off = off + 2 + 32
-		m.Size = int64(len(r) - 32)
+		r = r[32:]
+		if p[0] == version {
+			if len(r) < 4 {
+				return errors.New("short fragment")
+			}
+			n := int64(binary.LittleEndian.Uint32(r))
+			if n > int64(len(r)-4) {
+				return errors.New("short fragment tags")
+			}
+			tags, err := DecodeTags(r[4 : 4+n])
+			if err != nil {
+				return err
+			}
+			m.Tags = len(tags)
+			m.tagLen = n
+			m.off += 4 + n
+			r = r[4+n:]
+		}
+		m.Size = int64(len(r))
 		if s.headers[m.HeaderID] == nil || m.Seq < s.nextSeq {
 			return errors.New("fragment without header or out of order")
 		}
@@ -309,6 +337,48 @@ func frame(p []byte) []byte {
 	return append(b, p...)
 }
 
+// EncodeTags appends the tag block of a version-2 fragment record: per
+// tag, u32 length + name, u32 length + value (little endian).
+func EncodeTags(b []byte, tags []mkv.Tag) []byte {
+	for _, t := range tags {
+		b = binary.LittleEndian.AppendUint32(b, uint32(len(t.Name)))
+		b = append(b, t.Name...)
+		b = binary.LittleEndian.AppendUint32(b, uint32(len(t.Value)))
+		b = append(b, t.Value...)
+	}
+	return b
+}
+
+// DecodeTags reads a tag block written by EncodeTags; a short or
+// overrunning length is an error.
+func DecodeTags(b []byte) ([]mkv.Tag, error) {
+	var out []mkv.Tag
+	str := func() (string, bool) {
+		if len(b) < 4 {
+			return "", false
+		}
+		n := binary.LittleEndian.Uint32(b)
+		if uint64(n) > uint64(len(b)-4) {
+			return "", false
+		}
+		v := string(b[4 : 4+n])
+		b = b[4+n:]
+		return v, true
+	}
+	for len(b) > 0 {
+		name, ok := str()
+		if !ok {
+			return nil, errors.New("fragstore: malformed fragment tags")
+		}
+		value, ok := str()
+		if !ok {
+			return nil, errors.New("fragstore: malformed fragment tags")
+		}
+		out = append(out, mkv.Tag{Name: name, Value: value})
+	}
+	return out, nil
+}
+
 func headerRecord(id uint32, h *mkv.Header) []byte {
 	p := []byte{version, kindHeader}
 	p = binary.LittleEndian.AppendUint32(p, id)
@@ -324,18 +394,19 @@ func sameHeader(a, b *mkv.Header) bool {
 }
 
 // Append reserves a sequence and stores the fragment under it (AppendSeq).
-func (s *Store) Append(h *mkv.Header, producer, server time.Time, duration time.Duration, cluster []byte) (Meta, error) {
+func (s *Store) Append(h *mkv.Header, producer, server time.Time, duration time.Duration, cluster []byte, tags ...mkv.Tag) (Meta, error) {
 	seq, err := s.Reserve()
 	if err != nil {
 		return Meta{}, err
 	}
-	return s.AppendSeq(seq, h, producer, server, duration, cluster)
+	return s.AppendSeq(seq, h, producer, server, duration, cluster, tags...)
 }
 
 // AppendSeq stores one fragment (cluster is the whole Cluster element)
 // under seq, a sequence from Reserve greater than every stored one, and
-// fsyncs it. A write or fsync error is sticky: every later Append fails.
-func (s *Store) AppendSeq(seq uint64, h *mkv.Header, producer, server time.Time, duration time.Duration, cluster []byte) (Meta, error) {
+// fsyncs it, with the fragment's metadata tags. A write or fsync error is
+// sticky: every later Append fails.
+func (s *Store) AppendSeq(seq uint64, h *mkv.Header, producer, server time.Time, duration time.Duration, cluster []byte, tags ...mkv.Tag) (Meta, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
@@ -367,16 +438,22 @@ func (s *Store) AppendSeq(seq uint64, h *mkv.Header, producer, server time.Time,
 		buf = append(buf, headerRecord(hid, cur)...)
 	}
 	seg := s.segs[len(s.segs)-1]
-	p := make([]byte, 0, 34+len(cluster))
+	tb := EncodeTags(nil, tags)
+	p := make([]byte, 0, 38+len(tb)+len(cluster))
 	p = append(p, version, kindFrag)
-	m := Meta{Seq: s.nextSeq, HeaderID: hid, Producer: producer.UnixMilli(), Server: server.UnixMilli(), Duration: duration.Milliseconds(), Size: int64(len(cluster)), seg: seg}
+	m := Meta{Seq: s.nextSeq, HeaderID: hid, Producer: producer.UnixMilli(), Server: server.UnixMilli(), Duration: duration.Milliseconds(), Size: int64(len(cluster)), Tags: len(tags), seg: seg, tagLen: int64(len(tb))}
 	p = binary.LittleEndian.AppendUint64(p, m.Seq)
 	p = binary.LittleEndian.AppendUint32(p, hid)
 	p = binary.LittleEndian.AppendUint64(p, uint64(m.Producer))
 	p = binary.LittleEndian.AppendUint64(p, uint64(m.Server))
 	p = binary.LittleEndian.AppendUint32(p, uint32(max(m.Duration, 0)))
+	p = binary.LittleEndian.AppendUint32(p, uint32(len(tb)))
+	p = append(p, tb...)
 	p = append(p, cluster...)
-	m.off = seg.size + int64(len(buf)) + 12 + 34
+	if len(p) > maxPayload {
+		return Meta{}, fmt.Errorf("fragstore: fragment record of %d bytes over %d", len(p), maxPayload)
+	}
+	m.off = seg.size + int64(len(buf)) + 12 + 38 + int64(len(tb))
 	buf = append(buf, frame(p)...)
 	if _, err := s.active.Write(buf); err != nil {
 		s.err = fmt.Errorf("fragstore: write %s: %w", seg.name, err)
@@ -482,22 +559,36 @@ func (s *Store) Changed() <-chan struct{} {
 
 // Read returns a fragment's header and Cluster bytes.
 func (s *Store) Read(m Meta) (*mkv.Header, []byte, error) {
+	m.tagLen = 0 // the cluster alone
+	h, _, b, err := s.ReadTags(m)
+	return h, b, err
+}
+
+// ReadTags returns a fragment's header, metadata tags (none for a
+// fragment written in version 1) and Cluster bytes.
+func (s *Store) ReadTags(m Meta) (*mkv.Header, []mkv.Tag, []byte, error) {
 	s.mu.Lock()
 	h := s.headers[m.HeaderID]
 	s.mu.Unlock()
 	if h == nil || m.seg == nil {
-		return nil, nil, errors.New("fragstore: unknown fragment")
+		return nil, nil, nil, errors.New("fragstore: unknown fragment")
 	}
 	f, err := os.Open(filepath.Join(s.dir, m.seg.name))
 	if err != nil {
-		return nil, nil, fmt.Errorf("fragstore: open %s: %w", m.seg.name, err)
+		return nil, nil, nil, fmt.Errorf("fragstore: open %s: %w", m.seg.name, err)
 	}
 	defer f.Close()
-	b := make([]byte, m.Size)
-	if _, err := f.ReadAt(b, m.off); err != nil && !(errors.Is(err, io.EOF) && false) {
-		return nil, nil, fmt.Errorf("fragstore: read %s: %w", m.seg.name, err)
+	b := make([]byte, m.tagLen+m.Size)
+	if _, err := f.ReadAt(b, m.off-m.tagLen); err != nil {
+		return nil, nil, nil, fmt.Errorf("fragstore: read %s: %w", m.seg.name, err)
 	}
-	return h, b, nil
+	var tags []mkv.Tag
+	if m.tagLen > 0 {
+		if tags, err = DecodeTags(b[:m.tagLen]); err != nil {
+			return nil, nil, nil, fmt.Errorf("fragstore: %s: %w", m.seg.name, err)
+		}
+	}
+	return h, tags, b[m.tagLen:], nil
 }
 
 // Trim applies retention: fragments that arrived before cutoff leave the

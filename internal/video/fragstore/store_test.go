@@ -132,10 +132,27 @@ func TestSegmentsAndTrim(t *testing.T) {
 	}
 }
 
-// FuzzOpen: any segment file content opens without panic.
+// FuzzOpen: any segment file content opens without panic, and every
+// fragment the scan accepted reads back, its tags too (seeds: a version-1
+// segment written by the old code, and a version-2 one with tags).
 func FuzzOpen(f *testing.F) {
 	f.Add(frame([]byte{1, 2, 0, 0, 0, 0}))
 	f.Add(headerRecord(1, hdr("V_MPEG4/ISO/AVC")))
+	if b, err := os.ReadFile("testdata/v1/00000000000000000001.seg"); err == nil {
+		f.Add(b)
+	}
+	dir := f.TempDir()
+	s, err := Open(dir)
+	if err != nil {
+		f.Fatal(err)
+	}
+	now := time.UnixMilli(1_700_000_000_000)
+	s.Append(hdr("V_MPEG4/ISO/AVC"), now, now, time.Second, []byte("c1"), mkv.Tag{Name: "GPS", Value: "47N"}, mkv.Tag{Name: "Motion", Value: ""})
+	s.Append(hdr("V_MPEG4/ISO/AVC"), now.Add(time.Second), now, time.Second, []byte("c2"))
+	s.Close()
+	if b, err := os.ReadFile(filepath.Join(dir, "00000000000000000001.seg")); err == nil {
+		f.Add(b)
+	}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		dir := t.TempDir()
 		os.WriteFile(filepath.Join(dir, "00000000000000000001.seg"), b, 0o644)
@@ -144,10 +161,145 @@ func FuzzOpen(f *testing.F) {
 			return
 		}
 		for _, m := range s.Fragments() {
-			s.Read(m)
+			_, tags, cl, err := s.ReadTags(m)
+			if err != nil {
+				t.Fatalf("fragment %d accepted at Open does not read: %v", m.Seq, err)
+			}
+			if len(tags) != m.Tags || int64(len(cl)) != m.Size {
+				t.Fatalf("fragment %d: %d tags, %d bytes; index says %d, %d", m.Seq, len(tags), len(cl), m.Tags, m.Size)
+			}
 		}
 		s.Close()
 	})
+}
+
+// FuzzDecodeTags: any tag block decodes or is refused without panic, and
+// what decodes encodes back to the same bytes.
+func FuzzDecodeTags(f *testing.F) {
+	f.Add(EncodeTags(nil, []mkv.Tag{{Name: "GPS", Value: "47N"}, {Name: "", Value: "x"}}))
+	f.Add([]byte{5, 0, 0, 0, 'a'})
+	f.Add([]byte{0xff, 0xff, 0xff, 0xff})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		tags, err := DecodeTags(b)
+		if err != nil {
+			return
+		}
+		if got := EncodeTags(nil, tags); !bytes.Equal(got, b) {
+			t.Fatalf("re-encoded %x, decoded from %x", got, b)
+		}
+	})
+}
+
+// TestTagsRoundTrip: a fragment's metadata tags are stored with it and read
+// back, after a reopen too; Read still returns the cluster alone.
+func TestTagsRoundTrip(t *testing.T) {
+	dir := t.TempDir()
+	s, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.UnixMilli(1_700_000_000_000)
+	want := []mkv.Tag{{Name: "GPS", Value: "47.608013N"}, {Name: "Motion", Value: "true"}, {Name: "empty", Value: ""}}
+	if _, err := s.Append(hdr("V_MPEG4/ISO/AVC"), now, now, time.Second, []byte("cluster-1"), want...); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Append(hdr("V_MPEG4/ISO/AVC"), now.Add(time.Second), now, time.Second, []byte("cluster-2")); err != nil {
+		t.Fatal(err)
+	}
+	check := func(s *Store) {
+		t.Helper()
+		fr := s.Fragments()
+		if len(fr) != 2 || fr[0].Tags != 3 || fr[1].Tags != 0 {
+			t.Fatalf("index %+v", fr)
+		}
+		_, tags, cl, err := s.ReadTags(fr[0])
+		if err != nil || string(cl) != "cluster-1" || len(tags) != len(want) {
+			t.Fatalf("ReadTags: %v %q %v", err, cl, tags)
+		}
+		for i := range want {
+			if tags[i] != want[i] {
+				t.Fatalf("tag %d: %+v, want %+v", i, tags[i], want[i])
+			}
+		}
+		if _, cl, err := s.Read(fr[0]); err != nil || string(cl) != "cluster-1" {
+			t.Fatalf("Read: %v %q", err, cl)
+		}
+		if _, tags, cl, err := s.ReadTags(fr[1]); err != nil || string(cl) != "cluster-2" || len(tags) != 0 {
+			t.Fatalf("ReadTags untagged: %v %q %v", err, cl, tags)
+		}
+	}
+	check(s)
+	s.Close()
+	s, err = Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	check(s)
+}
+
+// TestReadVersion1: a stream directory written by the code before fragment
+// metadata was stored (testdata/v1: three fragments "v1a", "v1b", "v1c",
+// record version 1) opens and reads, new fragments with tags are appended
+// to it in version 2, and the mixed segment reopens.
+func TestReadVersion1(t *testing.T) {
+	dir := t.TempDir()
+	for _, n := range []string{"00000000000000000001.seg", "reserved"} {
+		b, err := os.ReadFile(filepath.Join("testdata/v1", n))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, n), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if b, _ := os.ReadFile(filepath.Join(dir, "00000000000000000001.seg")); len(b) < 13 || b[12] != 1 {
+		t.Fatal("fixture is not a version-1 segment")
+	}
+	s, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := func(s *Store) []Meta {
+		t.Helper()
+		fr := s.Fragments()
+		if len(fr) < 3 {
+			t.Fatalf("%d fragments from the version-1 fixture", len(fr))
+		}
+		for i, m := range fr[:3] {
+			h, tags, cl, err := s.ReadTags(m)
+			if err != nil || string(cl) != "v1"+string(rune('a'+i)) || len(tags) != 0 || m.Tags != 0 {
+				t.Fatalf("fragment %d: %v %q %v", i, err, cl, tags)
+			}
+			if h.TrackList[0].CodecID != "V_MPEG4/ISO/AVC" || m.Seq != uint64(i+1) || m.Duration != 1000 || m.Producer != 1_700_000_000_000+int64(i)*1000 {
+				t.Fatalf("fragment %d: %+v %+v", i, h.TrackList, m)
+			}
+		}
+		return fr
+	}
+	old(s)
+	now := time.UnixMilli(1_700_000_010_000)
+	m, err := s.Append(hdr("V_MPEG4/ISO/AVC"), now, now, time.Second, []byte("v2"), mkv.Tag{Name: "GPS", Value: "47N"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Seq <= 3 {
+		t.Fatalf("new fragment sequence %d", m.Seq)
+	}
+	s.Close()
+	s, err = Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	fr := old(s)
+	if len(fr) != 4 {
+		t.Fatalf("%d fragments after append", len(fr))
+	}
+	_, tags, cl, err := s.ReadTags(fr[3])
+	if err != nil || string(cl) != "v2" || len(tags) != 1 || tags[0] != (mkv.Tag{Name: "GPS", Value: "47N"}) {
+		t.Fatalf("appended fragment: %v %q %v", err, cl, tags)
+	}
 }
 
 // A sequence handed out by Reserve is never handed out again, whether the

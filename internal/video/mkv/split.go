@@ -61,10 +61,22 @@ type Cluster struct {
 	VideoMin, VideoMax int64
 	VideoBlocks        int
 	// MetaTags counts the SimpleTags of the Tags elements between the
-	// previous cluster and this one: the fragment metadata a producer
-	// prepends (PutMedia allows 10)
+	// previous cluster and this one (the fragment metadata a producer
+	// prepends) and of a run after it ending with EndOfFragmentTag
+	// (PutMedia allows 10)
 	MetaTags int
+	// Tags are those SimpleTags' name/value pairs in stream order (the
+	// producer SDK's AWS_KINESISVIDEO_END_OF_FRAGMENT marker left out; at
+	// most maxKeptTags kept: a fragment with more is refused anyway)
+	Tags []Tag
 }
+
+// EndOfFragmentTag is the producer SDK's end-of-fragment marker, a
+// SimpleTag that is not fragment metadata.
+const EndOfFragmentTag = "AWS_KINESISVIDEO_END_OF_FRAGMENT"
+
+// maxKeptTags bounds Cluster.Tags.
+const maxKeptTags = 64
 
 // ParseError is a malformed stream; Code is the PutMedia ErrorId.
 type ParseError struct {
@@ -97,6 +109,9 @@ type Splitter struct {
 	hdr      *Header
 	pending  *Header // being assembled after an EBML header
 	metaTags int     // SimpleTags seen since the last cluster
+	tags     []Tag   // their name/value pairs (≤ maxKeptTags)
+	tagBytes int     // bytes of those Tags elements (≤ maxMeta)
+	deferred error   // met after a complete cluster: returned next
 	peekID   uint32
 	peekSize int64
 	peeked   bool
@@ -196,6 +211,10 @@ func rawElement(id uint32, p []byte) []byte {
 // Next returns the next cluster. io.EOF means the stream ended cleanly
 // between clusters; a *ParseError describes malformed input.
 func (s *Splitter) Next() (*Cluster, error) {
+	if err := s.deferred; err != nil {
+		s.deferred = nil
+		return nil, err
+	}
 	for {
 		id, size, err := s.readHeader()
 		if err != nil {
@@ -254,15 +273,34 @@ func (s *Splitter) Next() (*Cluster, error) {
 			c, err := s.cluster(size)
 			if c != nil {
 				c.MetaTags = s.metaTags
+				c.Tags = s.tags
 			}
 			s.metaTags = 0
+			s.tags = nil
+			s.tagBytes = 0
+			if err == nil && size == UnknownSize {
+				// an error here is the next element's: c is complete
+				s.deferred = s.trailingTags(c)
+			}
 			return c, err
 		case IDTags:
 			p, err := s.readPayload(size, maxMeta)
 			if err != nil {
 				return nil, err
 			}
+			// the metadata before one cluster is bounded as one header
+			// element is (a fragment's record stays under the store's
+			// frame limit with a 50 MB cluster)
+			s.tagBytes += len(p)
+			if s.tagBytes > maxMeta {
+				return nil, invalid("fragment metadata over %d bytes", maxMeta)
+			}
 			s.metaTags += countSimpleTags(p)
+			for _, t := range SimpleTags(p) {
+				if t.Name != EndOfFragmentTag && len(s.tags) < maxKeptTags {
+					s.tags = append(s.tags, t)
+				}
+			}
 		default:
 			// SeekHead, Void, Cues, Tags, Chapters, …: skipped
 			if size == UnknownSize || size > maxMeta {
@@ -291,6 +329,92 @@ func countSimpleTags(p []byte) int {
 		return true
 	})
 	return n
+}
+
+// trailingTags handles the Tags elements that ended the unknown-size
+// cluster c. The producer SDK ends a fragment explicitly with a Tags
+// element holding AWS_KINESISVIDEO_END_OF_FRAGMENT, preceded by the
+// metadata added after the fragment started: a run of Tags elements right
+// after c that ends with that marker belongs to c. Any other run is the
+// metadata the SDK puts before the next cluster (it sends it with that
+// cluster's start, so looking at the element after it does not wait for
+// the next fragment).
+func (s *Splitter) trailingTags(c *Cluster) error {
+	var tags []Tag
+	n, size := 0, 0
+	for s.peeked && s.peekID == IDTags {
+		s.peeked = false
+		p, err := s.readPayload(s.peekSize, maxMeta)
+		if err != nil {
+			return err
+		}
+		if size += len(p); size > maxMeta {
+			return invalid("fragment metadata over %d bytes", maxMeta)
+		}
+		n += countSimpleTags(p)
+		eofr := false
+		for _, t := range SimpleTags(p) {
+			if t.Name == EndOfFragmentTag {
+				eofr = true
+			} else if len(tags) < maxKeptTags {
+				tags = append(tags, t)
+			}
+		}
+		if eofr {
+			c.MetaTags += n
+			for _, t := range tags {
+				if len(c.Tags) < maxKeptTags {
+					c.Tags = append(c.Tags, t)
+				}
+			}
+			return nil
+		}
+		id, esize, err := s.readHeader()
+		if err != nil {
+			if errors.Is(err, io.EOF) {
+				return io.EOF // the stream ended after metadata of no cluster
+			}
+			return err
+		}
+		s.peekID, s.peekSize, s.peeked = id, esize, true
+	}
+	s.metaTags += n
+	s.tags = append(s.tags, tags...)
+	s.tagBytes += size
+	return nil
+}
+
+// SimpleTags returns the name/value pairs of the SimpleTags directly in
+// each Tag of a Tags payload (TagName, TagString; a SimpleTag without a
+// TagName is left out, nested SimpleTags are not read).
+func SimpleTags(p []byte) []Tag {
+	var out []Tag
+	Children(p, func(id uint32, tp []byte) bool {
+		if id == IDTag {
+			Children(tp, func(cid uint32, sp []byte) bool {
+				if cid != IDSimpleTag {
+					return true
+				}
+				var t Tag
+				named := false
+				Children(sp, func(eid uint32, ep []byte) bool {
+					switch eid {
+					case IDTagName:
+						t.Name, named = strings.TrimRight(string(ep), "\x00"), true
+					case IDTagString:
+						t.Value = strings.TrimRight(string(ep), "\x00")
+					}
+					return true
+				})
+				if named {
+					out = append(out, t)
+				}
+				return true
+			})
+		}
+		return true
+	})
+	return out
 }
 
 func (s *Splitter) building() *Header {

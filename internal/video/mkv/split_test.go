@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"strings"
 	"testing"
 )
 
@@ -131,6 +132,91 @@ func TestSplitterMetaTags(t *testing.T) {
 		if c.MetaTags != want {
 			t.Fatalf("cluster %d: %d metadata tags, want %d", i, c.MetaTags, want)
 		}
+		if len(c.Tags) != want {
+			t.Fatalf("cluster %d: %d tags kept, want %d", i, len(c.Tags), want)
+		}
+	}
+}
+
+// namedTags is a Tags element with one Tag of the given name/value pairs.
+func namedTags(kv ...string) []byte {
+	var tag []byte
+	for i := 0; i+1 < len(kv); i += 2 {
+		st := AppendString(nil, IDTagName, kv[i])
+		st = AppendString(st, IDTagString, kv[i+1])
+		tag = AppendElement(tag, IDSimpleTag, st)
+	}
+	return AppendElement(nil, IDTags, AppendElement(nil, IDTag, tag))
+}
+
+// TestSplitterTagValues: the name/value pairs before a cluster are kept
+// for it in order; a run of Tags right after an unknown-size cluster that
+// ends with the producer SDK's end-of-fragment marker belongs to that
+// cluster (the marker counted, not kept); a SimpleTag without a name is
+// counted but not kept; a Tags element after the last cluster belongs to
+// no cluster.
+func TestSplitterTagValues(t *testing.T) {
+	var in []byte
+	in = append(in, testHeader()...)
+	in = append(in, namedTags("GPS", "47N", "Motion", "true")...)
+	in = append(in, unknownCluster(0, block(0, true))...)
+	in = append(in, namedTags("Late", "1")...)
+	in = append(in, namedTags(EndOfFragmentTag, "")...)
+	unnamed := AppendElement(nil, IDSimpleTag, AppendString(nil, IDTagString, "no name"))
+	in = append(in, AppendElement(nil, IDTags, AppendElement(nil, IDTag, unnamed))...)
+	in = append(in, namedTags("GPS", "48N")...)
+	in = append(in, unknownCluster(1000, block(0, true))...)
+	in = append(in, namedTags("GPS", "49N")...)
+	in = append(in, AppendElement(nil, IDCluster, append(AppendUint(nil, IDTimecode, 2000), block(0, true)...))...)
+	in = append(in, namedTags("late", "x")...)
+	s := NewSplitter(bytes.NewReader(in), 1<<20)
+	for i, want := range []struct {
+		count int
+		tags  string
+	}{{4, "GPS=47N,Motion=true,Late=1"}, {2, "GPS=48N"}, {1, "GPS=49N"}} {
+		c, err := s.Next()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, tg := range c.Tags {
+			got = append(got, tg.Name+"="+tg.Value)
+		}
+		if c.MetaTags != want.count || strings.Join(got, ",") != want.tags {
+			t.Fatalf("cluster %d: count %d tags %q, want %d %q", i, c.MetaTags, got, want.count, want.tags)
+		}
+	}
+	if _, err := s.Next(); !errors.Is(err, io.EOF) {
+		t.Fatalf("after the last cluster: %v", err)
+	}
+}
+
+// TestSplitterTrailingTagsEnd: a stream that ends, or breaks, in the Tags
+// after a complete unknown-size cluster still returns that cluster; the
+// end or the error comes next.
+func TestSplitterTrailingTagsEnd(t *testing.T) {
+	var in []byte
+	in = append(in, testHeader()...)
+	in = append(in, unknownCluster(0, block(0, true))...)
+	in = append(in, namedTags("GPS", "1")...)
+	for _, tc := range []struct {
+		name string
+		in   []byte
+		end  func(error) bool
+	}{
+		{"clean end", in, func(err error) bool { return errors.Is(err, io.EOF) }},
+		{"truncated", in[:len(in)-2], func(err error) bool {
+			var pe *ParseError
+			return errors.As(err, &pe) && pe.Code == CodeInvalidMKV
+		}},
+	} {
+		s := NewSplitter(bytes.NewReader(tc.in), 1<<20)
+		if c, err := s.Next(); err != nil || c.Timecode != 0 {
+			t.Fatalf("%s: cluster: %v", tc.name, err)
+		}
+		if _, err := s.Next(); !tc.end(err) {
+			t.Fatalf("%s: then %v", tc.name, err)
+		}
 	}
 }
 
@@ -139,6 +225,7 @@ func FuzzSplitter(f *testing.F) {
 	f.Add(append(append([]byte(nil), h...), unknownCluster(0, block(0, true))...))
 	f.Add(h)
 	f.Add(append(append([]byte(nil), h...), AppendElement(nil, IDCluster, AppendUint(nil, IDTimecode, 5))...))
+	f.Add(append(append(append([]byte(nil), h...), namedTags("GPS", "47N", EndOfFragmentTag, "")...), unknownCluster(0, block(0, true))...))
 	f.Fuzz(func(t *testing.T, in []byte) {
 		s := NewSplitter(bytes.NewReader(in), 4096)
 		for i := 0; i < 1000; i++ {
@@ -153,6 +240,34 @@ func FuzzSplitter(f *testing.F) {
 			if len(c.Raw) > 4096+12 {
 				t.Fatalf("cluster of %d bytes", len(c.Raw))
 			}
+			if len(c.Tags) > c.MetaTags || len(c.Tags) > maxKeptTags {
+				t.Fatalf("%d tags kept of %d counted", len(c.Tags), c.MetaTags)
+			}
 		}
 	})
+}
+
+// TestSplitterMetadataBound: the Tags before one cluster may hold at most
+// 4 MiB in all (each within the limit is not enough); more is invalid MKV.
+func TestSplitterMetadataBound(t *testing.T) {
+	big := namedTags("blob", strings.Repeat("x", 3<<20))
+	var in []byte
+	in = append(in, testHeader()...)
+	in = append(in, big...)
+	in = append(in, unknownCluster(0, block(0, true))...)
+	in = append(in, big...)
+	in = append(in, unknownCluster(1000, block(0, true))...)
+	in = append(in, big...)
+	in = append(in, big...)
+	in = append(in, unknownCluster(2000, block(0, true))...)
+	s := NewSplitter(bytes.NewReader(in), 1<<20)
+	for i := 0; i < 2; i++ {
+		if c, err := s.Next(); err != nil || len(c.Tags) != 1 || len(c.Tags[0].Value) != 3<<20 {
+			t.Fatalf("cluster %d: %v", i, err)
+		}
+	}
+	var pe *ParseError
+	if _, err := s.Next(); !errors.As(err, &pe) || pe.Code != CodeInvalidMKV {
+		t.Fatalf("6 MiB of metadata: %v", err)
+	}
 }
