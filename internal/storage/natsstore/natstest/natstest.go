@@ -7,6 +7,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"os"
 	"testing"
 	"time"
 
@@ -39,6 +40,10 @@ func freePorts(t testing.TB, n int) []string {
 func StartCluster(t testing.TB, n int) ([]*natsstore.Store, []*server.Server) {
 	t.Helper()
 	addrs := freePorts(t, n)
+	// A name of its own: a cluster of another test (this process or a
+	// parallel one) that happens to be given a freed port nearby must not
+	// route into this one, and nats-server refuses routes across names.
+	cluster := fmt.Sprintf("test-%d-%d", os.Getpid(), time.Now().UnixNano())
 	servers := make([]*server.Server, n)
 	errs := make(chan error, n)
 	for i := range n {
@@ -50,7 +55,7 @@ func StartCluster(t testing.TB, n int) ([]*natsstore.Store, []*server.Server) {
 					peers = append(peers, a)
 				}
 			}
-			s, err := natsstore.StartServer(natsstore.ServerConfig{Name: fmt.Sprint("n", i), StoreDir: dir, Cluster: addrs[i], Peers: peers})
+			s, err := natsstore.StartServer(natsstore.ServerConfig{Name: fmt.Sprint("n", i), ClusterName: cluster, StoreDir: dir, Cluster: addrs[i], Peers: peers})
 			servers[i] = s
 			errs <- err
 		}()
