@@ -67,6 +67,9 @@ func parseAppKey(s string) (appKey, bool) {
 
 // loadShared is New's load in cluster mode.
 func (s *Service) loadShared() error {
+	if err := s.migrateLegacy(); err != nil {
+		return err
+	}
 	return s.opt.Shared.LoadItems(metaNamespace, func(key string, val []byte, rev uint64) {
 		k, ok := parseAppKey(key)
 		if !ok {
@@ -264,4 +267,40 @@ func (s *Service) startShared() error {
 		s.launchLogged(a, starting, a.StartMark)
 	}
 	return s.watchShared(ctx)
+}
+
+// migrateLegacy copies the "analytics" blob (written before the
+// applications were shared per item) into the items, then empties it so
+// that deleting every application later does not bring these back. Items
+// another node created first are left alone.
+func (s *Service) migrateLegacy() error {
+	blob, err := s.opt.Backend.LoadMeta(metaNamespace)
+	if err != nil {
+		return err
+	}
+	if blob == nil {
+		return nil
+	}
+	var p persisted
+	if err := json.Unmarshal(blob, &p); err != nil {
+		return fmt.Errorf("decode metadata: %w", err)
+	}
+	if len(p.Apps) == 0 {
+		return nil
+	}
+	for _, a := range p.Apps {
+		b, err := json.Marshal(a)
+		if err != nil {
+			return err
+		}
+		key := appKey{a.Account, a.Region, a.Name}.item()
+		if _, err := s.opt.Shared.PutItem(metaNamespace, key, 0, b); err != nil && !s.opt.Shared.IsConflict(err) {
+			return fmt.Errorf("migrate application %s: %w", key, err)
+		}
+	}
+	if err := s.opt.Backend.SaveMeta(metaNamespace, []byte(`{"version":1,"apps":[]}`)); err != nil {
+		return fmt.Errorf("clear migrated metadata: %w", err)
+	}
+	s.log.Info("analytics: copied the single-blob applications into per-item keys", "applications", len(p.Apps))
+	return nil
 }

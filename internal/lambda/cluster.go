@@ -27,10 +27,12 @@ package lambda
 // Lock order: as in service.go; code is fetched with no lock held.
 
 import (
+	"archive/zip"
 	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
+	"io/fs"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -92,10 +94,117 @@ func (s *Service) loadShared() error {
 	}); err != nil {
 		return fmt.Errorf("load lambda items: %w", err)
 	}
+	if len(all) == 0 && !s.migrated {
+		s.migrated = true
+		if n, err := s.migrateLegacy(); err != nil {
+			return err
+		} else if n > 0 {
+			return s.loadShared()
+		}
+	}
 	for _, e := range all {
 		s.applyItem(e.key, e.val, e.rev)
 	}
 	return nil
+}
+
+// migrateLegacy copies the "lambda" blob (written before the control
+// plane was shared per item) into the items, with the extracted code zipped again into the object store.
+// Items another node created first are left alone. Called from New only.
+func (s *Service) migrateLegacy() (int, error) {
+	if s.o.Backend == nil {
+		return 0, nil
+	}
+	b, err := s.o.Backend.LoadMeta("lambda")
+	if err != nil || b == nil {
+		return 0, err
+	}
+	var p persisted
+	if err := json.Unmarshal(b, &p); err != nil {
+		return 0, fmt.Errorf("decode lambda metadata: %w", err)
+	}
+	n := 0
+	put := func(key string, v any) error {
+		blob, err := json.Marshal(v)
+		if err != nil {
+			return err
+		}
+		if _, err := s.o.Shared.PutItem(itemNamespace, key, 0, blob); err != nil && !s.o.Shared.IsConflict(err) {
+			return fmt.Errorf("migrate lambda item %s: %w", key, err)
+		}
+		n++
+		return nil
+	}
+	for _, sf := range p.Functions {
+		k := fkey{sf.Account, sf.Region, sf.Config.FunctionName}
+		if !sf.LocalDir && sf.CodeDir != "" && sf.CodeObject == "" {
+			zb, err := zipDir(sf.CodeDir)
+			if err == nil {
+				sf.CodeObject, err = s.storeCode(k, zb, codeInfo{dir: sf.CodeDir})
+			}
+			if err != nil {
+				s.log.Error("lambda: migrate code", "function", k.name, "err", err)
+			}
+		}
+		if !sf.LocalDir {
+			sf.CodeDir = ""
+		}
+		if err := put(fnItemKey(k), sf); err != nil {
+			return n, err
+		}
+	}
+	for _, ms := range p.Mappings {
+		if err := put(esmItemKey(ms.UUID), ms); err != nil {
+			return n, err
+		}
+	}
+	// emptied, so that deleting every item later does not bring these back
+	if err := s.o.Backend.SaveMeta("lambda", []byte(`{"v":1,"functions":null,"mappings":null}`)); err != nil {
+		return n, fmt.Errorf("clear migrated lambda metadata: %w", err)
+	}
+	s.log.Info("lambda: copied the single-blob functions and mappings into per-item keys", "items", n)
+	return n, nil
+}
+
+// zipDir packs an extracted code directory again (its modes kept).
+func zipDir(dir string) ([]byte, error) {
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		rel, err := filepath.Rel(dir, path)
+		if err != nil {
+			return err
+		}
+		h, err := zip.FileInfoHeader(info)
+		if err != nil {
+			return err
+		}
+		h.Name, h.Method = filepath.ToSlash(rel), zip.Deflate
+		w, err := zw.CreateHeader(h)
+		if err != nil {
+			return err
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		_, err = w.Write(b)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("zip %s: %w", dir, err)
+	}
+	if err := zw.Close(); err != nil {
+		return nil, fmt.Errorf("zip %s: %w", dir, err)
+	}
+	return buf.Bytes(), nil
 }
 
 // saveItemsLocked writes every item that differs from what the store holds

@@ -91,6 +91,7 @@ type Service struct {
 	mappings map[string]*mapping // by UUID
 	saveErr  error               // sticky metadata write error
 	items    map[string]item     // cluster mode: replicated items as last written or seen
+	migrated bool                // cluster mode: the legacy blob was looked at
 }
 
 type fkey struct{ account, region, name string }
