@@ -24,6 +24,9 @@
 //
 //	{"version": 1, "apps": [application…]}   // fields: see model.go
 //
+// In cluster mode (Options.Shared) each application is its own replicated
+// key instead, followed by every node: see cluster.go.
+//
 // Lock order: Service.runMu, then Service.mu, then Service.saveMu.
 package analytics
 

@@ -45,8 +45,12 @@ func opUpdateFunctionCode(s *Service, c *call) (response, error) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.funcs[k] != f {
+	if cur := s.funcs[k]; cur != f {
 		s.discardCode(code, obj)
+		if cur != nil && s.o.Shared != nil {
+			// replaced by another node's change while the code unpacked
+			return response{}, errConcurrent(f.Config.FunctionArn)
+		}
 		return response{}, errNotFoundFn(f.Region, f.Account, f.Config.FunctionName)
 	}
 	if in.RevisionId != "" && in.RevisionId != f.Config.RevisionId {

@@ -21,6 +21,8 @@
 // Persisted metadata (namespace "lambda", JSON, written atomically by the
 // storage backend): functions and mappings; each mapping's shard
 // checkpoints in namespace "lambda-esm-UUID", written after every batch.
+// In cluster mode (Options.Shared) functions, mappings and zips are
+// replicated per item instead and followed by every node: see cluster.go.
 //
 // Lock order: Service.mu, then pool.mu, then instance.mu; a mapping's
 // mapping.mu is never held while taking Service.mu.
