@@ -235,6 +235,27 @@ CREATE OR REPLACE PUMP "P" AS INSERT INTO "DEST" SELECT STREAM "n" FROM "SOURCE_
 	}
 	t.Logf("concurrent updates: %d succeeded, %d answered ConcurrentModificationException", ok, conflicts)
 
+	// created through B, deleted through A: gone from B
+	if _, err := acs[1].CreateApplication(ctx, &ka.CreateApplicationInput{ApplicationName: aws.String("tmp")}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor("node A to describe B's application", func() bool {
+		_, err := acs[0].DescribeApplication(ctx, &ka.DescribeApplicationInput{ApplicationName: aws.String("tmp")})
+		return err == nil
+	})
+	d, err := acs[0].DescribeApplication(ctx, &ka.DescribeApplicationInput{ApplicationName: aws.String("tmp")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := acs[0].DeleteApplication(ctx, &ka.DeleteApplicationInput{ApplicationName: aws.String("tmp"), CreateTimestamp: d.ApplicationDetail.CreateTimestamp}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor("node B to forget the deleted application", func() bool {
+		var nf *kat.ResourceNotFoundException
+		_, err := acs[1].DescribeApplication(ctx, &ka.DescribeApplicationInput{ApplicationName: aws.String("tmp")})
+		return errors.As(err, &nf)
+	})
+
 	if _, err := acs[1].StartApplication(ctx, &ka.StartApplicationInput{ApplicationName: aws.String("pump"), InputConfigurations: []kat.InputConfiguration{{Id: aws.String("1.1"),
 		InputStartingPositionConfiguration: &kat.InputStartingPositionConfiguration{InputStartingPosition: kat.InputStartingPositionTrimHorizon}}}}); err != nil {
 		t.Fatal(err)

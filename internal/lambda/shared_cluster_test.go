@@ -119,6 +119,34 @@ func TestClusterSharedLambda(t *testing.T) {
 	})
 	t.Logf("concurrent updates: %d succeeded, %d answered ResourceConflictException", len(won), conflicts)
 
+	// a function and a mapping created through B and deleted through A
+	// disappear from B
+	if _, err := lcs[1].CreateFunction(ctx, &lambdasdk.CreateFunctionInput{FunctionName: aws.String("tmp"), Runtime: ltypes.RuntimeProvidedal2023,
+		Role: aws.String("arn:aws:iam::000000000000:role/test"), Code: &ltypes.FunctionCode{S3Bucket: aws.String("eddy-local"), S3Key: aws.String(t.TempDir())}}); err != nil {
+		t.Fatal(err)
+	}
+	tm, err := lcs[1].CreateEventSourceMapping(ctx, &lambdasdk.CreateEventSourceMappingInput{FunctionName: aws.String("tmp"),
+		EventSourceArn: aws.String(streamARN("src")), StartingPosition: ltypes.EventSourcePositionLatest, Enabled: aws.Bool(false)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "node A to know B's mapping", 10*time.Second, func() bool {
+		_, err := lcs[0].GetEventSourceMapping(ctx, &lambdasdk.GetEventSourceMappingInput{UUID: tm.UUID})
+		return err == nil
+	})
+	if _, err := lcs[0].DeleteEventSourceMapping(ctx, &lambdasdk.DeleteEventSourceMappingInput{UUID: tm.UUID}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := lcs[0].DeleteFunction(ctx, &lambdasdk.DeleteFunctionInput{FunctionName: aws.String("tmp")}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "node B to forget the deleted function and mapping", 10*time.Second, func() bool {
+		var nf1, nf2 *ltypes.ResourceNotFoundException
+		_, e1 := lcs[1].GetFunction(ctx, &lambdasdk.GetFunctionInput{FunctionName: aws.String("tmp")})
+		_, e2 := lcs[1].GetEventSourceMapping(ctx, &lambdasdk.GetEventSourceMappingInput{UUID: tm.UUID})
+		return errors.As(e1, &nf1) && errors.As(e2, &nf2)
+	})
+
 	m, err := lcs[0].CreateEventSourceMapping(ctx, &lambdasdk.CreateEventSourceMappingInput{FunctionName: aws.String("cf"),
 		EventSourceArn: aws.String(streamARN("src")), StartingPosition: ltypes.EventSourcePositionTrimHorizon, BatchSize: aws.Int32(10)})
 	if err != nil {
