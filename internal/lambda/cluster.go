@@ -37,6 +37,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/eddy-streams/eddy/internal/awserr"
 )
@@ -352,7 +353,8 @@ func (s *Service) applyFunction(key string, val []byte, rev uint64, stale func()
 				code, err = s.extractZip(sf.Config.FunctionName, zip)
 			}
 			if err != nil {
-				s.log.Error("lambda: fetch replicated code", "function", sf.Config.FunctionName, "object", sf.CodeObject, "err", err)
+				s.log.Error("lambda: fetch replicated code; retrying", "function", sf.Config.FunctionName, "object", sf.CodeObject, "err", err)
+				defer func() { go s.refetch(key, rev, sf.CodeObject, sf.Config.FunctionName) }()
 			} else {
 				sf.CodeDir, fetched = code.dir, true
 			}
@@ -441,5 +443,42 @@ func (s *Service) applyMappingItem(key string, val []byte, rev uint64, stale fun
 	m.mu.Unlock()
 	if s.ctx.Err() == nil {
 		s.startMappingLocked(m)
+	}
+}
+
+// refetch retries fetching a function's code (the store was unreachable
+// when the function arrived) every second until it succeeds, the item
+// changes again, or the service closes.
+func (s *Service) refetch(key string, rev uint64, object, name string) {
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.ctx.Done():
+			return
+		case <-t.C:
+		}
+		zip, err := s.o.Shared.GetObject(object)
+		var code codeInfo
+		if err == nil {
+			code, err = s.extractZip(name, zip)
+		}
+		if err != nil {
+			continue
+		}
+		s.mu.Lock()
+		f := s.funcs[keyOf(key)]
+		if s.items[key].rev != rev || f == nil || f.CodeDir != "" {
+			s.mu.Unlock()
+			os.RemoveAll(code.dir)
+			return
+		}
+		f.CodeDir = code.dir // not replicated: the item is unchanged
+		old := f.pool
+		f.pool = s.newPool(f)
+		s.mu.Unlock()
+		old.close()
+		s.log.Info("lambda: fetched replicated code", "function", name)
+		return
 	}
 }

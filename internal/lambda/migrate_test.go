@@ -4,9 +4,12 @@ import (
 	"archive/zip"
 	"bytes"
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/eddy-streams/eddy/internal/storage/natsstore"
 )
@@ -85,5 +88,67 @@ func TestMigrateLegacyBlob(t *testing.T) {
 	var p persisted
 	if err := json.Unmarshal(b, &p); err != nil || len(p.Functions)+len(p.Mappings) != 0 {
 		t.Fatalf("legacy blob after migration: %s (%v)", b, err)
+	}
+}
+
+// flakyObjects fails the first object reads, as a store without quorum.
+type flakyObjects struct {
+	*natsstore.Store
+	fails atomic.Int32
+}
+
+func (f *flakyObjects) GetObject(name string) ([]byte, error) {
+	if f.fails.Add(-1) >= 0 {
+		return nil, errors.New("no quorum")
+	}
+	return f.Store.GetObject(name)
+}
+
+// TestRefetchCode: a node that cannot read a function's replicated zip
+// when the function arrives still lists it, and installs the code once
+// the store answers again.
+func TestRefetchCode(t *testing.T) {
+	st, err := natsstore.OpenEmbedded(t.TempDir(), "refetch")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	var zb bytes.Buffer
+	zw := zip.NewWriter(&zb)
+	w, _ := zw.Create("bootstrap")
+	w.Write([]byte("v1"))
+	zw.Close()
+	if err := st.PutObject("lambda-code/a/r/f/x", zb.Bytes()); err != nil {
+		t.Fatal(err)
+	}
+	blob, _ := json.Marshal(storedFunction{Account: "a", Region: "r", CodeObject: "lambda-code/a/r/f/x", Config: FunctionConfiguration{FunctionName: "f"}})
+	if _, err := st.PutItem(itemNamespace, "fn/a/r/f", 0, blob); err != nil {
+		t.Fatal(err)
+	}
+	fl := &flakyObjects{Store: st}
+	fl.fails.Store(2)
+	s, err := New(Options{Backend: st, Shared: fl, Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	dir := func() string {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if f := s.funcs[fkey{"a", "r", "f"}]; f != nil {
+			return f.CodeDir
+		}
+		return "missing"
+	}
+	if d := dir(); d != "" {
+		t.Fatalf("code dir before the store answers: %q, want the function listed without code", d)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for dir() == "" && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	b, err := os.ReadFile(filepath.Join(dir(), "bootstrap"))
+	if err != nil || string(b) != "v1" {
+		t.Fatalf("code after the store answers again: %q, %v", b, err)
 	}
 }
