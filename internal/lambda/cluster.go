@@ -238,6 +238,10 @@ func (s *Service) saveItemsLocked() error {
 		}
 		rev, err := sh.PutItem(itemNamespace, key, it.rev, b)
 		if err != nil && sh.IsConflict(err) {
+			if k := keyOf(key); !ok && strings.HasPrefix(key, "fn/") {
+				// created through another node at the same time
+				return awserr.New(tResourceConflict, http.StatusConflict, "Function already exist: %s", k.name)
+			}
 			return errConcurrent(arn[key])
 		}
 		if err != nil {
@@ -251,7 +255,7 @@ func (s *Service) saveItemsLocked() error {
 		}
 		err := sh.DeleteItem(itemNamespace, key, it.rev)
 		if err != nil && sh.IsConflict(err) {
-			return errConcurrent(key)
+			return errConcurrent(itemARN(key, it.blob))
 		}
 		if err != nil {
 			return fmt.Errorf("delete lambda item %s: %w", key, err)
@@ -392,6 +396,17 @@ func (s *Service) applyFunction(key string, val []byte, rev uint64, stale func()
 			os.RemoveAll(old.CodeDir)
 		}
 	}
+}
+
+// itemARN is the ARN of a replicated item, for error messages.
+func itemARN(key string, blob []byte) string {
+	if strings.HasPrefix(key, "fn/") {
+		k := keyOf(key)
+		return functionARN(k.region, k.account, k.name)
+	}
+	var set mappingSettings
+	_ = json.Unmarshal(blob, &set)
+	return fmt.Sprintf("arn:aws:lambda:%s:%s:event-source-mapping:%s", set.Region, set.Account, strings.TrimPrefix(key, "esm/"))
 }
 
 // keyOf parses "fn/ACCOUNT/REGION/NAME".
