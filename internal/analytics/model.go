@@ -46,6 +46,9 @@ type application struct {
 	UpdatedMs   int64           `json:"updatedMs"`
 	VersionMs   int64           `json:"versionMs"`
 	UpdatedFrom int64           `json:"updatedFrom,omitempty"`
+	// StartMark is the checkpoint epoch at the last StartApplication
+	// (cluster mode, see cluster.go).
+	StartMark *uint64 `json:"startMark,omitempty"`
 
 	Inputs     []*inputState     `json:"inputs,omitempty"`
 	Outputs    []*outputState    `json:"outputs,omitempty"`

@@ -24,6 +24,9 @@
 //
 //	{"version": 1, "apps": [application…]}   // fields: see model.go
 //
+// In cluster mode (Options.Shared) each application is its own replicated
+// key instead, followed by every node: see cluster.go.
+//
 // Lock order: Service.runMu, then Service.mu, then Service.saveMu.
 package analytics
 
@@ -63,7 +66,11 @@ type RunSpec struct {
 	// Input is the streaming source (nil: the application has none).
 	Input *InputDescription
 	// Position is NOW, TRIM_HORIZON or LAST_STOPPED_POINT.
-	Position   string
+	Position string
+	// Mark, in cluster mode, is the checkpoint epoch when the application
+	// was started (another node's start): a checkpoint written since
+	// wins over Position. Nil: the epoch at Launch.
+	Mark       *uint64
 	Outputs    []OutputDescription
 	References []ReferenceDataSourceDescription
 }
@@ -112,6 +119,9 @@ type Options struct {
 	// MaxApplications is the per-account, per-region application quota
 	// (AWS: 50).
 	MaxApplications int
+	// Shared, in cluster mode, holds the applications for every node
+	// (cluster.go); nil: Backend's "analytics" blob, this node's alone.
+	Shared SharedItems
 }
 
 // Service is the application store behind both APIs.
@@ -126,7 +136,10 @@ type Service struct {
 	apps map[appKey]*application
 	runs map[string]Run // by application ID
 
-	saveMu sync.Mutex
+	saveMu    sync.Mutex
+	items     map[string]item // cluster mode: replicated applications as last written or seen (mu)
+	closed    bool            // runMu
+	stopWatch context.CancelFunc
 }
 
 type appKey struct{ account, region, name string }
@@ -150,7 +163,13 @@ func New(opt Options) (*Service, error) {
 	if opt.MaxApplications == 0 {
 		opt.MaxApplications = 50
 	}
-	s := &Service{opt: opt, now: opt.Now, log: opt.Logger, apps: map[appKey]*application{}, runs: map[string]Run{}}
+	s := &Service{opt: opt, now: opt.Now, log: opt.Logger, apps: map[appKey]*application{}, runs: map[string]Run{}, items: map[string]item{}}
+	if opt.Shared != nil {
+		if err := s.loadShared(); err != nil {
+			return nil, fmt.Errorf("analytics: load shared applications: %w", err)
+		}
+		return s, nil
+	}
 	blob, err := opt.Backend.LoadMeta(metaNamespace)
 	if err != nil {
 		return nil, fmt.Errorf("analytics: load metadata: %w", err)
@@ -176,6 +195,9 @@ func New(opt Options) (*Service, error) {
 func (s *Service) Start() error {
 	s.runMu.Lock()
 	defer s.runMu.Unlock()
+	if s.opt.Shared != nil {
+		return s.startShared()
+	}
 	s.mu.Lock()
 	var relaunch []*application
 	for k, a := range s.apps {
@@ -210,6 +232,10 @@ func (s *Service) Start() error {
 func (s *Service) Close() error {
 	s.runMu.Lock()
 	defer s.runMu.Unlock()
+	s.closed = true
+	if s.stopWatch != nil {
+		s.stopWatch()
+	}
 	s.mu.Lock()
 	runs := s.runs
 	s.runs = map[string]Run{}
@@ -225,6 +251,9 @@ func (s *Service) Close() error {
 
 // saveLocked persists the store. Caller holds s.mu.
 func (s *Service) saveLocked() error {
+	if s.opt.Shared != nil {
+		return s.saveItemsLocked()
+	}
 	p := persisted{Version: 1, Apps: make([]*application, 0, len(s.apps))}
 	for _, a := range s.apps {
 		p.Apps = append(p.Apps, a)
@@ -245,6 +274,9 @@ func (s *Service) saveLocked() error {
 // commitLocked saves and maps a failure to InternalFailure.
 func (s *Service) commitLocked() error {
 	if err := s.saveLocked(); err != nil {
+		if ae, ok := awserr.As(err); ok {
+			return ae // a lost compare-and-set (cluster mode)
+		}
 		s.log.Error("analytics: metadata save failed", "err", err)
 		return awserr.Internal()
 	}
@@ -397,11 +429,19 @@ func (s *Service) spec(a *application, position string) RunSpec {
 
 // launch starts a's runner. Caller holds runMu (not mu).
 func (s *Service) launch(a *application, position string) error {
+	return s.launchMarked(a, position, nil)
+}
+
+// launchMarked is launch with the checkpoint epoch of the start the run
+// continues (RunSpec.Mark; nil: now). A fresh start records the
+// launcher's mark in a.StartMark (cluster mode). Caller holds runMu.
+func (s *Service) launchMarked(a *application, position string, mark *uint64) error {
 	if s.opt.Launcher == nil {
 		return awserr.New(TUnsupportedOperation, 400, "This server runs no analytics engine.")
 	}
 	s.mu.Lock()
 	spec := s.spec(a, position)
+	spec.Mark = mark
 	s.mu.Unlock()
 	run, err := s.opt.Launcher.Launch(spec)
 	if err != nil {
@@ -409,6 +449,10 @@ func (s *Service) launch(a *application, position string) error {
 	}
 	s.mu.Lock()
 	s.runs[a.ID] = run
+	if m, ok := run.(Marked); ok && mark == nil && position != "LAST_STOPPED_POINT" {
+		v := m.StartMark()
+		a.StartMark = &v
+	}
 	s.mu.Unlock()
 	go s.watch(a, run)
 	return nil

@@ -41,11 +41,18 @@ func (l *leasedLauncher) Launch(spec analytics.RunSpec) (analytics.Run, error) {
 	ns := "analytics-ckpt-" + spec.AppID
 	// a node that ran the application after this call holds a newer
 	// checkpoint: a takeover resumes from it, not from spec.Position
-	e0, err := lease.CheckpointEpoch(l.fm.Store, ns)
-	if err != nil {
-		cancel()
-		return nil, err
+	// (with spec.Mark: than when another node started it)
+	var e0 uint64
+	if spec.Mark != nil {
+		e0 = *spec.Mark
+	} else {
+		var err error
+		if e0, err = lease.CheckpointEpoch(l.fm.Store, ns); err != nil {
+			cancel()
+			return nil, err
+		}
 	}
+	r.mark = e0
 	go func() {
 		defer close(r.done)
 		l.leases.Run(ctx, "analytics."+spec.AppID, func(ctx context.Context, epoch uint64) {
@@ -88,6 +95,7 @@ func (l *leasedLauncher) Launch(spec analytics.RunSpec) (analytics.Run, error) {
 // leasedRun is an application under its lease: it ends when stopped, or
 // when a start or a run on the holding node fails.
 type leasedRun struct {
+	mark   uint64 // checkpoint epoch at launch (analytics.Marked)
 	cancel context.CancelFunc
 	done   chan struct{}
 	mu     sync.Mutex
@@ -112,6 +120,9 @@ func (r *leasedRun) Stop() error {
 }
 
 func (r *leasedRun) Done() <-chan struct{} { return r.done }
+
+// StartMark is the checkpoint epoch this run's start is measured against.
+func (r *leasedRun) StartMark() uint64 { return r.mark }
 
 func (r *leasedRun) Err() error {
 	r.mu.Lock()

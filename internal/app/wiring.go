@@ -21,6 +21,7 @@ import (
 	"github.com/eddy-streams/eddy/internal/lambda"
 	"github.com/eddy-streams/eddy/internal/sigv4"
 	"github.com/eddy-streams/eddy/internal/storage/logstore"
+	"github.com/eddy-streams/eddy/internal/storage/natsstore"
 	"github.com/eddy-streams/eddy/internal/sts"
 	"github.com/eddy-streams/eddy/internal/video"
 	"github.com/prometheus/client_golang/prometheus"
@@ -57,15 +58,22 @@ func startExtraServices(s *Server, cfg config.Config, o Options, selfURL string)
 	// mappings run on the node holding their lease, their checkpoints
 	// fenced by it (cluster mode)
 	lamBackend, _ := s.fenced("lambda-esm-")
+	var lamShared lambda.SharedItems
+	if st, ok := s.Backend.(*natsstore.Store); ok {
+		lamShared = st // functions, mappings and code shared by every node
+	}
 	lam, err := lambda.New(lambda.Options{
-		Backend: lamBackend, Kinesis: s.Kinesis, Leases: s.leaser(), Dir: filepath.Join(cfg.DataDir, "lambda"), Now: o.Now,
+		Backend: lamBackend, Shared: lamShared, Kinesis: s.Kinesis, Leases: s.leaser(), Dir: filepath.Join(cfg.DataDir, "lambda"), Now: o.Now,
 		Logger: s.log.With("service", "lambda"), DefaultAccount: cfg.Account, DefaultRegion: cfg.Region, Endpoint: selfURL,
 		S3: s3dest.Endpoint{URL: cfg.S3Endpoint, AccessKey: cfg.S3AccessKey, SecretKey: cfg.S3SecretKey, Region: cfg.S3Region},
 	})
 	if err != nil {
 		return nil, nil, err
 	}
-	lam.Start()
+	if err := lam.Start(); err != nil {
+		lam.Close()
+		return nil, nil, err
+	}
 	s.Lambda = lam
 	s.closers = append(s.closers, lam.Close)
 	s.rest = append(s.rest, lam)
@@ -173,8 +181,12 @@ func startAnalytics(s *Server, cfg config.Config, o Options) (*analytics.Service
 		// cluster mode: each running application on the node holding its lease
 		launcher = &leasedLauncher{inner: r, leases: s.leaser(), fm: fm}
 	}
-	an, err := analytics.New(analytics.Options{Backend: s.Backend, Now: o.Now, Logger: s.log.With("service", "analytics"),
-		Launcher: launcher, Sampler: runner.Sampler{R: r}})
+	ao := analytics.Options{Backend: s.Backend, Now: o.Now, Logger: s.log.With("service", "analytics"),
+		Launcher: launcher, Sampler: runner.Sampler{R: r}}
+	if st, ok := s.Backend.(*natsstore.Store); ok {
+		ao.Shared = st // applications shared by every node
+	}
+	an, err := analytics.New(ao)
 	if err != nil {
 		return nil, err
 	}

@@ -50,6 +50,9 @@ type storedFunction struct {
 	Reserved *int                  `json:"reserved,omitempty"`
 	CodeDir  string                `json:"codeDir"`
 	LocalDir bool                  `json:"localDir,omitempty"` // CodeDir is the user's directory
+	// CodeObject names the zip in the replicated object store (cluster
+	// mode; see cluster.go)
+	CodeObject string `json:"codeObject,omitempty"`
 }
 
 type function struct {

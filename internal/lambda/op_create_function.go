@@ -11,6 +11,7 @@ package lambda
 
 import (
 	"net/http"
+	"os"
 	"strings"
 
 	"github.com/eddy-streams/eddy/internal/awserr"
@@ -111,6 +112,11 @@ func opCreateFunction(s *Service, c *call) (response, error) {
 	if err != nil {
 		return response{}, err
 	}
+	obj, err := s.storeCode(k, in.Code.ZipFile, code)
+	if err != nil {
+		os.RemoveAll(code.dir)
+		return response{}, err
+	}
 	cfg := FunctionConfiguration{
 		FunctionName: k.name, FunctionArn: functionARN(region, account, k.name), Runtime: in.Runtime, Role: *in.Role,
 		Handler: in.Handler, CodeSize: code.size, Description: in.Description, Timeout: 3, MemorySize: 128,
@@ -129,16 +135,19 @@ func opCreateFunction(s *Service, c *call) (response, error) {
 	if len(in.Architectures) > 0 {
 		cfg.Architectures = in.Architectures
 	}
-	f := &function{storedFunction: storedFunction{Account: account, Region: region, Config: cfg, Tags: in.Tags, CodeDir: code.dir, LocalDir: code.local}}
+	f := &function{storedFunction: storedFunction{Account: account, Region: region, Config: cfg, Tags: in.Tags, CodeDir: code.dir, LocalDir: code.local, CodeObject: obj}}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.funcs[k] != nil {
+		s.discardCode(code, obj)
 		return response{}, awserr.New(tResourceConflict, http.StatusConflict, "Function already exist: %s", k.name)
 	}
 	f.pool = s.newPool(f)
 	s.funcs[k] = f
 	if err := s.saveLocked(); err != nil {
 		delete(s.funcs, k)
+		f.pool.close()
+		s.discardCode(code, obj)
 		return response{}, err
 	}
 	return response{status: http.StatusCreated, body: cfg}, nil

@@ -27,5 +27,6 @@ func opDeleteFunction(s *Service, c *call) (response, error) {
 	if !f.LocalDir {
 		os.RemoveAll(f.CodeDir)
 	}
+	s.dropCode(f.CodeObject)
 	return response{status: http.StatusNoContent}, nil
 }

@@ -35,22 +35,47 @@ func opUpdateFunctionCode(s *Service, c *call) (response, error) {
 	if err != nil {
 		return response{}, err
 	}
+	k := fkey{f.Account, f.Region, f.Config.FunctionName}
+	var obj string
+	if !in.DryRun {
+		if obj, err = s.storeCode(k, in.ZipFile, code); err != nil {
+			s.discardCode(code, "")
+			return response{}, err
+		}
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.funcs[fkey{f.Account, f.Region, f.Config.FunctionName}] != f {
+	if cur := s.funcs[k]; cur != f {
+		s.discardCode(code, obj)
+		if cur != nil && s.o.Shared != nil {
+			// replaced by another node's change while the code unpacked
+			return response{}, errConcurrent(f.Config.FunctionArn)
+		}
 		return response{}, errNotFoundFn(f.Region, f.Account, f.Config.FunctionName)
 	}
 	if in.RevisionId != "" && in.RevisionId != f.Config.RevisionId {
+		s.discardCode(code, obj)
 		return response{}, awserr.New(tPreconditionFailed, http.StatusPreconditionFailed, "The Revision Id provided does not match the latest Revision Id. Call the GetFunction/GetAlias API to retrieve the latest Revision Id")
 	}
 	if in.DryRun {
+		s.discardCode(code, obj)
 		return response{status: http.StatusOK, body: f.Config}, nil
 	}
+	prev := f.storedFunction
 	f.Config.CodeSha256, f.Config.CodeSize = code.sha, code.size
-	f.CodeDir, f.LocalDir = code.dir, code.local
+	f.CodeDir, f.LocalDir, f.CodeObject = code.dir, code.local, obj
 	s.touchLocked(f)
 	if err := s.saveLocked(); err != nil {
+		if s.o.Shared != nil {
+			// the store keeps the old code: so does this node
+			f.storedFunction = prev
+			s.touchLocked(f)
+			s.discardCode(code, obj)
+		}
 		return response{}, err
+	}
+	if s.o.Shared != nil {
+		s.dropCode(prev.CodeObject)
 	}
 	return response{status: http.StatusOK, body: f.Config}, nil
 }

@@ -21,6 +21,8 @@
 // Persisted metadata (namespace "lambda", JSON, written atomically by the
 // storage backend): functions and mappings; each mapping's shard
 // checkpoints in namespace "lambda-esm-UUID", written after every batch.
+// In cluster mode (Options.Shared) functions, mappings and zips are
+// replicated per item instead and followed by every node: see cluster.go.
 //
 // Lock order: Service.mu, then pool.mu, then instance.mu; a mapping's
 // mapping.mu is never held while taking Service.mu.
@@ -63,6 +65,10 @@ type Options struct {
 	// Leases runs each event source mapping on one node at a time
 	// (cluster mode); nil: lease.Local, this node runs them all.
 	Leases lease.Leaser
+	// Shared, in cluster mode, holds functions, mappings and function code
+	// for every node (cluster.go); nil: Backend's "lambda" blob, this
+	// node's alone.
+	Shared SharedItems
 }
 
 // Service is the Lambda service.
@@ -86,6 +92,8 @@ type Service struct {
 	funcs    map[fkey]*function
 	mappings map[string]*mapping // by UUID
 	saveErr  error               // sticky metadata write error
+	items    map[string]item     // cluster mode: replicated items as last written or seen
+	migrated bool                // cluster mode: the legacy blob was looked at
 }
 
 type fkey struct{ account, region, name string }
@@ -119,7 +127,7 @@ func New(o Options) (*Service, error) {
 			return nil, fmt.Errorf("lambda dir: %w", err)
 		}
 	}
-	s := &Service{o: o, log: o.Logger, now: o.Now, funcs: map[fkey]*function{}, mappings: map[string]*mapping{}}
+	s := &Service{o: o, log: o.Logger, now: o.Now, funcs: map[fkey]*function{}, mappings: map[string]*mapping{}, items: map[string]item{}}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	s.hard, s.hardCancel = context.WithCancel(context.Background())
 	if err := s.load(); err != nil {
@@ -128,13 +136,15 @@ func New(o Options) (*Service, error) {
 	return s, nil
 }
 
-// Start runs the enabled event source mappings.
-func (s *Service) Start() {
+// Start runs the enabled event source mappings and, in cluster mode,
+// follows other nodes' changes.
+func (s *Service) Start() error {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	for _, m := range s.mappings {
 		s.startMappingLocked(m)
 	}
+	s.mu.Unlock()
+	return s.watchShared()
 }
 
 // Close stops mappings and kills every function process.
@@ -165,6 +175,9 @@ type persisted struct {
 }
 
 func (s *Service) load() error {
+	if s.o.Shared != nil {
+		return s.loadShared()
+	}
 	if s.o.Backend == nil {
 		return nil
 	}
@@ -207,6 +220,9 @@ func (s *Service) load() error {
 func (s *Service) saveLocked() error {
 	if s.saveErr != nil {
 		return s.saveErr
+	}
+	if s.o.Shared != nil {
+		return s.saveItemsLocked() // not sticky: the store keeps the last good state
 	}
 	if s.o.Backend == nil {
 		return nil
