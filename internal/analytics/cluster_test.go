@@ -286,7 +286,7 @@ CREATE OR REPLACE PUMP "P" AS INSERT INTO "DEST" SELECT STREAM "n" FROM "SOURCE_
 	servers[h].Shutdown() // the holder dies as far as the cluster knows
 	put(20, 40)
 	waitFor("the other node to take the application over", func() bool { return logs[o].has("lease acquired", lease) })
-	seen := map[string]int{}
+	var seen map[string]int
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		r := &eddytest.StreamReader{Client: kcs[o], Stream: "out"}
