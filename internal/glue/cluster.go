@@ -102,48 +102,29 @@ func (s *Service) loadShared() error {
 }
 
 // reloadLocked replaces what this node knows of the shared catalog with
-// the store's current items. s.mu held.
+// the store's current items (rebuilt from scratch, so that nothing a lost
+// race left in memory survives). s.mu held.
 func (s *Service) reloadLocked() error {
-	seen := map[string]bool{}
-	var tables [][]string
-	vals := map[string][]byte{}
-	revs := map[string]uint64{}
+	type kv struct {
+		key string
+		val []byte
+		rev uint64
+		n   int
+	}
+	var all []kv
 	err := s.opts.Shared.LoadItems(sharedNamespace, func(key string, val []byte, rev uint64) {
-		p, ok := parseItemKey(key)
-		if !ok {
-			return
-		}
-		seen[key] = true
-		vals[key], revs[key] = val, rev
-		if len(p) == 4 {
-			tables = append(tables, p)
+		if p, ok := parseItemKey(key); ok {
+			all = append(all, kv{key, val, rev, len(p)})
 		}
 	})
 	if err != nil {
 		return fmt.Errorf("glue: load shared catalog: %w", err)
 	}
-	for key := range s.items {
-		if !seen[key] {
-			s.applyLocked(key, nil, ^uint64(0))
-		}
-	}
-	// databases first, so that their tables find them
-	keys := make([]string, 0, len(vals))
-	for k := range vals {
-		keys = append(keys, k)
-	}
-	sort.Slice(keys, func(i, j int) bool {
-		return len(keys[i]) < len(keys[j]) || (len(keys[i]) == len(keys[j]) && keys[i] < keys[j])
-	})
-	for _, k := range keys {
-		p, _ := parseItemKey(k)
-		if len(p) == 3 {
-			s.applyLocked(k, vals[k], revs[k])
-		}
-	}
-	for _, p := range tables {
-		k := itemKey(p...)
-		s.applyLocked(k, vals[k], revs[k])
+	sort.SliceStable(all, func(i, j int) bool { return all[i].n < all[j].n }) // databases first
+	s.catalogs = map[string]map[string]*database{}
+	s.items = map[string]item{}
+	for _, e := range all {
+		s.applyLocked(e.key, e.val, e.rev)
 	}
 	return nil
 }
@@ -156,8 +137,7 @@ func (s *Service) applyItem(key string, val []byte, rev uint64) {
 }
 
 // applyLocked installs revision rev of an item (val nil: deleted) unless
-// this node already knows that revision or a later one. rev ^0 forces a
-// deletion (the reload found the item gone). s.mu held.
+// this node already knows that revision or a later one. s.mu held.
 func (s *Service) applyLocked(key string, val []byte, rev uint64) {
 	p, ok := parseItemKey(key)
 	if !ok {
@@ -165,7 +145,7 @@ func (s *Service) applyLocked(key string, val []byte, rev uint64) {
 	}
 	it, known := s.items[key]
 	if val == nil {
-		if !known || (rev != ^uint64(0) && rev <= it.rev) {
+		if !known || rev <= it.rev {
 			return
 		}
 		delete(s.items, key)
@@ -269,6 +249,7 @@ func (s *Service) saveItemsLocked() error {
 			return newLostRace(p, it.rev == 0)
 		}
 		if err != nil {
+			s.stale = true // partly saved: reload before the next answer
 			return fmt.Errorf("glue: save %v: %w", p, err)
 		}
 		s.items[key] = item{rev: rev, blob: cur[key]}
@@ -281,6 +262,7 @@ func (s *Service) saveItemsLocked() error {
 			return newLostRace(p, false)
 		}
 		if err != nil {
+			s.stale = true
 			return fmt.Errorf("glue: delete %v: %w", p, err)
 		}
 		delete(s.items, key)

@@ -2,8 +2,10 @@ package glue_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -324,5 +326,64 @@ func TestClusterGlueStaleNode(t *testing.T) {
 	}
 	if _, err := b.TableSchema(ctx, "000000000000", "us-east-1", "", "d", "t", ""); err != nil {
 		t.Fatalf("B after the lost delete: %v", err)
+	}
+}
+
+// TestClusterGlueLostDeleteDatabase: a DeleteDatabase through a node that
+// has not heard of a change to the database loses, and that node's catalog
+// afterwards is exactly the store's (no table it had already deleted
+// lingers in memory).
+func TestClusterGlueLostDeleteDatabase(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a 3-node NATS cluster")
+	}
+	stores, _ := natstest.StartCluster(t, 3)
+	a, err := glue.New(glue.Options{Backend: stores[0], Shared: stores[0], DefaultAccount: "000000000000", DefaultRegion: "us-east-1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { a.Close() })
+	call := func(s *glue.Service, op, body string) error {
+		_, err := s.Handle(&awsproto.Request{Ctx: context.Background(), Operation: op, Codec: awsproto.JSON, Body: []byte(body)})
+		return err
+	}
+	for _, c := range [][2]string{{"CreateDatabase", `{"DatabaseInput":{"Name":"d"}}`},
+		{"CreateTable", `{"DatabaseName":"d","TableInput":{"Name":"t1"}}`},
+		{"CreateTable", `{"DatabaseName":"d","TableInput":{"Name":"t2"}}`}} {
+		if err := call(a, c[0], c[1]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b, err := glue.New(glue.Options{Backend: stores[1], Shared: deafStore{stores[1]}, DefaultAccount: "000000000000", DefaultRegion: "us-east-1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { b.Close() })
+	// A changes the database after B loaded it: B's delete removes the
+	// tables, then loses on the database
+	if err := call(a, "DeleteTable", `{"DatabaseName":"d","Name":"t1"}`); err != nil {
+		t.Fatal(err)
+	}
+	if err := call(a, "DeleteDatabase", `{"Name":"d"}`); err != nil {
+		t.Fatal(err)
+	}
+	if err := call(a, "CreateDatabase", `{"DatabaseInput":{"Name":"d","Description":"new"}}`); err != nil {
+		t.Fatal(err)
+	}
+	err = call(b, "DeleteDatabase", `{"Name":"d"}`)
+	if ae, ok := awserr.As(err); !ok || ae.Type != "ConcurrentModificationException" {
+		t.Fatalf("stale DeleteDatabase: %v", err)
+	}
+	ctx := context.Background()
+	for _, tn := range []string{"t1", "t2"} {
+		_, err := b.TableSchema(ctx, "000000000000", "us-east-1", "", "d", tn, "")
+		if ae, ok := awserr.As(err); !ok || ae.Type != "EntityNotFoundException" {
+			t.Fatalf("B still knows table %s of the deleted database: %v", tn, err)
+		}
+	}
+	out, err := b.Handle(&awsproto.Request{Ctx: ctx, Operation: "GetDatabase", Codec: awsproto.JSON, Body: []byte(`{"Name":"d"}`)})
+	js, _ := json.Marshal(out)
+	if err != nil || !strings.Contains(string(js), `"Description":"new"`) {
+		t.Fatalf("B's database after the reload: %s, %v", js, err)
 	}
 }
