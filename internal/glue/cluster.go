@@ -29,8 +29,9 @@ package glue
 //
 // Known limit: a table created through one node while another node
 // deletes its database at the same moment may leave a table item without
-// a database; such an item is invisible and is deleted by the next change
-// saved through any node that knows it.
+// a database; such an item is invisible (also to a database created again
+// under the name) and is deleted by the next change saved through any
+// node that knows it.
 //
 // Lock order: mu, then the store's own locks (saves and reloads run under
 // mu; the watch callback takes mu).
@@ -178,17 +179,10 @@ func (s *Service) applyLocked(key string, val []byte, rev uint64) {
 		db := &database{Input: d.Input, CreatedMs: d.CreatedMs, Tables: map[string]*table{}}
 		if old := c[p[2]]; old != nil {
 			db.Tables = old.Tables
-		} else {
-			// tables whose item arrived before their database's
-			for k, ti := range s.items {
-				if tp, ok := parseItemKey(k); ok && len(tp) == 4 && tp[0] == p[0] && tp[1] == p[1] && tp[2] == p[2] {
-					var t table
-					if json.Unmarshal(ti.blob, &t) == nil {
-						db.Tables[tp[3]] = &t
-					}
-				}
-			}
 		}
+		// a table item left without its database (see the known limit) is
+		// not attached to a database created again under the name: the
+		// items arrive in write order, databases before their tables
 		c[p[2]] = db
 		return
 	}
