@@ -92,12 +92,17 @@ func startExtraServices(s *Server, cfg config.Config, o Options, selfURL string)
 	s.rest = append(s.rest, vid)
 
 	// Glue Data Catalog: the schemas Firehose format conversion reads in process
-	gl, err := glue.New(glue.Options{Backend: s.Backend, Now: o.Now, Logger: s.log.With("service", "glue"),
-		DefaultAccount: cfg.Account, DefaultRegion: cfg.Region})
+	glo := glue.Options{Backend: s.Backend, Now: o.Now, Logger: s.log.With("service", "glue"),
+		DefaultAccount: cfg.Account, DefaultRegion: cfg.Region}
+	if st, ok := s.Backend.(*natsstore.Store); ok {
+		glo.Shared = st // databases and tables shared by every node
+	}
+	gl, err := glue.New(glo)
 	if err != nil {
 		return nil, nil, err
 	}
 	s.Glue = gl
+	s.closers = append(s.closers, gl.Close)
 
 	fo := firehose.Options{
 		Catalog: gl,

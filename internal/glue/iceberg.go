@@ -86,6 +86,16 @@ func (s *Service) CommitIcebergTable(_ context.Context, account, region, catalog
 	if err := s.saveLocked(); err != nil {
 		t.Versions = old
 		t.NextVersion--
+		// cluster mode: reload before answering, so that the writer's
+		// retry reads the winner's metadata
+		s.mu.Unlock()
+		s.refresh()
+		s.mu.Lock()
+		var lr *lostRace
+		if errors.As(err, &lr) { // another node committed first
+			return fmt.Errorf("%w: %w", ErrVersionConflict,
+				awserr.New(awserr.TConcurrentModification, 400, "Table %s version %s is not the current version.", name, versionID))
+		}
 		return err
 	}
 	return nil

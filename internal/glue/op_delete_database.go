@@ -25,6 +25,12 @@ func (s *Service) deleteDatabase(req *awsproto.Request) (any, error) {
 		return nil, err
 	}
 	c, _ := s.catalogLocked(req.Account, req.Region, in.CatalogId, false)
-	delete(c, strings.ToLower(*in.Name))
-	return struct{}{}, s.saveLocked()
+	name := strings.ToLower(*in.Name)
+	db := c[name]
+	delete(c, name)
+	if err := s.saveLocked(); err != nil {
+		c[name] = db
+		return nil, err
+	}
+	return struct{}{}, nil
 }

@@ -22,10 +22,15 @@ func (s *Service) deleteTable(req *awsproto.Request) (any, error) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	db, _, err := s.tableLocked(req, in.CatalogId, *in.DatabaseName, *in.Name)
+	db, t, err := s.tableLocked(req, in.CatalogId, *in.DatabaseName, *in.Name)
 	if err != nil {
 		return nil, err
 	}
-	delete(db.Tables, strings.ToLower(*in.Name))
-	return struct{}{}, s.saveLocked()
+	name := strings.ToLower(*in.Name)
+	delete(db.Tables, name)
+	if err := s.saveLocked(); err != nil {
+		db.Tables[name] = t
+		return nil, err
+	}
+	return struct{}{}, nil
 }

@@ -2,9 +2,11 @@ package glue
 
 // UpdateTable: replaces a table's definition and archives the previous one
 // as a version (unless SkipArchive). VersionId, when given, must be the
-// current version (ConcurrentModificationException otherwise).
+// current version (ConcurrentModificationException otherwise). In cluster
+// mode a VersionId another node moved first answers the same.
 
 import (
+	"errors"
 	"strconv"
 	"strings"
 
@@ -41,6 +43,11 @@ func (s *Service) updateTable(req *awsproto.Request) (any, error) {
 	if err := s.saveLocked(); err != nil {
 		t.Versions = old
 		t.NextVersion--
+		var lr *lostRace
+		if errors.As(err, &lr) && in.VersionId != nil && *in.VersionId != "" {
+			// another node moved the version first (cluster mode)
+			return nil, awserr.New(awserr.TConcurrentModification, 400, "Table %s version %s is not the current version.", strings.ToLower(*nameOf(in.TableInput)), *in.VersionId)
+		}
 		return nil, err
 	}
 	return struct{}{}, nil

@@ -16,6 +16,10 @@
 //	    "tables": {"<table>": {"createdMs": N, "nextVersion": N,
 //	        "versions": [{"id": "0", "updatedMs": N, "input": {…TableInput members…}}]}}}}}}
 //
+// In cluster mode (Options.Shared) the catalog is instead one replicated
+// item per database and per table, changed by compare-and-set and
+// followed by every node (cluster.go).
+//
 // Locking: one mutex (Service.mu) guards the whole catalog; saves happen
 // under it (the catalog is small and changes rarely).
 package glue
@@ -44,6 +48,9 @@ type Options struct {
 	Logger         *slog.Logger
 	DefaultAccount string
 	DefaultRegion  string
+	// Shared, in cluster mode, holds the catalog as one replicated item per
+	// database and per table instead of the "glue" blob (cluster.go).
+	Shared SharedItems
 }
 
 // Service implements awsproto.Service for the Glue Data Catalog subset.
@@ -53,6 +60,11 @@ type Service struct {
 
 	mu       sync.Mutex
 	catalogs map[string]map[string]*database // account/region → name → db
+
+	// cluster mode (cluster.go), under mu
+	items     map[string]item // item key → what the store holds
+	stale     bool            // a race was lost: reload before the next answer
+	stopWatch context.CancelFunc
 }
 
 type database struct {
@@ -86,6 +98,16 @@ func New(o Options) (*Service, error) {
 	}
 	if s.opts.Logger == nil {
 		s.opts.Logger = slog.Default()
+	}
+	if o.Shared != nil {
+		s.items = map[string]item{}
+		if err := s.loadShared(); err != nil {
+			return nil, err
+		}
+		if err := s.startShared(); err != nil {
+			return nil, err
+		}
+		return s, nil
 	}
 	if o.Backend != nil {
 		blob, err := o.Backend.LoadMeta("glue")
@@ -148,7 +170,11 @@ func (s *Service) Handle(req *awsproto.Request) (any, error) {
 	if op == nil {
 		return nil, awserr.UnknownOperation()
 	}
-	return op(s, req)
+	out, err := op(s, req)
+	if err != nil {
+		s.refresh() // after a lost race (cluster mode): read the winner's version
+	}
+	return out, err
 }
 
 // Glue's error types.
@@ -208,6 +234,9 @@ func (s *Service) tableLocked(req *awsproto.Request, catalogID *string, dbName, 
 
 // saveLocked persists the catalog; s.mu must be held.
 func (s *Service) saveLocked() error {
+	if s.opts.Shared != nil {
+		return s.saveItemsLocked()
+	}
 	if s.opts.Backend == nil {
 		return nil
 	}
