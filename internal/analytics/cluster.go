@@ -31,17 +31,11 @@ import (
 	"strings"
 
 	"github.com/eddy-streams/eddy/internal/awserr"
+	"github.com/eddy-streams/eddy/internal/replicated"
 )
 
-// SharedItems is a replicated store of per-item control state shared by
-// the nodes of a cluster (natsstore.Store).
-type SharedItems interface {
-	LoadItems(ns string, fn func(key string, val []byte, rev uint64)) error
-	PutItem(ns, key string, rev uint64, val []byte) (uint64, error)
-	DeleteItem(ns, key string, rev uint64) error
-	WatchItems(ctx context.Context, ns string, fn func(key string, val []byte, rev uint64)) error
-	IsConflict(err error) bool
-}
+// SharedItems is the replicated per-item store of cluster mode.
+type SharedItems = replicated.Items
 
 // Marked is a Run that knows the checkpoint epoch at its start (the
 // leased launcher's): saved with the application so that the other nodes

@@ -43,19 +43,13 @@ import (
 	"sort"
 
 	"github.com/eddy-streams/eddy/internal/awserr"
+	"github.com/eddy-streams/eddy/internal/replicated"
 )
 
 const sharedNamespace = "glue"
 
-// SharedItems is a replicated store of per-item control state shared by
-// the nodes of a cluster (natsstore.Store).
-type SharedItems interface {
-	LoadItems(ns string, fn func(key string, val []byte, rev uint64)) error
-	PutItem(ns, key string, rev uint64, val []byte) (uint64, error)
-	DeleteItem(ns, key string, rev uint64) error
-	WatchItems(ctx context.Context, ns string, fn func(key string, val []byte, rev uint64)) error
-	IsConflict(err error) bool
-}
+// SharedItems is the replicated per-item store of cluster mode.
+type SharedItems = replicated.Items
 
 type item struct {
 	rev  uint64

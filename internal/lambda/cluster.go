@@ -29,7 +29,6 @@ package lambda
 import (
 	"archive/zip"
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"io/fs"
@@ -40,19 +39,14 @@ import (
 	"time"
 
 	"github.com/eddy-streams/eddy/internal/awserr"
+	"github.com/eddy-streams/eddy/internal/replicated"
 )
 
-// SharedItems is a replicated store of per-item control state and of
-// objects, shared by the nodes of a cluster (natsstore.Store).
+// SharedItems is the replicated store of cluster mode: per-item control
+// state, and objects for the functions' code.
 type SharedItems interface {
-	LoadItems(ns string, fn func(key string, val []byte, rev uint64)) error
-	PutItem(ns, key string, rev uint64, val []byte) (uint64, error)
-	DeleteItem(ns, key string, rev uint64) error
-	WatchItems(ctx context.Context, ns string, fn func(key string, val []byte, rev uint64)) error
-	IsConflict(err error) bool
-	PutObject(name string, data []byte) error
-	GetObject(name string) ([]byte, error)
-	DeleteObject(name string) error
+	replicated.Items
+	replicated.Objects
 }
 
 const itemNamespace = "lambda"
