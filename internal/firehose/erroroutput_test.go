@@ -92,9 +92,11 @@ func TestErrorOutputAfterRetryDuration(t *testing.T) {
 			t.Fatalf("line %d: %+v", i, rec)
 		}
 	}
-	if got := metricValue(t, srv.fh, "eddy_firehose_delivery_to_s3_error_output_records_total", "eo"); got != "5" {
-		t.Fatalf("error output records %s", got)
-	}
+	// The object is listable a moment before the uploader hears back and
+	// counts it.
+	waitFor(t, 5*time.Second, "5 error output records counted", func() bool {
+		return metricValue(t, srv.fh, "eddy_firehose_delivery_to_s3_error_output_records_total", "eo") == "5"
+	})
 	// Without RetryOptions the other stream still holds its records.
 	if got := metricValue(t, srv.fh, "eddy_firehose_delivery_to_s3_error_output_records_total", "forever"); got != "0" {
 		t.Fatalf("forever stream error output %s", got)
