@@ -158,13 +158,24 @@ func TestClusterSharedGlue(t *testing.T) {
 	if winner < 0 || loser < 0 {
 		t.Fatalf("want one winner and one conflict: %v", errs)
 	}
-	// the loser retries at once on fresh metadata
-	it, err := nodes[loser].Glue.IcebergTable(ctx, "000000000000", "us-east-1", "", "lake", "ice")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if it.VersionID == reads[loser].VersionID || it.Parameters["metadata_location"] != fmt.Sprint("s3://b/m1-", winner) {
-		t.Fatalf("loser's re-read: version %s (read %s), location %s", it.VersionID, reads[loser].VersionID, it.Parameters["metadata_location"])
+	// The loser retries on fresh metadata: its node holds the winner's
+	// version once its rebuild or its watch has caught up (a replica may
+	// answer the rebuild's read a moment behind the winner's write, so
+	// Firehose's Iceberg writer retries up to 16 times).
+	var it glue.IcebergTable
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		var err error
+		if it, err = nodes[loser].Glue.IcebergTable(ctx, "000000000000", "us-east-1", "", "lake", "ice"); err != nil {
+			t.Fatal(err)
+		}
+		if it.VersionID != reads[loser].VersionID && it.Parameters["metadata_location"] == fmt.Sprint("s3://b/m1-", winner) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("loser's re-read: version %s (read %s), location %s", it.VersionID, reads[loser].VersionID, it.Parameters["metadata_location"])
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 	if err := nodes[loser].Glue.CommitIcebergTable(ctx, "000000000000", "us-east-1", "", "lake", "ice", it.VersionID,
 		map[string]string{"table_type": "ICEBERG", "metadata_location": "s3://b/m2"}); err != nil {
